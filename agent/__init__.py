@@ -1,0 +1,1 @@
+"""The LangGraph conversational recommender agent."""

@@ -1,0 +1,316 @@
+"""The agent graph, one turn top to bottom:
+
+    parse -> plan -> execute -> ground -> respond -> reflect
+
+- parse:   the user's text + state -> a :class:`ParsedTurn` (LLM with the rule parser as fallback), and the
+           preference state updated with it. Messages of the other side of a logged dialog are only observed.
+- plan:    one JSON plan of tool calls (LLM, validated; else deterministic per intent).
+- execute: the plan runs over the candidate bus (item ids only) and leaves a ranking.
+- ground:  the first items of the ranking become the shown items, each a catalog item with its reason.
+- respond: the reply (LLM or template) naming shown items only; every title is checked.
+- reflect: a deterministic check that every shown item satisfies the constraints and is not excluded,
+           and (optionally) an LLM critic that may trigger one re-plan.
+
+Memory recall / remember hook in around this graph in the service (see ui/service.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+
+from agent.context import AgentContext
+from agent.parse_llm import llm_parse
+from agent.planner import deterministic_plan, llm_plan
+from agent.preferences import apply_turn, observe_agent_mentions
+from agent.prompts import CRITIC_SYSTEM, RESPOND_SYSTEM
+from agent.respond import (
+    CHITCHAT,
+    VAGUE_QUESTIONS,
+    answer_question,
+    explain,
+    sanitize_reply,
+    template_reply,
+    to_shown,
+)
+from agent.state import AgentState, ParsedTurn, Preferences, ShownItem
+from agent.tools import TurnWork, run_plan, validate_plan
+from tools.ranking import Scored
+
+Node = Callable[[AgentState, Runtime[AgentContext]], dict[str, Any]]
+
+
+def _timed(name: str, fn: Node) -> Node:
+    """Record each node's duration in the trace."""
+
+    def wrapper(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        update = fn(state, runtime)
+        trace = list(update.get("trace", state.get("trace", [])))
+        trace.append({"step": name, "tool": None, "ms": round((time.perf_counter() - t0) * 1000, 2)})
+        update["trace"] = trace
+        return update
+
+    wrapper.__name__ = name
+    return wrapper
+
+
+def _prefs(state: AgentState) -> Preferences:
+    return Preferences.model_validate(state.get("prefs") or {})
+
+
+def _llm_counts(ctx: AgentContext) -> dict[str, int]:
+    return {"llm_calls": ctx.llm.usage.calls} if ctx.llm else {}
+
+
+# ----------------------------------------------------------------------------- parse
+def parse(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Read the message into a ParsedTurn and update the preferences."""
+    ctx = runtime.context
+    message = state.get("message", "")
+    prefs = _prefs(state)
+    history = [*state.get("history", []), {"role": state.get("role", "user"), "content": message}][-40:]
+    trace = list(state.get("trace", []))
+    fallbacks = state.get("fallbacks", 0)
+    if state.get("role") == "assistant":
+        ids = [m.match.item_id for m in ctx.grounder.find_titles(message)]
+        parsed = ParsedTurn(intent="observe")
+        return {"parsed": parsed.model_dump(), "prefs": observe_agent_mentions(prefs, ids).model_dump(), "history": history}
+    if len(message) > ctx.settings.max_message_chars:
+        parsed = ParsedTurn(intent="chitchat")
+        trace.append({"step": "parse", "tool": "input_check", "ms": 0.0, "error": "message too long"})
+        return {"parsed": parsed.model_dump(), "history": history[:-1], "error": "too_long", "trace": trace}
+    shown_ids = [s["id"] for s in state.get("shown", [])]
+    parsed = ctx.parser.parse(message, shown_ids)
+    if ctx.llm is not None and message.strip():
+        from_llm = llm_parse(ctx.llm, ctx.grounder, message, parsed)
+        if from_llm is None:
+            fallbacks += 1
+            trace.append({"step": "parse", "tool": "llm", "ms": 0.0, "fallback": "rules", "error": (ctx.llm.usage.errors or ["?"])[-1]})
+        else:
+            parsed = from_llm
+    new_prefs = apply_turn(prefs, parsed, shown_ids)
+    update: dict[str, Any] = {
+        "parsed": parsed.model_dump(), "prefs": new_prefs.model_dump(), "history": history, "trace": trace,
+        "fallbacks": fallbacks, **_llm_counts(ctx),
+    }
+    if parsed.intent == "reset":
+        update.update({"shown": [], "shown_ever": []})
+    return update
+
+
+def route_after_parse(state: AgentState) -> str:
+    """Observed messages end the turn; everything else is planned."""
+    return END if state.get("parsed", {}).get("intent") == "observe" else "plan"
+
+
+# ----------------------------------------------------------------------------- plan
+def plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """One plan for the turn: the LLM's if valid, else the deterministic one."""
+    ctx = runtime.context
+    parsed = ParsedTurn.model_validate(state["parsed"])
+    prefs = _prefs(state)
+    steps = deterministic_plan(parsed, prefs, ctx.ranking_size, ctx.n_items)
+    trace = list(state.get("trace", []))
+    fallbacks = state.get("fallbacks", 0)
+    if ctx.llm is not None and steps and parsed.intent in ("recommend", "more", "feedback"):
+        plan_, error = llm_plan(ctx.llm, parsed, prefs, state.get("message", ""))
+        if plan_ is None:
+            fallbacks += 1
+            trace.append({"step": "plan", "tool": "llm", "ms": 0.0, "fallback": "deterministic", "error": error})
+        else:
+            steps = plan_
+    return {"plan": steps, "trace": trace, "fallbacks": fallbacks, **_llm_counts(ctx)}
+
+
+# ----------------------------------------------------------------------------- execute
+def execute(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Run the plan over the candidate bus; leaves the ranking (ids and scores)."""
+    ctx = runtime.context
+    prefs = _prefs(state)
+    parsed = ParsedTurn.model_validate(state["parsed"])
+    work = TurnWork(prefs=prefs, query_text=" ".join(prefs.soft[-2:] + prefs.constraints.genres_include))
+    work.query_vec = query_vector(ctx, work.query_text, prefs)
+    catalog = ctx.toolkit.catalog
+    work.exclude = catalog.with_twins([*prefs.liked, *prefs.disliked, *prefs.seen, *state.get("shown_ever", [])])
+    universe = state.get("universe")
+    work.bus.universe = frozenset(universe) if universe else None
+    trace = run_plan(ctx, work, validate_plan(state.get("plan") or [{"tool": "rank", "args": {}}])) if state.get("plan") else []
+    ranking = [{"id": s.item_id, "score": round(s.score, 5), "parts": {k: round(v, 4) for k, v in s.parts.items()}} for s in work.ranking]
+    return {
+        "ranking": ranking,
+        "answer_items": [work.answer] if work.answer else [],
+        "trace": [*state.get("trace", []), *trace],
+        "notes": work.notes,
+    }
+
+
+def query_vector(ctx: AgentContext, text: str, prefs: Preferences) -> np.ndarray | None:
+    """The semantic query: the soft preferences' embedding plus the centroid of the liked items' vectors."""
+    vectors = ctx.toolkit.vectors
+    liked = [v for v in (vectors.vector(i) for i in prefs.liked[-5:]) if v is not None]
+    parts: list[np.ndarray] = []
+    if text.strip():
+        parts.append(ctx.toolkit.embedder.query(text))
+    if liked:
+        parts.append(ctx.weights.liked_in_query * np.mean(liked, axis=0))
+    if not parts:
+        return None
+    vec = np.sum(parts, axis=0)
+    norm = float(np.linalg.norm(vec))
+    return vec / norm if norm > 0 else None
+
+
+# ----------------------------------------------------------------------------- ground
+def ground(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Turn the head of the ranking into shown catalog items with reasons; unknown ids are dropped."""
+    ctx = runtime.context
+    catalog = ctx.toolkit.catalog
+    prefs = _prefs(state)
+    parsed = ParsedTurn.model_validate(state["parsed"])
+    if parsed.intent not in ("recommend", "more", "feedback"):
+        return {"shown": state.get("shown", []) if parsed.intent == "item_question" else []}
+    shown: list[dict[str, Any]] = []
+    for rec in state.get("ranking", []):
+        item = catalog.get(rec["id"])
+        if item is None:
+            continue
+        scored = Scored(rec["id"], rec["score"], rec.get("parts", {}))
+        why = explain(item, scored, prefs, catalog, ctx.toolkit.vectors, ctx.grounder)
+        shown.append(to_shown(item, scored, why).model_dump())
+        if len(shown) >= ctx.n_items:
+            break
+    return {"shown": shown}
+
+
+# ----------------------------------------------------------------------------- respond
+def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Write the reply from the shown items (LLM intro or template); remove any title not allowed."""
+    ctx = runtime.context
+    prefs = _prefs(state)
+    parsed = ParsedTurn.model_validate(state["parsed"])
+    turn = state.get("turns", 0)
+    shown = [ShownItem.model_validate(s) for s in state.get("shown", [])]
+    trace = list(state.get("trace", []))
+    fallbacks = state.get("fallbacks", 0)
+    if state.get("error") == "too_long":
+        reply = (
+            f"That message is too long ({len(state.get('message', ''))} characters; the limit is "
+            f"{ctx.settings.max_message_chars}). Could you shorten it?"
+        )
+        return {"reply": reply, "shown": state.get("shown", []), "turns": turn + 1}
+    if parsed.intent == "reset":
+        reply = "Okay, let's start fresh. What do you feel like watching?"
+    elif parsed.intent == "chitchat":
+        reply = CHITCHAT[turn % len(CHITCHAT)]
+    elif parsed.intent == "item_question" and state.get("answer_items"):
+        item = ctx.toolkit.catalog.get(state["answer_items"][0]["item_id"])
+        reply = answer_question(item, state["answer_items"][0]["aspect"]) if item else "I couldn't find that movie."
+    elif not shown and prefs.is_vague():
+        reply = VAGUE_QUESTIONS[turn % len(VAGUE_QUESTIONS)]
+    else:
+        reply = template_reply(shown, prefs, turn, state.get("notes", []))
+        if ctx.llm is not None and shown:
+            intro = _llm_intro(ctx, state, shown)
+            if intro is None:
+                fallbacks += 1
+                trace.append({"step": "respond", "tool": "llm", "ms": 0.0, "fallback": "template"})
+            else:
+                reply = intro + "\n" + "\n".join(reply.splitlines()[1:])
+    allowed = [s.id for s in shown] + prefs.liked + prefs.disliked + prefs.seen
+    allowed += [a["item_id"] for a in state.get("answer_items", [])]
+    clean, removed = sanitize_reply(reply, allowed, ctx.grounder)
+    if removed:
+        trace.append({"step": "respond", "tool": "grounding_check", "ms": 0.0, "removed": len(removed)})
+    if not clean.strip():
+        clean = template_reply(shown, prefs, turn) if shown else VAGUE_QUESTIONS[0]
+    history = [*state.get("history", []), {"role": "assistant", "content": clean}][-40:]
+    shown_ever = list(dict.fromkeys([*state.get("shown_ever", []), *(s.id for s in shown)]))
+    return {
+        "reply": clean, "history": history, "shown_ever": shown_ever, "turns": turn + 1, "trace": trace,
+        "fallbacks": fallbacks, **_llm_counts(ctx),
+    }
+
+
+def _llm_intro(ctx: AgentContext, state: AgentState, shown: list[ShownItem]) -> str | None:
+    assert ctx.llm is not None
+    listing = "\n".join(f"#{n}: {s.why}" for n, s in enumerate(shown, 1))
+    text = ctx.llm.chat(
+        [
+            {"role": "system", "content": RESPOND_SYSTEM},
+            {"role": "user", "content": f"<user>{state.get('message', '')[:1000]}</user>\nMovies:\n{listing}"},
+        ],
+        max_tokens=160,
+    )
+    if text is None or len(text) > 1200:
+        return None
+    return " ".join(text.split())
+
+
+# ----------------------------------------------------------------------------- reflect
+def reflect(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Always: every shown item is a catalog item that satisfies the constraints and is not excluded.
+    Optionally: an LLM critic that may ask for one re-plan."""
+    ctx = runtime.context
+    prefs = _prefs(state)
+    shown = state.get("shown", [])
+    parsed_intent = state.get("parsed", {}).get("intent")
+    if parsed_intent not in ("recommend", "more", "feedback") or not shown:
+        return {"needs_replan": False}
+    result = ctx.hard_filter.apply(prefs.constraints)
+    excluded = set(prefs.disliked) | set(prefs.seen) | set(prefs.liked)
+    bad = [s["id"] for s in shown if s["id"] not in ctx.toolkit.catalog or not result.permits(s["id"]) or s["id"] in excluded]
+    trace = list(state.get("trace", []))
+    trace.append({"step": "reflect", "tool": "constraint_check", "ms": 0.0, "violations": len(bad)})
+    update: dict[str, Any] = {}
+    if bad:  # never expected: the executor filters; kept as the last line of defence
+        kept = [s for s in shown if s["id"] not in bad]
+        update["shown"] = kept
+        update["reply"] = template_reply([ShownItem.model_validate(s) for s in kept], prefs, state.get("turns", 0))
+    replan = False
+    if ctx.critic and ctx.llm is not None and state.get("replans", 0) == 0:
+        from agent.llm import parse_json_lenient
+
+        verdict = ctx.llm.chat(
+            [
+                {"role": "system", "content": CRITIC_SYSTEM},
+                {"role": "user", "content": f"<user>{state.get('message', '')[:800]}</user>\n{state.get('reply', '')[:1500]}"},
+            ],
+            max_tokens=80,
+        )
+        parsed = parse_json_lenient(verdict or "")
+        replan = isinstance(parsed, dict) and parsed.get("ok") is False
+    return {
+        **update, "trace": trace, "replans": state.get("replans", 0) + int(replan), "needs_replan": replan,
+        **_llm_counts(ctx),
+    }
+
+
+def route_after_reflect(state: AgentState) -> str:
+    """One re-plan at most, when the critic asks for it."""
+    return "plan" if state.get("needs_replan") else END
+
+
+# ----------------------------------------------------------------------------- the graph
+def build_graph(checkpointer: Any | None = None) -> Any:
+    """Compile the turn graph (with a checkpointer for persisted sessions, or without for evaluation)."""
+    g = StateGraph(AgentState, context_schema=AgentContext)
+    g.add_node("parse", _timed("parse", parse))
+    g.add_node("plan", _timed("plan", plan))
+    g.add_node("execute", _timed("execute", execute))
+    g.add_node("ground", _timed("ground", ground))
+    g.add_node("respond", _timed("respond", respond))
+    g.add_node("reflect", _timed("reflect", reflect))
+    g.add_edge(START, "parse")
+    g.add_conditional_edges("parse", route_after_parse, ["plan", END])
+    g.add_edge("plan", "execute")
+    g.add_edge("execute", "ground")
+    g.add_edge("ground", "respond")
+    g.add_edge("respond", "reflect")
+    g.add_conditional_edges("reflect", route_after_reflect, ["plan", END])
+    return g.compile(checkpointer=checkpointer)

@@ -1,0 +1,70 @@
+"""How a parsed turn updates the conversation's preferences (likes, dislikes, constraints, commands)."""
+
+from __future__ import annotations
+
+from agent.state import ParsedTurn, Preferences
+
+MAX_SOFT = 3
+
+
+def _add(lst: list[int], item: int) -> None:
+    if item not in lst:
+        lst.append(item)
+
+
+def _drop(lst: list[int], item: int) -> None:
+    if item in lst:
+        lst.remove(item)
+
+
+def apply_turn(prefs: Preferences, parsed: ParsedTurn, shown_ids: list[int]) -> Preferences:
+    """Return the preferences after this turn. A like removes a dislike and vice versa; a new constraint
+    replaces a contradicting one (wanting horror again lifts "no horror")."""
+    p = prefs.model_copy(deep=True)
+    if parsed.intent == "reset":
+        return Preferences()
+    stances = [(m.item_id, m.sentiment) for m in parsed.mentions]
+    stances += [(shown_ids[f.position - 1], f.sentiment) for f in parsed.shown_feedback if f.position <= len(shown_ids)]
+    for item_id, sentiment in stances:
+        if sentiment == "like":
+            _add(p.liked, item_id)
+            _drop(p.disliked, item_id)
+        elif sentiment == "dislike":
+            _add(p.disliked, item_id)
+            _drop(p.liked, item_id)
+        elif sentiment == "seen":
+            _add(p.seen, item_id)
+
+    c = p.constraints
+    include = [g for g in c.genres_include if g not in parsed.genres_exclude]
+    exclude = [g for g in c.genres_exclude if g not in parsed.genres_include]
+    include += [g for g in parsed.genres_include if g not in include]
+    exclude += [g for g in parsed.genres_exclude if g not in exclude]
+    people_in = [x for x in c.people_include if x not in parsed.people_exclude]
+    people_out = [x for x in c.people_exclude if x not in parsed.people_include]
+    people_in += [x for x in parsed.people_include if x not in people_in]
+    people_out += [x for x in parsed.people_exclude if x not in people_out]
+    year_min, year_max = c.year_min, c.year_max
+    if parsed.year_min is not None or parsed.year_max is not None:
+        year_min, year_max = parsed.year_min, parsed.year_max
+    p.constraints = c.model_copy(
+        update={
+            "genres_include": sorted(include), "genres_exclude": sorted(exclude), "year_min": year_min,
+            "year_max": year_max, "people_include": people_in, "people_exclude": people_out,
+            "min_rating": parsed.min_rating if parsed.min_rating is not None else c.min_rating,
+        }
+    )
+    if parsed.soft:
+        p.soft = [*p.soft, parsed.soft][-MAX_SOFT:]
+    for cmd in parsed.commands:
+        if cmd not in p.commands:
+            p.commands.append(cmd)
+    return p
+
+
+def observe_agent_mentions(prefs: Preferences, item_ids: list[int]) -> Preferences:
+    """Record items that the other side of the dialog (a human recommender in logged data) mentioned."""
+    p = prefs.model_copy(deep=True)
+    for item_id in item_ids:
+        _add(p.mentioned_by_agent, item_id)
+    return p

@@ -1,0 +1,178 @@
+"""Writing the reply: reasons per item, offline templates, the LLM reply, and the grounding check.
+
+Titles appear only here, rendered from catalog items. Every reply is checked: a sentence that names a
+title which is not among the items shown (or that looks like an invented title) is removed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from agent.state import Preferences, ShownItem
+from tools.catalog import Catalog, Item
+from tools.grounding import Grounder
+from tools.item_index import ItemVectors
+from tools.ranking import Scored
+
+INTROS = (
+    "Here are a few picks{for_what}:",
+    "You might enjoy these{for_what}:",
+    "Some ideas{for_what}:",
+    "I think these could work{for_what}:",
+    "Try one of these{for_what}:",
+)
+VAGUE_QUESTIONS = (
+    "What are you in the mood for? Tell me a genre, a movie you loved, or an actor or director you like.",
+    "Happy to help! Is there a movie you loved recently, or a genre you feel like tonight?",
+)
+CHITCHAT = (
+    "Hi! I recommend movies. Tell me something you loved, or what you feel like watching.",
+    "Glad to help. What kind of movie are you after?",
+)
+
+
+def explain(
+    item: Item, scored: Scored | None, prefs: Preferences, catalog: Catalog, vectors: ItemVectors | None,
+    grounder: Grounder | None = None,
+) -> str:
+    """A short, grounded reason for one item: matched genres, people, a similar liked item, the plot."""
+    reasons: list[str] = []
+    wanted = set(prefs.constraints.genres_include)
+    genres = [g for g in item.genres if g in wanted] or list(item.genres[:2])
+    people = [p for p in (*item.directors, *item.stars) if p in prefs.constraints.people_include]
+    if people:
+        role = "directed by" if people[0] in item.directors else "with"
+        reasons.append(f"{role} {people[0]}")
+    liked = [catalog.items[i] for i in prefs.liked if i in catalog.items]
+    if liked:
+        best, best_sim = None, -1.0
+        iv = vectors.vector(item.id) if vectors is not None else None
+        for other in liked:
+            shared = set(other.directors) & set(item.directors)
+            if shared:
+                reasons.append(f"same director as {other.display} ({sorted(shared)[0]})")
+                best = None
+                break
+            ov = vectors.vector(other.id) if vectors is not None else None
+            sim = float(iv @ ov) if iv is not None and ov is not None else 0.0
+            if sim > best_sim:
+                best, best_sim = other, sim
+        if best is not None and scored is not None and scored.parts.get("collaborative", 0) > 0:
+            reasons.append(f"fans of {best.display} liked it too")
+        elif best is not None and best_sim > 0.45:
+            reasons.append(f"close in spirit to {best.display}")
+    if genres:
+        reasons.append("/".join(genres))
+    if item.plot:
+        plot = re.split(r"(?<=[a-z]{2}[.!?])\s", item.plot)[0].strip().rstrip(".")
+        if len(plot) > 110:
+            plot = plot[:107].rsplit(" ", 1)[0] + "..."
+        if grounder is None or not grounder.find_titles(plot):  # a plot naming other movies is left out
+            reasons.append(plot)
+    return "; ".join(reasons[:3])
+
+
+def to_shown(item: Item, scored: Scored | None, why: str) -> ShownItem:
+    """The reply/JSON view of a shown item."""
+    return ShownItem(
+        id=item.id, title=item.title, year=item.year, genres=list(item.genres), directors=list(item.directors),
+        stars=list(item.stars[:4]), plot=item.plot, score=round(scored.score, 4) if scored else 0.0, why=why,
+    )
+
+
+def template_reply(shown: Sequence[ShownItem], prefs: Preferences, turn: int, notes: Sequence[str] = ()) -> str:
+    """The offline reply: an intro naming what was understood, then one line per item with its reason."""
+    if not shown:
+        reason = f" ({notes[0]})" if notes else ""
+        return f"I couldn't find a movie in the catalog that fits all of that{reason}. Could you relax one of the constraints?"
+    what = prefs.constraints.describe()
+    for_what = f" ({', '.join(what)})" if what else ""
+    lines = [INTROS[turn % len(INTROS)].format(for_what=for_what)]
+    for n, it in enumerate(shown, 1):
+        label = f"{it.title} ({it.year})" if it.year else it.title
+        lines.append(f"{n}. {label} — {it.why}" if it.why else f"{n}. {label}")
+    if prefs.is_vague():
+        lines.append(VAGUE_QUESTIONS[turn % len(VAGUE_QUESTIONS)])
+    return "\n".join(lines)
+
+
+def answer_question(item: Item, aspect: str) -> str:
+    """Answer a question about one catalog item from its metadata."""
+    name = item.display
+    if aspect == "director":
+        return f"{name} was directed by {', '.join(item.directors)}." if item.directors else f"I don't have the director of {name}."
+    if aspect == "stars":
+        return f"{name} stars {', '.join(item.stars[:4])}." if item.stars else f"I don't have the cast of {name}."
+    if aspect == "writers":
+        return f"{name} was written by {', '.join(item.writers[:3])}." if item.writers else f"I don't have the writers of {name}."
+    if aspect == "year":
+        return f"{item.title} came out in {item.year}." if item.year else f"I don't know when {item.title} came out."
+    if aspect == "genres":
+        return f"{name} is {' / '.join(item.genres)}." if item.genres else f"I don't have genres for {name}."
+    if aspect == "rating":
+        return f"{name} is rated {item.rating:.1f}/10." if item.rating else f"I don't have a rating for {name}."
+    parts = [f"{name}"]
+    if item.genres:
+        parts.append(f"is a {'/'.join(item.genres[:3])} movie")
+    if item.directors:
+        parts.append(f"directed by {item.directors[0]}")
+    if item.stars:
+        parts.append(f"starring {', '.join(item.stars[:3])}")
+    text = " ".join(parts) + "."
+    if item.plot:
+        text += f" {item.plot}"
+    return text
+
+
+_QUOTED = re.compile(r"\"([^\"]{2,80})\"|“([^”]{2,80})”|\*\*([^*]{2,80})\*\*|_([^_]{2,80})_|'([A-Z][^']{2,80})'")
+_TITLE_YEAR = re.compile(r"([A-Z0-9][^.!?\n]{1,80}?)\s*\((?:18|19|20)\d\d\)")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+_LIST_LINE = re.compile(r"^\s*(\d{1,2})\.\s+(.*)$")
+
+
+def _sentence_ok(sentence: str, allowed: set[int], grounder: Grounder) -> bool:
+    if any(m.match.item_id not in allowed for m in grounder.find_titles(sentence)):
+        return False
+    for m in (*_QUOTED.finditer(sentence), *_TITLE_YEAR.finditer(sentence)):
+        span = next(g for g in m.groups() if g)
+        match = grounder.ground(span)
+        if match is not None and match.item_id in allowed:
+            continue
+        if m.re is _QUOTED and match is None and len(span.split()) > 6:
+            continue  # a quoted phrase, not a title
+        return False
+    return True
+
+
+def sanitize_reply(text: str, allowed_ids: Sequence[int], grounder: Grounder) -> tuple[str, list[str]]:
+    """Remove every sentence that names an item which is not allowed (shown, or the user's own), or a
+    title-like span that is no catalog item at all. Numbered item lines are checked as a whole.
+    Returns the cleaned text and the removed fragments."""
+    allowed = set(allowed_ids)
+    kept_lines: list[str] = []
+    removed: list[str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if _LIST_LINE.match(line):
+            (kept_lines if _sentence_ok(line, allowed, grounder) else removed).append(line)
+            continue
+        kept = []
+        for sentence in _SENTENCE.split(line):
+            if sentence.strip():
+                (kept if _sentence_ok(sentence, allowed, grounder) else removed).append(sentence.strip())
+        if kept:
+            kept_lines.append(" ".join(kept))
+    return "\n".join(kept_lines), removed
+
+
+def shown_payload(shown: Sequence[ShownItem]) -> list[dict[str, Any]]:
+    """The JSON form of the shown items (``ask --json`` schema)."""
+    return [
+        {k: v for k, v in s.model_dump().items() if k in ("id", "title", "year", "genres", "directors", "stars", "score", "why")}
+        for s in shown
+    ]

@@ -1,0 +1,117 @@
+"""The agent's typed state: preferences that persist across turns, the parsed turn, the shown items and trace.
+
+Everything in the LangGraph state is plain JSON-able data (dicts, lists, numbers), so the SQLite
+checkpointer can persist a conversation and a restarted process resumes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+from pydantic import BaseModel, Field
+
+from tools.hard_filter import Constraints
+
+Intent = Literal["recommend", "more", "item_question", "feedback", "chitchat", "reset", "observe"]
+Sentiment = Literal["like", "dislike", "seen", "neutral"]
+Aspect = Literal["director", "plot", "year", "genres", "stars", "writers", "rating", "general"]
+
+
+class TitleMention(BaseModel):
+    """A grounded catalog item mentioned in the user's text, with the user's stance on it."""
+
+    item_id: int
+    text: str = ""
+    sentiment: Sentiment = "like"
+
+
+class ShownFeedback(BaseModel):
+    """Feedback on an item shown earlier, referred to by its 1-based position ("the second one")."""
+
+    position: int = Field(ge=1, le=50)
+    sentiment: Sentiment
+
+
+class ParsedTurn(BaseModel):
+    """The parser's structured reading of one user message (the same schema for LLM and rules)."""
+
+    intent: Intent = "recommend"
+    mentions: list[TitleMention] = Field(default_factory=list)
+    shown_feedback: list[ShownFeedback] = Field(default_factory=list)
+    genres_include: list[str] = Field(default_factory=list)
+    genres_exclude: list[str] = Field(default_factory=list)
+    year_min: int | None = None
+    year_max: int | None = None
+    people_include: list[str] = Field(default_factory=list)
+    people_exclude: list[str] = Field(default_factory=list)
+    min_rating: float | None = None
+    soft: str = Field(default="", description="free-text taste to match semantically")
+    question_item: int | None = None
+    question_aspect: Aspect | None = None
+    commands: list[str] = Field(default_factory=list, description="active commands in the user's words")
+
+
+class Preferences(BaseModel):
+    """What the agent knows about the user's taste in this conversation; persists across turns."""
+
+    liked: list[int] = Field(default_factory=list)
+    disliked: list[int] = Field(default_factory=list)
+    seen: list[int] = Field(default_factory=list)
+    constraints: Constraints = Field(default_factory=Constraints)
+    soft: list[str] = Field(default_factory=list)
+    commands: list[str] = Field(default_factory=list)
+    mentioned_by_agent: list[int] = Field(default_factory=list)
+
+    def is_vague(self) -> bool:
+        """True when nothing is known to recommend from."""
+        return not (self.liked or self.soft or not self.constraints.is_empty())
+
+
+class ShownItem(BaseModel):
+    """An item shown in a reply, with its score and the reason given."""
+
+    id: int
+    title: str
+    year: int | None = None
+    genres: list[str] = Field(default_factory=list)
+    directors: list[str] = Field(default_factory=list)
+    stars: list[str] = Field(default_factory=list)
+    plot: str = ""
+    score: float = 0.0
+    why: str = ""
+
+
+class PlanStep(BaseModel):
+    """One tool call of a plan."""
+
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgentState(TypedDict, total=False):
+    """The LangGraph state of one conversation (user, session)."""
+
+    # input of the turn
+    message: str
+    role: Literal["user", "assistant"]
+    # persistent across turns
+    history: list[dict[str, str]]
+    prefs: dict[str, Any]
+    shown: list[dict[str, Any]]
+    shown_ever: list[int]
+    turns: int
+    # produced during a turn
+    parsed: dict[str, Any]
+    plan: list[dict[str, Any]]
+    ranking: list[dict[str, Any]]
+    reply: str
+    answer_items: list[dict[str, Any]]
+    trace: list[dict[str, Any]]
+    llm_calls: int
+    fallbacks: int
+    replans: int
+    needs_replan: bool
+    notes: list[str]
+    error: str | None
+    # evaluation only: restrict the ranking to a dataset's item universe (None = whole catalog)
+    universe: list[int] | None

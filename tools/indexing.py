@@ -1,0 +1,66 @@
+"""``crsagent index``: load the catalog into the database, embed items into Chroma, train recommenders."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools.catalog import load_catalog, load_items
+from tools.item_index import build_item_index, items_collection
+from tools.toolkit import Toolkit
+
+log = logging.getLogger(__name__)
+
+#: ``progress(stage, total)`` returns a callback that advances that stage by n.
+ProgressFactory = Callable[[str, int], Callable[[int], None]]
+
+
+@dataclass
+class IndexSummary:
+    """What one ``crsagent index`` run did and how long each stage took."""
+
+    catalog_loaded: bool
+    items: int
+    embedded: int
+    deleted: int
+    models: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "catalog_loaded": self.catalog_loaded, "items": self.items, "embedded": self.embedded,
+            "deleted": self.deleted, "models": self.models, "seconds": self.seconds,
+        }
+
+
+def run_index(toolkit: Toolkit, progress: ProgressFactory | None = None, *, force: bool = False) -> IndexSummary:
+    """Bring the database, the Chroma item index and the recommender models up to date (idempotent)."""
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    loaded = load_catalog(toolkit.engine, toolkit.settings.data_dir, force=force)
+    catalog = load_items(toolkit.engine)
+    toolkit.__dict__["catalog"] = catalog
+    seconds["catalog"] = round(time.perf_counter() - t0, 2)
+
+    t0 = time.perf_counter()
+    items = list(catalog.items.values())
+    collection = items_collection(toolkit.chroma)
+    advance = progress("embedding items", len(items)) if progress else None
+    report = build_item_index(collection, items, toolkit.embedder, progress=advance)
+    toolkit.__dict__.pop("vectors", None)
+    seconds["embeddings"] = round(time.perf_counter() - t0, 2)
+
+    models: list[str] = []
+    t0 = time.perf_counter()
+    try:
+        from tools.recommenders import train_all  # the recommenders module trains and persists models
+    except ImportError:  # pragma: no cover - before the recommenders exist
+        train_all = None
+    if train_all is not None:
+        models = train_all(toolkit, force=force or loaded)
+    seconds["recommenders"] = round(time.perf_counter() - t0, 2)
+    return IndexSummary(loaded, len(items), report.embedded, report.deleted, models, seconds)

@@ -1,0 +1,155 @@
+"""The semantic item index: item embeddings in a Chroma collection, mirrored in memory for scoring.
+
+Chroma holds the vectors durably (embedded ``PersistentClient`` under ``CHROMA_PATH`` or a server at
+``CHROMA_URL``); Chroma never embeds anything itself (embeddings are always passed in), so its default
+ONNX model is never downloaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from tools.catalog import Item
+from tools.embeddings import Embedder
+from tools.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ITEMS_COLLECTION = "crsagent_items"
+
+
+class VectorStoreError(RuntimeError):
+    """The vector store is unreachable or the index is missing; the message says what to do."""
+
+
+def chroma_client(settings: Settings) -> Any:
+    """A Chroma client: HTTP when ``CHROMA_URL`` is set, else a persistent local store."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1", port=url.port or 8000, ssl=url.scheme == "https", settings=chroma_settings
+            )
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises many kinds
+        where = settings.chroma_url or settings.chroma_dir
+        raise VectorStoreError(f"cannot open the Chroma store at {where} ({type(exc).__name__}): check CHROMA_URL / CHROMA_PATH") from exc
+
+
+def items_collection(client: Any) -> Any:
+    """The items collection (cosine space, no embedding function)."""
+    return client.get_or_create_collection(
+        ITEMS_COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+    )
+
+
+@dataclass
+class IndexReport:
+    """What :func:`build_item_index` did."""
+
+    total: int
+    embedded: int
+    deleted: int
+
+
+def build_item_index(
+    collection: Any,
+    items: Sequence[Item],
+    embedder: Embedder,
+    batch_size: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> IndexReport:
+    """Embed items whose content changed (by content hash) and upsert them; delete items no longer present."""
+    existing: dict[str, str] = {}
+    offset = 0
+    while True:
+        got = collection.get(include=["metadatas"], limit=10000, offset=offset)
+        if not got["ids"]:
+            break
+        for id_, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
+            existing[id_] = (meta or {}).get("hash", "")
+        offset += len(got["ids"])
+    wanted = {str(it.id): it for it in items}
+    todo = [it for key, it in wanted.items() if existing.get(key) != it.content_hash()]
+    stale = [key for key in existing if key not in wanted]
+    for start in range(0, len(stale), 5000):
+        collection.delete(ids=stale[start : start + 5000])
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        vecs = embedder.encode([it.embedding_text() for it in batch], batch_size=batch_size)
+        collection.upsert(
+            ids=[str(it.id) for it in batch],
+            embeddings=vecs,
+            metadatas=[{"hash": it.content_hash(), "year": it.year or 0} for it in batch],
+        )
+        if progress:
+            progress(len(batch))
+    return IndexReport(total=len(wanted), embedded=len(todo), deleted=len(stale))
+
+
+class ItemVectors:
+    """Item vectors held in memory (loaded once from Chroma) for exact scoring of candidate sets."""
+
+    def __init__(self, ids: np.ndarray, matrix: np.ndarray) -> None:
+        self.ids = ids.astype(np.int64)
+        self.matrix = matrix.astype(np.float32)
+        self.row = {int(i): r for r, i in enumerate(self.ids)}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_collection(cls, collection: Any) -> ItemVectors:
+        """Read every vector of the items collection."""
+        ids: list[int] = []
+        vecs: list[np.ndarray] = []
+        offset = 0
+        while True:
+            got = collection.get(include=["embeddings"], limit=10000, offset=offset)
+            if not got["ids"]:
+                break
+            ids.extend(int(i) for i in got["ids"])
+            vecs.append(np.asarray(got["embeddings"], dtype=np.float32))
+            offset += len(got["ids"])
+        if not ids:
+            raise VectorStoreError("the item index is empty: run `crsagent index`")
+        return cls(np.asarray(ids), np.vstack(vecs))
+
+    def vector(self, item_id: int) -> np.ndarray | None:
+        """The vector of one item, or None when it is not indexed."""
+        r = self.row.get(item_id)
+        return None if r is None else self.matrix[r]
+
+    def scores(self, query: np.ndarray, ids: Iterable[int] | None = None) -> dict[int, float]:
+        """Cosine similarity of the query with the given items (all items when ``ids`` is None)."""
+        if ids is None:
+            sims = self.matrix @ query
+            return dict(zip(self.ids.tolist(), sims.tolist(), strict=True))
+        rows = [(i, self.row[i]) for i in ids if i in self.row]
+        if not rows:
+            return {}
+        sims = self.matrix[[r for _, r in rows]] @ query
+        return {i: float(s) for (i, _), s in zip(rows, sims, strict=True)}
+
+    def top(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The k most similar items, optionally restricted to a boolean mask over ``self.ids``."""
+        sims = self.matrix @ query
+        if allowed is not None:
+            sims = np.where(allowed, sims, -np.inf)
+        k = min(k, len(sims))
+        if k <= 0:
+            return []
+        part = np.argpartition(-sims, k - 1)[:k]
+        part = part[np.argsort(-sims[part])]
+        return [(int(self.ids[r]), float(sims[r])) for r in part if np.isfinite(sims[r])]

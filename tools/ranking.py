@@ -1,0 +1,149 @@
+"""The candidate bus and the fusion ranker (RecBot's matcher / attenuator / aggregator).
+
+Tools add item ids with per-signal scores to a :class:`CandidateBus`; :func:`fuse` turns the bus into one
+ranking: positives (semantic match to the soft preferences, collaborative similarity to liked items, a
+popularity prior) are aggregated with configurable weights, items similar to disliked ones are attenuated,
+hard constraints and exclusions are enforced, and an optional MMR pass diversifies the shown list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from tools.hard_filter import FilterResult
+from tools.item_index import ItemVectors
+
+
+class FusionWeights(BaseModel):
+    """Weights of the fusion ranker (tuned on REDIAL train / INSPIRED train-dev only)."""
+
+    semantic: float = Field(default=1.0, ge=0)
+    collaborative: float = Field(default=1.0, ge=0)
+    popularity: float = Field(default=0.15, ge=0)
+    negative: float = Field(default=0.5, ge=0)
+    agent_mention: float = Field(default=0.5, ge=0, description="seed weight of items the other side mentioned")
+    liked_in_query: float = Field(default=0.5, ge=0, description="weight of liked items' vectors in the query")
+    mmr_lambda: float = Field(default=1.0, ge=0, le=1, description="1 = no diversification")
+
+
+@dataclass
+class Scored:
+    """One ranked item with the contribution of each signal (used to explain it)."""
+
+    item_id: int
+    score: float
+    parts: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class CandidateBus:
+    """Item ids flowing between tools, each with the raw scores of the signals that proposed it."""
+
+    signals: dict[int, dict[str, float]] = field(default_factory=dict)
+    filter: FilterResult = field(default_factory=lambda: FilterResult(None))
+    universe: frozenset[int] | None = None
+
+    def permits(self, item_id: int) -> bool:
+        """Whether the item passes the hard filter and lies in the ranking universe."""
+        return self.filter.permits(item_id) and (self.universe is None or item_id in self.universe)
+
+    def add(self, signal: str, scored: Iterable[tuple[int, float]]) -> int:
+        """Add candidates proposed by one signal (the max score is kept); returns how many passed."""
+        n = 0
+        for item_id, score in scored:
+            if not self.permits(item_id):
+                continue
+            slot = self.signals.setdefault(item_id, {})
+            slot[signal] = max(score, slot.get(signal, float("-inf")))
+            n += 1
+        return n
+
+    def ids(self) -> list[int]:
+        """Every candidate id currently on the bus."""
+        return list(self.signals)
+
+    def __len__(self) -> int:
+        return len(self.signals)
+
+
+def _normalise(values: Mapping[int, float]) -> dict[int, float]:
+    """Scale positive scores into [0, 1] by the maximum (non-positive values become 0)."""
+    if not values:
+        return {}
+    top = max(values.values())
+    if top <= 0:
+        return dict.fromkeys(values, 0.0)
+    return {k: max(v, 0.0) / top for k, v in values.items()}
+
+
+def fuse(
+    bus: CandidateBus,
+    *,
+    weights: FusionWeights,
+    vectors: ItemVectors | None,
+    query: np.ndarray | None,
+    cf_scores: Mapping[int, float] | None,
+    popularity: Mapping[int, float],
+    disliked: Sequence[int] = (),
+    exclude: Collection[int] = (),
+    k: int = 50,
+) -> list[Scored]:
+    """Aggregate the signals of every candidate into one score and return the top ``k``.
+
+    ``cf_scores`` are collaborative scores over (at least) the bus's candidates; ``popularity`` is a prior
+    in [0, 1]; ``disliked`` items attenuate candidates similar to them (by item-vector cosine).
+    """
+    pool = [i for i in bus.ids() if i not in exclude and bus.permits(i)]
+    if not pool:
+        return []
+    sem = vectors.scores(query, pool) if (vectors is not None and query is not None) else {}
+    cf = _normalise({i: cf_scores.get(i, 0.0) for i in pool}) if cf_scores else {}
+    neg: dict[int, float] = {}
+    if disliked and vectors is not None:
+        dvecs = [v for v in (vectors.vector(d) for d in disliked) if v is not None]
+        if dvecs:
+            dmat = np.vstack(dvecs)
+            rows = [(i, vectors.row[i]) for i in pool if i in vectors.row]
+            if rows:
+                sims = vectors.matrix[[r for _, r in rows]] @ dmat.T
+                neg = {i: float(max(0.0, s)) for (i, _), s in zip(rows, sims.max(axis=1), strict=True)}
+    ranked: list[Scored] = []
+    for i in pool:
+        parts = {
+            "semantic": weights.semantic * max(sem.get(i, 0.0), 0.0),
+            "collaborative": weights.collaborative * cf.get(i, 0.0),
+            "popularity": weights.popularity * popularity.get(i, 0.0),
+        }
+        penalty = weights.negative * neg.get(i, 0.0) ** 2
+        if penalty:
+            parts["negative"] = -penalty
+        ranked.append(Scored(i, sum(parts.values()), parts))
+    ranked.sort(key=lambda s: (-s.score, s.item_id))
+    if weights.mmr_lambda < 1.0 and vectors is not None:
+        return mmr(ranked, vectors, k, weights.mmr_lambda)
+    return ranked[:k]
+
+
+def mmr(ranked: Sequence[Scored], vectors: ItemVectors, k: int, lam: float, pool_size: int = 60) -> list[Scored]:
+    """Maximal marginal relevance over the head of a ranking (diversity for the shown list)."""
+    head = list(ranked[:pool_size])
+    chosen: list[Scored] = []
+    chosen_vecs: list[np.ndarray] = []
+    while head and len(chosen) < k:
+        best_idx, best_val = 0, float("-inf")
+        for idx, cand in enumerate(head):
+            vec = vectors.vector(cand.item_id)
+            redundancy = max((float(vec @ c) for c in chosen_vecs), default=0.0) if vec is not None else 0.0
+            val = lam * cand.score - (1 - lam) * redundancy
+            if val > best_val:
+                best_idx, best_val = idx, val
+        pick = head.pop(best_idx)
+        chosen.append(pick)
+        vec = vectors.vector(pick.item_id)
+        if vec is not None:
+            chosen_vecs.append(vec)
+    return chosen + list(ranked[pool_size:])[: max(0, k - len(chosen))]

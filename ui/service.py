@@ -1,0 +1,153 @@
+"""The service facade: the one API the web UI, the CLI, evaluation and the simulator call.
+
+A :class:`Service` owns the loaded tools, the agent graph and the session store (LangGraph's SQLite
+checkpointer under ``CRSAGENT_HOME``; a conversation is keyed by (user, session) and survives restarts).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.context import AgentContext
+from agent.graph import build_graph
+from agent.state import AgentState, Preferences
+from tools.settings import Settings
+from tools.toolkit import Toolkit
+
+log = logging.getLogger(__name__)
+
+FRIENDLY_ERROR = "Sorry, something went wrong on my side ({what}). Your conversation is kept; please try again."
+
+
+@dataclass
+class TurnResult:
+    """One answered turn (the ``ask --json`` schema)."""
+
+    reply: str
+    items: list[dict[str, Any]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+    trace: list[dict[str, Any]] = field(default_factory=list)
+    llm_calls: int = 0
+    fallbacks: int = 0
+    latency_ms: float = 0.0
+    ranking: list[int] = field(default_factory=list)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON object printed by ``crsagent ask --json``."""
+        return {
+            "reply": self.reply, "items": self.items, "state": self.state, "trace": self.trace,
+            "llm_calls": self.llm_calls, "fallbacks": self.fallbacks, "latency_ms": round(self.latency_ms, 2),
+        }
+
+
+def _turn_input(message: str, role: str = "user", universe: list[int] | None = None) -> dict[str, Any]:
+    return {
+        "message": message, "role": role, "trace": [], "llm_calls": 0, "fallbacks": 0, "replans": 0,
+        "needs_replan": False, "error": None, "plan": [], "ranking": [], "answer_items": [], "notes": [],
+        "universe": universe,
+    }
+
+
+def state_summary(state: AgentState, catalog: Any) -> dict[str, Any]:
+    """What the agent understood, with titles, for the UI and ``ask --json``."""
+    prefs = Preferences.model_validate(state.get("prefs") or {})
+
+    def names(ids: list[int]) -> list[dict[str, Any]]:
+        return [{"id": i, "title": catalog.items[i].display} for i in ids if i in catalog.items]
+
+    return {
+        "liked": names(prefs.liked), "disliked": names(prefs.disliked), "seen": names(prefs.seen),
+        "constraints": prefs.constraints.model_dump(exclude={"exclude_ids"}), "soft": prefs.soft,
+        "commands": prefs.commands, "turns": state.get("turns", 0),
+    }
+
+
+class Service:
+    """Conversations with the agent, persisted per (user, session)."""
+
+    def __init__(self, settings: Settings, *, toolkit: Toolkit | None = None, persist: bool = True) -> None:
+        self.settings = settings
+        self.toolkit = toolkit or Toolkit(settings)
+        llm = None
+        if settings.llm == "openai":
+            from agent.llm import LLMClient
+
+            llm = LLMClient.from_settings(settings)
+        self.context = AgentContext(toolkit=self.toolkit, llm=llm, n_items=settings.n_items)
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        checkpointer = None
+        if persist:
+            from langgraph.checkpoint.sqlite import SqliteSaver
+
+            settings.home.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(str(settings.checkpoint_path), check_same_thread=False, timeout=30)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            checkpointer = SqliteSaver(self._conn)
+        self.graph = build_graph(checkpointer)
+        self.stateless_graph = build_graph(None) if persist else self.graph
+
+    def close(self) -> None:
+        """Close the session store."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def warm(self) -> None:
+        """Load models and indexes now."""
+        self.context.warm()
+
+    @staticmethod
+    def _config(user: str, session: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": f"{user}::{session}"}}
+
+    def ask(self, message: str, *, user: str = "default", session: str = "default") -> TurnResult:
+        """Answer one user message in a persisted conversation. Never raises for bad input or failures."""
+        t0 = time.perf_counter()
+        if self.context.llm is not None:
+            self.context.llm.reset_usage()
+        message = message if isinstance(message, str) else str(message)
+        try:
+            state = self.graph.invoke(_turn_input(message), self._config(user, session), context=self.context)
+        except Exception as exc:  # any component failure becomes a friendly reply; the session is kept
+            log.exception("turn failed")
+            return TurnResult(reply=FRIENDLY_ERROR.format(what=type(exc).__name__), error=type(exc).__name__,
+                              latency_ms=(time.perf_counter() - t0) * 1000)
+        return self._result(state, t0)
+
+    def run_turn(
+        self, state: AgentState | None, message: str, *, role: str = "user", universe: list[int] | None = None
+    ) -> tuple[AgentState, TurnResult]:
+        """One turn on an explicit state, without persistence (evaluation, simulation). Same pipeline."""
+        t0 = time.perf_counter()
+        if self.context.llm is not None:
+            self.context.llm.reset_usage()
+        new_state = self.stateless_graph.invoke({**(state or {}), **_turn_input(message, role, universe)}, context=self.context)
+        return new_state, self._result(new_state, t0)
+
+    def _result(self, state: AgentState, t0: float) -> TurnResult:
+        from agent.respond import shown_payload
+        from agent.state import ShownItem
+
+        shown = [ShownItem.model_validate(s) for s in state.get("shown", [])]
+        return TurnResult(
+            reply=state.get("reply", ""),
+            items=shown_payload(shown) if state.get("parsed", {}).get("intent") != "item_question" else [],
+            state=state_summary(state, self.toolkit.catalog),
+            trace=state.get("trace", []),
+            llm_calls=state.get("llm_calls", 0),
+            fallbacks=state.get("fallbacks", 0),
+            latency_ms=(time.perf_counter() - t0) * 1000,
+            ranking=[r["id"] for r in state.get("ranking", [])],
+        )
+
+    def get_state(self, *, user: str = "default", session: str = "default") -> AgentState:
+        """The persisted state of a conversation (empty when new)."""
+        snap = self.graph.get_state(self._config(user, session))
+        return snap.values if snap else {}  # type: ignore[return-value]
