@@ -5,12 +5,17 @@ Passed to every node through LangGraph's ``Runtime[AgentContext]``; built once p
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from tools.ranking import FusionWeights
-from tools.settings import Settings
+from tools.settings import PACKAGED_DATA_DIR, Settings
 from tools.toolkit import Toolkit
 
 if TYPE_CHECKING:
@@ -19,6 +24,37 @@ if TYPE_CHECKING:
     from tools.grounding import Grounder
     from tools.hard_filter import HardFilter
     from tools.recommenders import Recommender
+
+log = logging.getLogger(__name__)
+
+#: The tuned fusion weights per profile ("default", "redial", "inspired"); see eval/tune.py.
+WEIGHTS_FILE = "fusion_weights.json"
+
+
+def load_fusion_weights(settings: Settings | None = None, profile: str = "default") -> FusionWeights:
+    """The fusion weights of ``profile`` from ``fusion_weights.json``.
+
+    The file is read from ``settings.data_dir`` when it holds one, else from the packaged ``data/``. An
+    unknown profile falls back to ``"default"``; a missing or unreadable file gives the built-in defaults.
+    """
+    candidates = [settings.data_dir / WEIGHTS_FILE] if settings is not None else []
+    candidates.append(PACKAGED_DATA_DIR / WEIGHTS_FILE)
+    path: Path | None = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        return FusionWeights()
+    try:
+        profiles = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(profiles, dict):
+            raise ValueError("not a JSON object")
+        chosen = profiles.get(profile)
+        if chosen is None:
+            if profile != "default":
+                log.warning("no fusion-weights profile %r in %s; using 'default'", profile, path)
+            chosen = profiles.get("default", {})
+        return FusionWeights.model_validate({k: v for k, v in chosen.items() if not k.startswith("_")})
+    except (OSError, ValueError, ValidationError, AttributeError) as exc:
+        log.warning("cannot read fusion weights from %s (%s); using the built-in defaults", path, exc)
+        return FusionWeights()
 
 
 @dataclass

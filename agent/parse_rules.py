@@ -71,6 +71,7 @@ RATING_NUM = re.compile(r"\brated (?:above|over|at least|higher than) (\d(?:\.\d
 RECENT = re.compile(r"\b(recent|new releases?|newer|new ones|latest|this year|modern|only new)\b")
 OLD = re.compile(r"\b(old|older|classic|classics|vintage|golden age)\b")
 CLAUSE_SPLIT = re.compile(r"[.;!?]|\bbut\b|\bhowever\b|\bthough\b|\balthough\b")
+FEEDBACK_SPLIT = re.compile(r"[.;!?,]|\bbut\b|\band\b|\bwhile\b")
 
 
 def _find_all(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
@@ -133,7 +134,7 @@ class RuleParser:
         self._people(mlow, out)
         self._rating(mlow, out)
         self._commands(mlow, out)
-        self._feedback(mlow, shown, out)
+        self._feedback(raw.lower().replace("'", ""), shown, out)
         self._question(mlow, out, shown)
 
         has_signal = bool(
@@ -251,13 +252,13 @@ class RuleParser:
                 position = len(shown) if pos == -1 else pos
                 if position > len(shown):
                     continue
-                clause = next((c for c in CLAUSE_SPLIT.split(low) if m.group(0) in c), low)
+                clause = next((c for c in FEEDBACK_SPLIT.split(low) if m.group(0) in c), low)
                 sentiment: Sentiment
                 if SEEN_TITLE.search(clause):
                     sentiment = "seen"
                 elif NEG_TITLE.search(clause):
                     sentiment = "dislike"
-                elif re.search(r"\b(sounds? (?:good|great|interesting)|like|love|perfect|yes|interested|watch)\b", clause):
+                elif re.search(r"\b((?:sounds?|looks?) (?:good|great|interesting|fun|cool|nice)|like|love|perfect|yes|interested|watch)\b", clause):
                     sentiment = "like"
                 else:
                     continue

@@ -28,7 +28,7 @@ VAGUE_QUESTIONS = (
     "Happy to help! Is there a movie you loved recently, or a genre you feel like tonight?",
 )
 CHITCHAT = (
-    "Hi! I recommend movies. Tell me something you loved, or what you feel like watching.",
+    "Hi! I recommend movies. What do you feel like watching? A genre, a movie you loved, an actor?",
     "Glad to help. What kind of movie are you after?",
 )
 

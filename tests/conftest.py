@@ -33,7 +33,8 @@ def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tools.settings import load_settings
     from tools.toolkit import Toolkit
 
-    home = tmp_path_factory.mktemp("crsagent-home")
+    reuse = os.environ.get("CRSAGENT_TEST_HOME")  # developers may reuse an indexed home between runs
+    home = Path(reuse) if reuse else tmp_path_factory.mktemp("crsagent-home")
     toolkit = Toolkit(load_settings(home=home))
     run_index(toolkit)
     return home

@@ -55,7 +55,8 @@ MAX_TITLE_CHARS = 300
 YEAR_TOLERANCE = 1
 YEAR_SLACK = 3
 #: Calibrated thresholds (see the module docstring).
-FUZZY_MIN_RATIO = 84.0
+FUZZY_MIN_RATIO = 80.0
+FUZZY_SPLIT_MIN_RATIO = 90.0
 EMBEDDING_MIN_COS = 0.80
 EMBEDDING_TOKEN_MIN_RATIO = 80.0
 EMBEDDING_TOP_K = 8
@@ -234,6 +235,41 @@ def _allowed_edits(length: int) -> int:
     if length <= 24:
         return 3
     return 4
+
+
+def _token_edits(length: int) -> int:
+    """Edit budget of one word: a different short word ("moon" / "man") is no typo."""
+    if length <= 5:
+        return 1
+    return 2
+
+
+def _tokens_align(query: str, key: str) -> bool:
+    """Word-level check of a fuzzy candidate.
+
+    With as many words in the same order, each word is within its own edit budget (two-letter words
+    only in longer titles); with the words reordered, at most one edit in all; with a different word
+    count, the strings must be very close.
+    """
+    qt, kt = query.split(), key.split()
+    if len(qt) != len(kt):
+        return fuzz.ratio(query, key) >= FUZZY_SPLIT_MIN_RATIO
+    in_order = True
+    for x, y in zip(qt, kt, strict=True):
+        if x == y:
+            continue
+        budget = _token_edits(len(y)) if len(y) > 2 or len(query) >= 10 else 0
+        if OSA.distance(x, y, score_cutoff=budget + 1) > budget:
+            in_order = False
+            break
+    if in_order:
+        return True
+    edits = 0
+    for x, y in zip(sorted(qt), sorted(kt), strict=True):
+        edits += OSA.distance(x, y, score_cutoff=2)
+        if edits > 1:
+            return False
+    return True
 
 
 def _year_factor(item_year: int | None, year: int | None) -> float:
@@ -549,7 +585,7 @@ class Grounder:
                 OSA.distance(q.key, key, score_cutoff=budget + 1),
                 OSA.distance(sorted_key, self._choices_sorted[idx], score_cutoff=budget + 1),
             )
-            if dist > budget:
+            if dist > budget or not _tokens_align(q.key, key):
                 continue
             ids = self._keys.get(key) or self._subtitles.get(key, ())
             picked = self._pick(ids, q.year, q.surface)

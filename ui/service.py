@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.context import AgentContext
+from agent.context import AgentContext, load_fusion_weights
 from agent.graph import build_graph
 from agent.state import AgentState, Preferences
 from tools.settings import Settings
@@ -71,7 +71,11 @@ def state_summary(state: AgentState, catalog: Any) -> dict[str, Any]:
 class Service:
     """Conversations with the agent, persisted per (user, session)."""
 
-    def __init__(self, settings: Settings, *, toolkit: Toolkit | None = None, persist: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, *, toolkit: Toolkit | None = None, persist: bool = True, weights: str = "default"
+    ) -> None:
+        """``weights`` names the fusion-weights profile of ``data/fusion_weights.json`` (``default``,
+        ``redial``, ``inspired``: evaluation uses the dataset's profile)."""
         self.settings = settings
         self.toolkit = toolkit or Toolkit(settings)
         llm = None
@@ -79,7 +83,9 @@ class Service:
             from agent.llm import LLMClient
 
             llm = LLMClient.from_settings(settings)
-        self.context = AgentContext(toolkit=self.toolkit, llm=llm, n_items=settings.n_items)
+        self.context = AgentContext(
+            toolkit=self.toolkit, llm=llm, n_items=settings.n_items, weights=load_fusion_weights(settings, weights)
+        )
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         checkpointer = None

@@ -1,0 +1,98 @@
+"""The catalog store on a real SQLite database: loading, idempotence, errors, nothing half-written."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tools.catalog import (
+    CatalogError,
+    InteractionRow,
+    ItemRow,
+    TitleAliasRow,
+    catalog_stats,
+    load_catalog,
+    load_items,
+    make_engine,
+)
+from tools.settings import load_settings
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "data"
+    d.mkdir()
+    with gzip.open(d / "catalog.jsonl.gz", "wb") as fh:
+        fh.write((FIXTURES / "mini_catalog.jsonl").read_bytes())
+    with gzip.open(d / "interactions.csv.gz", "wb") as fh:
+        fh.write((FIXTURES / "mini_interactions.csv").read_bytes())
+    return d
+
+
+def test_load_is_idempotent_and_builds_aliases(tmp_path: Path, data_dir: Path) -> None:
+    engine = make_engine(load_settings(home=tmp_path / "home"))
+    assert load_catalog(engine, data_dir) is True
+    assert load_catalog(engine, data_dir) is False  # unchanged files: nothing to do
+    catalog = load_items(engine)
+    assert len(catalog) == 24
+    # "The Matrix (1999)" is found without the article and with the year
+    assert 525 in catalog.aliases["matrix"]
+    assert catalog.aliases["matrix 1999"] == (525,)
+    # remakes share the bare key but not the year key
+    assert set(catalog.aliases["dune"]) >= {4973}
+    assert "amelie" in catalog.aliases  # accents folded
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(InteractionRow)) == 11
+        assert s.scalar(select(func.count()).select_from(TitleAliasRow)) > 24
+    stats = catalog_stats(engine)
+    assert stats["items"] == 24 and stats["interactions"] == 11
+    assert 0.9 <= stats["with_genres"] <= 1.0
+
+
+def test_corrupt_catalog_fails_cleanly_and_keeps_previous_data(tmp_path: Path, data_dir: Path) -> None:
+    engine = make_engine(load_settings(home=tmp_path / "home"))
+    load_catalog(engine, data_dir)
+    bad = tmp_path / "bad"
+    shutil.copytree(data_dir, bad)
+    with gzip.open(bad / "catalog.jsonl.gz", "wb") as fh:
+        fh.write(b'{"id": 1, "title": "ok"}\n{not json\n')
+    with pytest.raises(CatalogError, match=r"line 2"):
+        load_catalog(engine, bad)
+    with Session(engine) as s:  # the earlier catalog is untouched
+        assert s.scalar(select(func.count()).select_from(ItemRow)) == 24
+
+
+def test_missing_file_names_the_fix(tmp_path: Path) -> None:
+    engine = make_engine(load_settings(home=tmp_path / "home"))
+    with pytest.raises(CatalogError, match="missing data file .*crsagent data build"):
+        load_catalog(engine, tmp_path / "nowhere")
+
+
+def test_truncated_gzip_is_a_clear_error(tmp_path: Path, data_dir: Path) -> None:
+    raw = (data_dir / "catalog.jsonl.gz").read_bytes()
+    (data_dir / "catalog.jsonl.gz").write_bytes(raw[: len(raw) // 2])
+    engine = make_engine(load_settings(home=tmp_path / "home"))
+    with pytest.raises(CatalogError, match="catalog file"):
+        load_catalog(engine, data_dir)
+
+
+def test_unreachable_database_is_a_clear_error(tmp_path: Path, data_dir: Path) -> None:
+    settings = load_settings(home=tmp_path, database_url="postgresql+psycopg://nobody:pw@127.0.0.1:1/none")
+    engine = make_engine(settings)
+    with pytest.raises(CatalogError, match="database unreachable .*DATABASE_URL") as info:
+        load_catalog(engine, data_dir)
+    assert "pw" not in str(info.value)  # the password is never echoed
+
+
+def test_unwritable_home_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(CatalogError, match="CRSAGENT_HOME"):
+        make_engine(load_settings(home=blocker / "home"))
