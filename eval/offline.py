@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import multiprocessing as mp
 import os
 import time
@@ -39,10 +38,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from eval.datasets import Dialog, MovieRef, Sample, iter_samples, load_inspired_tsv, load_inspired_unicrs, load_redial
+from eval.datasets import (
+    Dialog,
+    MovieRef,
+    Sample,
+    iter_samples,
+    load_inspired_tsv,
+    load_inspired_unicrs,
+    load_redial,
+)
 from eval.metrics import METRIC_KEYS, RankingMetrics, bootstrap_ci
 
 if TYPE_CHECKING:
+    from agent.state import AgentState
     from tools.catalog import Catalog
     from tools.grounding import Grounder
     from tools.settings import Settings
@@ -277,12 +285,14 @@ class DialogEvaluator:
         return evaluate_dialog(self, dialog)
 
 
-def _clean_after_user_turn(state: dict[str, Any]) -> dict[str, Any]:
+def _clean_after_user_turn(state: AgentState) -> AgentState:
     """The state as a logged dialog continues: the agent's reply (shown items, its text) never happened."""
     history = list(state.get("history", []))
     if history and history[-1].get("role") == "assistant":
         history.pop()
-    return {**state, "shown": [], "shown_ever": [], "history": history}
+    cleaned: AgentState = {**state}
+    cleaned.update({"shown": [], "shown_ever": [], "history": history})
+    return cleaned
 
 
 def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog) -> DialogResult:
@@ -293,7 +303,7 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog) -> DialogResult:
     for sample in iter_samples([dialog]):
         by_turn[sample.turn_index].append(sample)
     result = DialogResult(dialog_id=dialog.dialog_id)
-    state: dict[str, Any] | None = None
+    state: AgentState | None = None
     ranking: list[int] = []
     whole: list[int] | None = None
     latency = 0.0
@@ -302,7 +312,7 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog) -> DialogResult:
         if utterance.role == "seeker":
             before = state
             state, turn = service.run_turn(state, utterance.text, role="user", universe=ev.universe)
-            state = _clean_after_user_turn(dict(state))
+            state = _clean_after_user_turn(state)
             ranking, latency = list(turn.ranking), turn.latency_ms
             result.user_turns += 1
             result.llm_calls += turn.llm_calls
@@ -347,7 +357,6 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog) -> DialogResult:
                         }
                     )
             state, _ = service.run_turn(state, utterance.text, role="assistant")
-            state = dict(state)
         for ref in utterance.movies:
             item = ev.gold_id(ref)
             if item is not None:
@@ -640,7 +649,7 @@ def summarize(
     latencies = [float(x) for d in dialogs for x in d.get("latencies_ms", [])]
     shown = sum(int(d.get("shown", 0)) for d in dialogs)
     ungrounded = sum(int(d.get("ungrounded", 0)) for d in dialogs)
-    summary = {
+    summary: dict[str, Any] = {
         "dataset": dataset,
         "split": split,
         "n_dialogs": len(dialogs),
@@ -666,6 +675,4 @@ def summarize(
         "p50": summary["latency_ms"]["p50"], "p95": summary["latency_ms"]["p95"],
         "mean": round(float(np.mean(latencies)), 1) if latencies else 0.0,
     }
-    if not math.isfinite(summary["unmapped_gold_rate"]):  # pragma: no cover - defensive
-        summary["unmapped_gold_rate"] = 0.0
     return summary, details

@@ -631,7 +631,7 @@ class Grounder:
         sims = vectors @ vec
         k = min(EMBEDDING_TOP_K, len(sims))
         top = np.argpartition(-sims, k - 1)[:k]
-        q_tokens = [t for t in q.key.split() if t not in _SMALL_WORDS] or q.key.split()
+        q_tokens = q.key.split()
         for idx in sorted(top.tolist(), key=lambda i: -float(sims[i])):
             cos = float(sims[idx])
             if cos < EMBEDDING_MIN_COS:

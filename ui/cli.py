@@ -180,3 +180,7 @@ def chat(
         run_chat(service, console, user, session)
     finally:
         service.close()
+
+
+if __name__ == "__main__":  # `python -m ui.cli`
+    app()

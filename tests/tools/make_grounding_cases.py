@@ -315,7 +315,8 @@ def fake_cases(view: CatalogView, rng: random.Random) -> list[dict[str, object]]
             base = re.sub(r"\s*\(\d{4}\)$", "", q)
             if group == "fake_year":
                 year = int(q[-5:-1])
-                if any(o.year and abs(o.year - year) <= 5 for o in view.by_key[key_of(base)]):
+                same = view.by_key[key_of(base)] + view.by_sub.get(key_of(base), [])
+                if any(o.year and abs(o.year - year) <= 5 for o in same):
                     continue
             elif view.exists(base) or view.near(base, 90.0 if group == "fake_swap" else 80.0):
                 continue
