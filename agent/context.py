@@ -102,21 +102,54 @@ class AgentContext:
 
         return load_recommenders(self.settings)
 
-    @cached_property
+    @property
     def popularity(self) -> dict[int, float]:
-        """A popularity prior in [0, 1] for every catalog item."""
+        """A popularity prior in [0, 1] for every catalog item (log-scaled counts).
+
+        Counts come from the trained Popularity model, or, when ``weights.popularity_sources`` is set, from
+        the training interactions weighted per source (e.g. REDIAL mentions only); cached per setting.
+        """
+        sources = self.weights.popularity_sources
+        key = None if sources is None else json.dumps(sources, sort_keys=True)
+        cache: dict[str | None, dict[int, float]] = self.__dict__.setdefault("_popularity_cache", {})
+        if key not in cache:
+            cache[key] = self._popularity(sources)
+        return cache[key]
+
+    def _popularity(self, sources: dict[str, float] | None) -> dict[int, float]:
         import math
 
-        pop = self.recommenders.get("popularity")
         ids = self.toolkit.catalog.ids()
         raw: dict[int, float] = {}
-        if pop is not None:
-            raw = dict(pop.recommend([], k=len(ids)))
+        if sources is None:
+            pop = self.recommenders.get("popularity")
+            if pop is not None:
+                raw = dict(pop.recommend([], k=len(ids)))
+        else:
+            from tools.catalog import load_interactions
+            from tools.recommenders import Popularity
+
+            interactions = self.__dict__.get("_interactions")
+            if interactions is None:
+                interactions = self.__dict__["_interactions"] = load_interactions(self.toolkit.engine)
+            model = Popularity(self.toolkit.catalog, source_weights=sources)
+            model.fit(interactions, ids)
+            raw = dict(model.recommend([], k=len(ids)))
         if not raw:
             raw = {i: self.toolkit.catalog.items[i].popularity for i in ids}
         logs = {i: math.log1p(max(v, 0.0)) for i, v in raw.items()}
         top = max(logs.values(), default=0.0) or 1.0
         return {i: v / top for i, v in logs.items()}
+
+    @property
+    def popularity_ranking(self) -> list[tuple[int, float]]:
+        """Every catalog item with its popularity prior, most popular first (ties by id)."""
+        pop = self.popularity
+        cache: dict[int, list[tuple[int, float]]] = self.__dict__.setdefault("_popularity_ranking", {})
+        if id(pop) not in cache:
+            cache.clear()
+            cache[id(pop)] = sorted(pop.items(), key=lambda kv: (-kv[1], kv[0]))
+        return cache[id(pop)]
 
     def warm(self) -> None:
         """Load everything now (the first turn is then as fast as the others)."""

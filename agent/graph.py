@@ -140,7 +140,12 @@ def execute(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     work.exclude = catalog.with_twins([*prefs.liked, *prefs.disliked, *prefs.seen, *state.get("shown_ever", [])])
     universe = state.get("universe")
     work.bus.universe = frozenset(universe) if universe else None
-    trace = run_plan(ctx, work, validate_plan(state.get("plan") or [{"tool": "rank", "args": {}}])) if state.get("plan") else []
+    steps = list(state.get("plan") or [])
+    if parsed.intent != "observe" and not any(s.get("tool") == "rank" for s in steps):
+        # every user turn leaves a full ranking (evaluation reads it; ground shows it only when recommending)
+        as_request = parsed.model_copy(update={"intent": "recommend"})
+        steps += deterministic_plan(as_request, prefs, ctx.ranking_size, ctx.n_items)
+    trace = run_plan(ctx, work, validate_plan(steps)) if steps else []
     ranking = [{"id": s.item_id, "score": round(s.score, 5), "parts": {k: round(v, 4) for k, v in s.parts.items()}} for s in work.ranking]
     return {
         "ranking": ranking,
@@ -176,10 +181,12 @@ def ground(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     if parsed.intent not in ("recommend", "more", "feedback"):
         return {"shown": state.get("shown", []) if parsed.intent == "item_question" else []}
     shown: list[dict[str, Any]] = []
+    taken: set[int] = set()
     for rec in state.get("ranking", []):
         item = catalog.get(rec["id"])
-        if item is None:
+        if item is None or item.id in taken:
             continue
+        taken |= catalog.with_twins([item.id])
         scored = Scored(rec["id"], rec["score"], rec.get("parts", {}))
         why = explain(item, scored, prefs, catalog, ctx.toolkit.vectors, ctx.grounder)
         shown.append(to_shown(item, scored, why).model_dump())

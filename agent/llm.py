@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from tools.settings import Settings
 
@@ -47,22 +47,26 @@ class LLMClient:
         timeout_s: float = 30.0,
         max_retries: int = 2,
         max_calls_per_turn: int = 4,
+        max_tokens_cap: int | None = None,
     ) -> None:
         from openai import OpenAI
 
         self.model = model
         self.timeout_s = timeout_s
         self.max_calls_per_turn = max_calls_per_turn
+        #: an upper bound on every call's ``max_tokens`` (small, slow local models; tests); None = the step's own
+        self.max_tokens_cap = max_tokens_cap
         self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=max_retries)
         self._local = threading.local()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMClient:
         """The agent's LLM client from settings."""
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        raw_key = settings.openai_api_key  # a SecretStr, or a plain str when given as a load_settings override
+        key = raw_key.get_secret_value() if isinstance(raw_key, SecretStr) else (str(raw_key) if raw_key else None)
         return cls(
             base_url=settings.openai_base_url, api_key=key, model=settings.llm_model,
-            timeout_s=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
+            timeout_s=float(settings.llm_timeout_s), max_retries=int(settings.llm_max_retries),
         )
 
     # per-thread usage of the current turn
@@ -87,6 +91,8 @@ class LLMClient:
             usage.errors.append("per-turn LLM call cap reached")
             return None
         usage.calls += 1
+        if self.max_tokens_cap is not None:
+            max_tokens = min(max_tokens, self.max_tokens_cap)
         t0 = time.perf_counter()
         try:
             resp = self._client.chat.completions.create(
@@ -100,11 +106,18 @@ class LLMClient:
             return None
         finally:
             usage.ms += (time.perf_counter() - t0) * 1000
-        if resp.usage is not None:
-            usage.prompt_tokens += resp.usage.prompt_tokens or 0
-            usage.completion_tokens += resp.usage.completion_tokens or 0
-        content = resp.choices[0].message.content if resp.choices else None
-        if not content or not content.strip():
+        try:  # a server may answer 200 with a body that is no chat completion (the SDK then returns it raw)
+            counts = getattr(resp, "usage", None)
+            if counts is not None:
+                usage.prompt_tokens += int(counts.prompt_tokens or 0)
+                usage.completion_tokens += int(counts.completion_tokens or 0)
+            content = resp.choices[0].message.content if resp.choices else None
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+            usage.failures += 1
+            usage.errors.append("malformed response")
+            log.warning("LLM call returned a malformed response")
+            return None
+        if not isinstance(content, str) or not content.strip():
             usage.failures += 1
             usage.errors.append("empty completion")
             return None

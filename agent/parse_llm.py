@@ -15,9 +15,10 @@ from tools.hard_filter import GENRES
 
 
 class LLMParse(BaseModel):
-    """What the LLM is asked to return."""
+    """What the LLM is asked to return. ``intent`` is required: any other JSON object (a model echoing
+    some unrelated snippet) would otherwise validate as an empty parse and silently replace the rules'."""
 
-    intent: Literal["recommend", "more", "item_question", "feedback", "chitchat", "reset"] = "recommend"
+    intent: Literal["recommend", "more", "item_question", "feedback", "chitchat", "reset"]
     liked_titles: list[str] = Field(default_factory=list)
     disliked_titles: list[str] = Field(default_factory=list)
     seen_titles: list[str] = Field(default_factory=list)

@@ -117,8 +117,7 @@ class RuleParser:
         mentions = self.grounder.find_titles(raw)
         title_spans = [(m.start, m.end) for m in mentions]
         for m in mentions:
-            before = fold(raw[max(0, m.start - 40) : m.start])
-            clause_before = CLAUSE_SPLIT.split(before)[-1]
+            clause_before = fold(CLAUSE_SPLIT.split(raw[max(0, m.start - 40) : m.start].lower())[-1])
             after = fold(raw[m.end : m.end + 25])
             sentiment: Sentiment = "like"
             if SEEN_TITLE.search(clause_before) or re.search(r"^\W*(already|i ve seen|seen it)", after):
@@ -190,12 +189,16 @@ class RuleParser:
         for word, start in DECADE_WORDS.items():
             if re.search(rf"\b{word}\b", low):
                 out.year_min, out.year_max = start, start + 9
-        m = re.search(r"\b(after|since|from|newer than|post) (\d{4})\b", low)
-        if m:
-            out.year_min = int(m.group(2)) + (1 if m.group(1) in ("after", "newer than", "post") else 0)
-        m = re.search(r"\b(before|until|older than|pre|up to) (\d{4})\b", low)
-        if m:
-            out.year_max = int(m.group(2)) - (1 if m.group(1) in ("before", "older than", "pre") else 0)
+        for m in re.finditer(r"\b(after|since|from|newer than|post|before|until|older than|pre|up to) (\d{4})\b", low):
+            word, year = m.group(1), int(m.group(2))
+            later = word in ("after", "since", "from", "newer than", "post")
+            if NEGATION.search(low[max(0, m.start() - 25) : m.start()]):  # "nothing before 1990"
+                later = not later
+                word = {"before": "from", "older than": "from", "pre": "from"}.get(word, "up to")
+            if later:
+                out.year_min = year + (1 if word in ("after", "newer than", "post") else 0)
+            else:
+                out.year_max = year - (1 if word in ("before", "older than", "pre") else 0)
         if out.year_min is None and out.year_max is None:
             if RECENT.search(low):
                 out.year_min = self.current_year - 3

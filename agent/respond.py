@@ -69,7 +69,8 @@ def explain(
         plot = re.split(r"(?<=[a-z]{2}[.!?])\s", item.plot)[0].strip().rstrip(".")
         if len(plot) > 110:
             plot = plot[:107].rsplit(" ", 1)[0] + "..."
-        if grounder is None or not grounder.find_titles(plot):  # a plot naming other movies is left out
+        if not _TITLE_YEAR.search(plot) and (grounder is None or not grounder.find_titles(plot)):
+            # a plot naming other movies ("... This Island Earth (1955)") is left out
             reasons.append(plot)
     return "; ".join(reasons[:3])
 
@@ -134,11 +135,38 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _LIST_LINE = re.compile(r"^\s*(\d{1,2})\.\s+(.*)$")
 
 
+def _prompt_shingles(n: int = 6) -> frozenset[tuple[str, ...]]:
+    """Word n-grams of the system prompts: a reply sentence sharing one echoes the instructions."""
+    from agent import prompts
+
+    out: set[tuple[str, ...]] = set()
+    for name in ("PARSE_SYSTEM", "PLAN_SYSTEM", "RESPOND_SYSTEM", "CRITIC_SYSTEM"):
+        words = _WORD.findall(getattr(prompts, name).lower())
+        out.update(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+    return frozenset(out)
+
+
+_WORD = re.compile(r"[a-z0-9#]+")
+_PROMPT_SHINGLES: frozenset[tuple[str, ...]] | None = None
+
+
+def echoes_prompt(text: str, n: int = 6) -> bool:
+    """True when ``text`` repeats six or more consecutive words of a system prompt."""
+    global _PROMPT_SHINGLES
+    if _PROMPT_SHINGLES is None:
+        _PROMPT_SHINGLES = _prompt_shingles(n)
+    words = _WORD.findall(text.lower())
+    return any(tuple(words[i : i + n]) in _PROMPT_SHINGLES for i in range(len(words) - n + 1))
+
+
 def _sentence_ok(sentence: str, allowed: set[int], grounder: Grounder) -> bool:
+    if echoes_prompt(sentence):
+        return False
     if any(m.match.item_id not in allowed for m in grounder.find_titles(sentence)):
         return False
     for m in (*_QUOTED.finditer(sentence), *_TITLE_YEAR.finditer(sentence)):
-        span = next(g for g in m.groups() if g)
+        # a "Title (Year)" span is grounded with its year (remakes share titles)
+        span = m.group(0).strip() if m.re is _TITLE_YEAR else next(g for g in m.groups() if g)
         match = grounder.ground(span)
         if match is not None and match.item_id in allowed:
             continue
@@ -150,9 +178,10 @@ def _sentence_ok(sentence: str, allowed: set[int], grounder: Grounder) -> bool:
 
 def sanitize_reply(text: str, allowed_ids: Sequence[int], grounder: Grounder) -> tuple[str, list[str]]:
     """Remove every sentence that names an item which is not allowed (shown, or the user's own), or a
-    title-like span that is no catalog item at all. Numbered item lines are checked as a whole.
+    title-like span that is no catalog item at all, or that echoes a system prompt. Numbered item lines
+    are checked as a whole.
     Returns the cleaned text and the removed fragments."""
-    allowed = set(allowed_ids)
+    allowed = grounder.catalog.with_twins(allowed_ids)  # a twin entry of a shown movie is the same movie
     kept_lines: list[str] = []
     removed: list[str] = []
     for line in text.splitlines():
@@ -161,7 +190,7 @@ def sanitize_reply(text: str, allowed_ids: Sequence[int], grounder: Grounder) ->
         if _LIST_LINE.match(line):
             (kept_lines if _sentence_ok(line, allowed, grounder) else removed).append(line)
             continue
-        kept = []
+        kept: list[str] = []
         for sentence in _SENTENCE.split(line):
             if sentence.strip():
                 (kept if _sentence_ok(sentence, allowed, grounder) else removed).append(sentence.strip())

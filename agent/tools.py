@@ -91,6 +91,14 @@ def filter_items(ctx: AgentContext, work: TurnWork, args: FilterArgs) -> dict[st
         min_rating=args.min_rating if args.min_rating is not None else base.min_rating,
         exclude_ids=sorted(work.exclude),
     )
+    if ctx.weights.constraint_penalty > 0:  # soft mode: only exclusions filter; wanted attributes are scored
+        hard = merged.model_copy(update={"genres_include": [], "year_min": None, "year_max": None,
+                                         "people_include": [], "min_rating": None})
+        wanted = merged.model_copy(update={"genres_exclude": [], "people_exclude": [], "exclude_ids": []})
+        if not wanted.is_empty():
+            preferred = ctx.hard_filter.apply(wanted)
+            work.bus.preferred = preferred.allowed if preferred.reason is None else None
+        merged = hard
     result = ctx.hard_filter.apply(merged)
     work.bus.filter = result
     if result.reason:
@@ -135,25 +143,36 @@ CF_MODELS = ("itemknn", "ease")
 
 
 def cf_seeds(ctx: AgentContext, work: TurnWork) -> tuple[list[int], list[float]]:
-    """Seeds for collaborative filtering: the user's liked items, and items the other side of a logged
-    dialog mentioned (weighted by ``FusionWeights.agent_mention``)."""
+    """Seeds for collaborative filtering: the user's liked items, the items they have seen (weighted by
+    ``FusionWeights.seen_seed``) and items the other side of a logged dialog mentioned (weighted by
+    ``FusionWeights.agent_mention``)."""
     liked = list(work.prefs.liked)
-    agent = [i for i in work.prefs.mentioned_by_agent if i not in liked and i not in work.prefs.disliked]
-    w = ctx.weights.agent_mention
-    if w <= 0:
-        agent = []
-    return liked + agent, [1.0] * len(liked) + [w] * len(agent)
+    seen = [i for i in work.prefs.seen if i not in liked and i not in work.prefs.disliked]
+    agent = [i for i in work.prefs.mentioned_by_agent if i not in liked and i not in seen and i not in work.prefs.disliked]
+    w_seen, w_agent = ctx.weights.seen_seed, ctx.weights.agent_mention
+    seen = seen if w_seen > 0 else []
+    agent = agent if w_agent > 0 else []
+    decay = ctx.weights.seed_recency
+
+    def weights(n: int, w: float) -> list[float]:  # the most recent mention of a kind keeps w
+        return [w * decay ** (n - 1 - k) for k in range(n)]
+
+    return liked + seen + agent, weights(len(liked), 1.0) + weights(len(seen), w_seen) + weights(len(agent), w_agent)
 
 
 def popular(ctx: AgentContext, work: TurnWork, args: PopularArgs) -> dict[str, Any]:
     """Add the most popular items that pass the constraints to the bus."""
-    ranked = sorted(ctx.popularity.items(), key=lambda kv: -kv[1])
+    ranked = ctx.popularity_ranking
     picked: list[tuple[int, float]] = []
-    for item_id, score in ranked:
-        if item_id not in work.exclude and work.bus.permits(item_id):
-            picked.append((item_id, score))
-            if len(picked) >= args.n:
-                break
+    preferred = work.bus.preferred
+    for pool in ((None, preferred) if preferred is not None else (None,)):
+        n = 0
+        for item_id, score in ranked:
+            if item_id not in work.exclude and work.bus.permits(item_id) and (pool is None or item_id in pool):
+                picked.append((item_id, score))
+                n += 1
+                if n >= args.n:
+                    break
     return {"added": work.bus.add("popularity", picked)}
 
 
@@ -162,19 +181,26 @@ def rank(ctx: AgentContext, work: TurnWork, args: RankArgs) -> dict[str, Any]:
     pool = work.bus.ids()
     cf_scores: dict[int, float] = {}
     seeds, seed_weights = cf_seeds(ctx, work)
+    boost: list[int] = []
+    if ctx.weights.agent_repeat > 0:
+        boost = [i for i in work.prefs.mentioned_by_agent if i not in work.exclude]
+        work.bus.add("mentioned", ((i, 1.0) for i in boost))
+        pool = work.bus.ids()
     if seeds and pool:
+        share = {"ease": ctx.weights.ease_share, "itemknn": 1.0 - ctx.weights.ease_share}
         for name in CF_MODELS:
             rec = ctx.recommenders.get(name)
-            if rec is None:
+            if rec is None or share.get(name, 0.5) <= 0:
                 continue
             found = rec.recommend(seeds, k=len(pool), candidates=pool, seed_weights=seed_weights)
             top = max((s for _, s in found), default=0.0) or 1.0
+            w = 2.0 * share.get(name, 0.5)
             for item_id, s in found:
-                cf_scores[item_id] = cf_scores.get(item_id, 0.0) + s / top
+                cf_scores[item_id] = cf_scores.get(item_id, 0.0) + w * s / top
     weights = ctx.weights.model_copy(update={"mmr_lambda": 0.8}) if args.diversify else ctx.weights
     work.ranking = fuse(
         work.bus, weights=weights, vectors=ctx.toolkit.vectors, query=work.query_vec, cf_scores=cf_scores,
-        popularity=ctx.popularity, disliked=work.prefs.disliked, exclude=work.exclude, k=args.k,
+        popularity=ctx.popularity, disliked=work.prefs.disliked, exclude=work.exclude, k=args.k, boost=boost,
     )
     return {"ranked": len(work.ranking)}
 

@@ -295,7 +295,12 @@ def _clean_after_user_turn(state: AgentState) -> AgentState:
     return cleaned
 
 
-def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog) -> DialogResult:
+#: ``hook(turn_state, samples)``: called for every predicting user turn with the state that turn produced
+#: and the sample records it predicts (used by eval/tune.py to re-rank the same turns cheaply).
+TurnHook = Callable[["AgentState", list[dict[str, Any]]], None]
+
+
+def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog, hook: TurnHook | None = None) -> DialogResult:
     """Feed ``dialog`` utterance by utterance through ``ev.service`` and score every sample."""
     t0 = time.perf_counter()
     service = ev.service
@@ -307,11 +312,13 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog) -> DialogResult:
     ranking: list[int] = []
     whole: list[int] | None = None
     latency = 0.0
+    turn_state: AgentState | None = None
     context_ids: list[int] = []
     for index, utterance in enumerate(dialog.utterances):
         if utterance.role == "seeker":
             before = state
             state, turn = service.run_turn(state, utterance.text, role="user", universe=ev.universe)
+            turn_state = state
             state = _clean_after_user_turn(state)
             ranking, latency = list(turn.ranking), turn.latency_ms
             result.user_turns += 1
@@ -340,6 +347,7 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog) -> DialogResult:
                 }
                 if whole is not None:
                     systems["agent_whole"] = whole if prev_is_seeker else []
+                first = len(result.samples)
                 for sample in samples:
                     gold = ev.gold_id(sample.gold)
                     result.samples.append(
@@ -356,6 +364,8 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog) -> DialogResult:
                             "top10": predicted[:10],
                         }
                     )
+                if hook is not None and prev_is_seeker and turn_state is not None:
+                    hook(turn_state, result.samples[first:])
             state, _ = service.run_turn(state, utterance.text, role="assistant")
         for ref in utterance.movies:
             item = ev.gold_id(ref)

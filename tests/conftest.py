@@ -63,3 +63,40 @@ def service(settings):  # type: ignore[no-untyped-def]
 def fresh_user(request: pytest.FixtureRequest) -> Iterator[str]:
     """A user id unique to the test."""
     yield f"user-{request.node.name}"
+
+
+# ----------------------------------------------------------------------------- the local LLM server
+def _load_llm_server_helper():  # type: ignore[no-untyped-def]
+    """tests/llm_server.py, loaded by path (the tests are not an installed package)."""
+    import importlib.util
+    import sys
+
+    name = "crsagent_tests_llm_server"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("llm_server.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real OpenAI-compatible server (``transformers serve`` + SmolLM2-135M-Instruct) on 127.0.0.1, one
+    per test session. Yields an object with ``base_url`` (``http://127.0.0.1:PORT/v1``) and ``model``.
+
+    Skips only when the dev extra is not installed (a user's plain clone; never in CI); any other failure
+    to start fails the tests that use it, with the server's log."""
+    helper = _load_llm_server_helper()
+    try:
+        helper.check_installed()
+    except helper.DevExtraMissing as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the LLM tests: {exc}", pytrace=False)
+        pytest.skip(str(exc))
+    try:
+        with helper.running_server(tmp_path_factory.mktemp("llm-server")) as server:
+            yield server
+    except helper.ServerFailed as exc:
+        pytest.fail(f"the local LLM test server could not start: {exc}", pytrace=False)

@@ -41,6 +41,7 @@ class Embedder:
         self._model_ref = settings.embedding_model
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
+        self._encode_lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
 
@@ -81,6 +82,18 @@ class Embedder:
         )
         return np.asarray(vecs, dtype=np.float32)
 
+    def _encode_one(self, text: str) -> np.ndarray:
+        """One short text on one thread: on small inputs intra-op threads only add latency spikes."""
+        import torch
+
+        with self._encode_lock:
+            previous = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                return self.encode([text])[0]
+            finally:
+                torch.set_num_threads(previous)
+
     def query(self, text: str) -> np.ndarray:
         """Embed one query text, with an LRU cache (queries repeat across turns)."""
         key = text.strip()[:2000]
@@ -89,7 +102,7 @@ class Embedder:
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-        vec = self.encode([key])[0]
+        vec = self._encode_one(key)
         with self._lock:
             self._cache[key] = vec
             if len(self._cache) > self._cache_size:

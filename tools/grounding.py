@@ -8,7 +8,7 @@ stages, each stricter about what it accepts than the one before it is about what
    numerals as digits), then the same key without spaces ("spiderman" = "Spider-Man"), then without small
    words ("lord rings"), then a subtitle alone ("The Last Jedi"). Years are honoured: with a year the item
    of that year wins (one year off is tolerated, two or three cost score, more is no match); without a
-   year the most popular item of that title wins (an exact article match, "Heat" vs "The Heat", counts 1.5x).
+   year the most popular item of that title wins (an exact article match, "Heat" vs "The Heat", counts 1.5x, 3x when the query has the article).
 3. ``fuzzy``: rapidfuzz over every alias key, as given and with sorted tokens (token_sort_ratio), with a
    length-dependent edit budget, a sequel-number check ("Matrix 5" is not "Matrix") and the year check.
 4. ``embedding``: nearest title embedding (all-MiniLM-L6-v2 over title strings only, cached as ``.npy``
@@ -20,9 +20,18 @@ missing / wrong years, articles, punctuation and sequel-number variants, plus pl
 
 :meth:`Grounder.find_titles` finds titles inside free text (user messages and generated replies): alias-key
 n-grams over the folded tokens (mapped back to character spans of the original text), quoted / bold /
-italic spans and ``Title (Year)`` spans checked with fuzzy matching. Titles that are also common words
-("Up", "It", "Heat", "Her"), very short, numeric or genre words only count when the text marks them as a
-title: a capital letter mid-sentence, quotes, bold, or a following year.
+italic spans and ``Title (Year)`` spans checked with fuzzy matching; the longest match wins. Precision rules:
+
+- titles that are common words ("Up", "It", "Heat", "Her": the ~2,500 commonest English words, movie-talk
+  words, words of four letters or fewer, two-word titles of very common words like "Get Out") count only
+  when written as a title: capitalised mid-sentence (not in Title Case or ALL CAPS text), quoted, bold, or
+  followed by a year;
+- genre and film words ("Horror", "Drama", "Movies"), numbers, one-letter titles and chat phrases seen in
+  REDIAL train dialogues as ordinary language ("Check It Out", "Goodbye", "Yes", "Love") need quotes,
+  bold or a year; a capital letter is not enough;
+- a title followed by another sequel number or a ``: Subtitle`` ("The Matrix 5", "Jurassic Park: The Final
+  Roar") is a different, unknown film and is not grounded to the original; neither is a title inside a
+  person's name from the catalog's cast and crew ("Paul Rudd", "George Lucas").
 """
 
 from __future__ import annotations
@@ -68,9 +77,10 @@ _SCORE_SUBTITLE = 0.9
 _SCORE_FUZZY = 0.95
 _YEAR_NEAR = 0.9  # two or three years off
 _YEAR_UNKNOWN = 0.85  # the query has a year, the item has none
-_ARTICLE_BONUS = 1.5
+_ARTICLE_BONUS = 1.5  # the query's words equal the item's title ("Heat" for "Heat", not "The Heat")
+_ARTICLE_BONUS_STRONG = 3.0  # ... including a leading article the query wrote ("The Boy", not "Boy")
+_ALIAS_BONUS = 1.2  # the query's words equal one of the item's aliases
 _MAX_NGRAM = 14
-
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -115,12 +125,45 @@ DOMAIN_COMMON_WORDS = _wordset(
     emotional intense psycho crazy awesome amazing cute sweet epic legend legends hero heroes villain
     villains ninja ninjas samurai cowboy cowboys outlaw outlaws soldier soldiers spies"""
 )
-_GENERIC_FOLLOWERS = GENERIC_WORDS | frozenset({"type", "kind", "kinds", "stuff", "themed", "ones", "one", "vibe"})
+#: Words and phrases that are catalog titles but that movie chat uses as ordinary language far more often
+#: than as titles: title keys seen >= 3 times as plain text and >= 2x as often as the film was mentioned in
+#: REDIAL train-split dialogues (hand-curated: first names and chat phrases kept, real title uses dropped),
+#: plus greetings, interjections and months. In text only quotes, bold or a year make them titles.
+CHAT_PHRASES = frozenset(
+    line.strip()
+    for line in """
+    check it out|checking out|goodbye|sounds good|good morning|good luck|good night|goodnight|hahaha|haha
+    greetings|gotcha|thats it|lets go|you laugh|merry christmas|happy birthday|be cool|marvel|actors|trailer
+    trailers|serial|murder mystery|special effects|amazon|netflix|hulu|buddy|popcorn|originals|date movie
+    date night|girls night|sad movie|road trip|hysterical|supernatural|haunted|hollywood|obsessed|loving
+    hidden|comedian|virus|psychopath|hunger|getaway|furious|cabin|bridesmaid|blood and guts|twins|silence
+    bound|dolls|forgotten|sixth|tracks|rubber|sniper|hitman|mermaid|little boy|beast|kung fu|santa|spider
+    panther|walker|simba|walking dead|old boy|kevin|bruce|jennifer|oscar|oscars|chase|julia|keanu|morgan
+    wilson|jackie|eddie|arnold|sparks|hitchcock|roman|scarlett|vincent|helen|tommy|hoffman|goldie|danny
+    bronson|harvey|dennis|hitler|hawaii|alaska|dahmer|gnomes|brides|bears|clown|scarecrow|nightmare
+    take care|anything else|sure thing|true story|love story|my family|good kids|old school|something new
+    real life|good time|black and white|just looking|way back|our house|over the top|all the way|young adult
+    one day|oh god|up there|my best friend|in time|i love you|best friends|true crime|the end|the one
+    the rock|haven|vacation|sisters|brothers|hello|hi|hey|yes|yeah|yep|no|nope|ok|okay|you|me|love|loved
+    good|great|wow|thanks|thank you|bye|good bye|goodnight|lol|omg|sorry|please|sure|cool|nice|awesome
+    welcome|january|february|march|april|may|june|july|august|september|october|november|december
+    """.replace("\n", "|").split("|")
+    if line.strip()
+)
+_PRONOUNS = _wordset("it you her us him them me we they she he i")
+_AUXILIARIES = _wordset(
+    "is was were are am be been has had have will would can could does did do should might must"
+)
+_GENERIC_FOLLOWERS = GENERIC_WORDS | frozenset(
+    {"type", "kind", "kinds", "stuff", "themed", "ones", "one", "vibe"}
+)
 
 _TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|&")
 _ID_RE = re.compile(r"^\s*(?:#|id\s*[:=]\s*|item\s*[:#]?\s*)(\d{1,12})\s*$", re.IGNORECASE)
 _BARE_YEAR_RE = re.compile(r"^(.*\S)\s*[,\-–]?\s+((?:18|19|20)\d\d)$")
-_YEAR_AFTER_RE = re.compile(r"\s*[\(\[]\s*((?:18|19|20)\d\d)\s*[\)\]]|[ \t]+((?:18|19|20)\d\d)(?![\w\-–])")
+_YEAR_AFTER_RE = re.compile(
+    r"[!?.]{0,3}\s*[\(\[]\s*((?:18|19|20)\d\d)\s*[\)\]]|[ \t]+((?:18|19|20)\d\d)(?![\w\-–])"
+)
 _YEAR_PAREN_RE = re.compile(r"[\(\[]\s*((?:18|19|20)\d\d)\s*[\)\]]")
 _WRAPPERS = "\"'“”‘’«»*_`[]{}<>~"
 _SENTENCE_GAP_RE = re.compile(r"[.!?;]\s|\n|[\"“”*()\[\]«»|]")
@@ -259,6 +302,8 @@ def _tokens_align(query: str, key: str) -> bool:
         if x == y:
             continue
         budget = _token_edits(len(y)) if len(y) > 2 or len(query) >= 10 else 0
+        if x[:1] != y[:1]:
+            budget = min(budget, 1)  # typos seldom hit a word's first letter
         if OSA.distance(x, y, score_cutoff=budget + 1) > budget:
             in_order = False
             break
@@ -305,7 +350,14 @@ def _tokenize(text: str) -> list[_Tok]:
         possessive = raw.lower().endswith(("'s", "’s"))
         for k, part in enumerate(parts):
             norm = _ROMAN.get(part, part)
-            alt = norm[:-1] if possessive and k == len(parts) - 1 and norm.endswith("s") else None
+            alt = None
+            if (
+                possessive
+                and k == len(parts) - 1
+                and norm.endswith("s")
+                and norm[:-1] not in VERY_COMMON_WORDS
+            ):
+                alt = norm[:-1]  # "Inception's" -> "inception", but "it's" stays "its"
             toks.append(_Tok(m.start(), m.end(), raw, norm, alt, raw[:1].isupper()))
     for tok in toks:
         tok.sent_start = _is_sentence_start(text, tok.start)
@@ -354,7 +406,9 @@ class Grounder:
     reaches the embedding stage and saved there. Thread-safe for concurrent readers.
     """
 
-    def __init__(self, catalog: Catalog, embedder: Embedder | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, catalog: Catalog, embedder: Embedder | None = None, cache_dir: Path | None = None
+    ) -> None:
         started = time.perf_counter()
         self.catalog = catalog
         self.embedder = embedder
@@ -367,7 +421,9 @@ class Grounder:
         self._cache_path = self._embedding_cache_path()
         if self._cache_path is not None and self._cache_path.exists():
             self._load_vectors(self._cache_path)
-        log.debug("grounder over %d items built in %.0f ms", len(catalog), (time.perf_counter() - started) * 1000)
+        log.debug(
+            "grounder over %d items built in %.0f ms", len(catalog), (time.perf_counter() - started) * 1000
+        )
 
     # ------------------------------------------------------------------ indexes
 
@@ -375,6 +431,7 @@ class Grounder:
         items = self.catalog.items
         keys: dict[str, list[int]] = {}
         surfaces: dict[int, set[str]] = {}
+        self._title_surface: dict[int, str] = {it.id: _surface(it.title) for it in items.values()}
         subtitles: dict[str, list[int]] = {}
         for item in items.values():
             names = [item.title, *item.aliases]
@@ -399,8 +456,11 @@ class Grounder:
             keys[key] = [i for i in ids if i in items]
         self._keys: dict[str, tuple[int, ...]] = {k: tuple(dict.fromkeys(v)) for k, v in keys.items() if v}
         self._surfaces = surfaces
+        people = self._people_names(items.values())
         self._subtitles: dict[str, tuple[int, ...]] = {
-            k: tuple(dict.fromkeys(v)) for k, v in subtitles.items() if k not in self._keys
+            k: tuple(dict.fromkeys(v))
+            for k, v in subtitles.items()
+            if k not in self._keys and k not in people
         }
         compact: dict[str, list[int]] = {}
         loose: dict[str, list[int]] = {}
@@ -425,12 +485,6 @@ class Grounder:
                 prefixes.add(" ".join(parts[:n]))
         self._prefixes = frozenset(prefixes)
         # people names, so "George Lucas" does not ground "Lucas"
-        people: set[str] = set()
-        for item in items.values():
-            for name in (*item.directors, *item.stars, *item.writers):
-                folded = fold(_clean(name))
-                if " " in folded:
-                    people.add(folded)
         person_prefixes: set[str] = set()
         for name in people:
             parts = name.split()
@@ -438,6 +492,17 @@ class Grounder:
                 person_prefixes.add(" ".join(parts[:n]))
         self._people = frozenset(people)
         self._person_prefixes = frozenset(person_prefixes)
+
+    @staticmethod
+    def _people_names(items: Iterable[Item]) -> set[str]:
+        """Folded full names (two words or more) of the catalog's directors, stars and writers."""
+        people: set[str] = set()
+        for item in items:
+            for name in (*item.directors, *item.stars, *item.writers):
+                folded = fold(_clean(name))
+                if " " in folded:
+                    people.add(folded)
+        return people
 
     @staticmethod
     def _subtitle_keys(title: str) -> list[str]:
@@ -455,14 +520,15 @@ class Grounder:
 
     # ------------------------------------------------------------------ parsing
 
-    def _parse(self, title: str) -> _Query | None:
+    def _parse(self, title: str, bare_year: bool = True) -> _Query | None:
+        """Split a title into its key, surface form and year ("(1999)", or a bare trailing "1999")."""
         text = _strip_wrappers(_clean(title))
         if not text:
             return None
         base, year = split_year(text)
         base = _strip_wrappers(base)
         key = normalize_title(base)
-        if year is None and key not in self._keys:
+        if bare_year and year is None and key not in self._keys:
             m = _BARE_YEAR_RE.match(base)
             if m:
                 head_key = normalize_title(m.group(1))
@@ -488,7 +554,12 @@ class Grounder:
             query = self._parse(title)
             if query is None:
                 return None
-            return self._ground_lexical(query) or self._ground_embedding(query)
+            found = self._ground_lexical(query)
+            if found is None and query.year is not None and split_year(_clean(title).strip())[1] is None:
+                # the trailing number may be part of the title ("Blaade Runner 2049")
+                whole = self._parse(title, bare_year=False)
+                found = self._ground_lexical(whole) if whole is not None else None
+            return found or self._ground_embedding(query)
         except Exception:  # grounding must never break a turn
             log.exception("grounding failed for %r", title[:80])
             return None
@@ -531,8 +602,13 @@ class Grounder:
         return self._match(item, 1.0, "id") if item else None
 
     def _pick(self, ids: Iterable[int], year: int | None, surface: str) -> tuple[Item, float] | None:
-        """The best item among same-title candidates: year first, then popularity (article match 1.5x)."""
-        best: tuple[tuple[float, int, float, int], Item, float] | None = None
+        """The best item among same-title candidates.
+
+        Year first (exact, then within tolerance), then popularity, weighted up when the query's words equal
+        the item's own title (1.5x; 3x with the query's leading article) or one of its aliases (1.2x), then
+        metadata completeness (duplicates), then the lower id.
+        """
+        best: tuple[tuple[float, int, float, int, int], Item, float] | None = None
         for item_id in ids:
             item = self.catalog.items.get(item_id)
             if item is None:
@@ -541,8 +617,14 @@ class Grounder:
             if factor <= 0.0:
                 continue
             same_year = int(year is not None and item.year == year)
-            pop = (max(item.popularity, 0.0) + 1.0) * (_ARTICLE_BONUS if surface in self._surfaces.get(item.id, ()) else 1.0)
-            rank = (factor, same_year, pop, -item.id)
+            bonus = 1.0
+            if surface == self._title_surface.get(item.id):
+                bonus = _ARTICLE_BONUS_STRONG if surface.split(" ", 1)[0] in _ARTICLES else _ARTICLE_BONUS
+            elif surface in self._surfaces.get(item.id, ()):
+                bonus = _ALIAS_BONUS
+            pop = (max(item.popularity, 0.0) + 1.0) * bonus
+            completeness = bool(item.plot) + bool(item.genres) + bool(item.directors or item.stars)
+            rank = (factor, same_year, pop, completeness, -item.id)
             if best is None or rank > best[0]:
                 best = (rank, item, factor)
         return (best[1], best[2]) if best else None
@@ -585,6 +667,8 @@ class Grounder:
                 OSA.distance(q.key, key, score_cutoff=budget + 1),
                 OSA.distance(sorted_key, self._choices_sorted[idx], score_cutoff=budget + 1),
             )
+            if idx >= self._n_exact_choices:
+                budget = min(budget, 1)  # a subtitle alone is already a loose match
             if dist > budget or not _tokens_align(q.key, key):
                 continue
             ids = self._keys.get(key) or self._subtitles.get(key, ())
@@ -602,14 +686,17 @@ class Grounder:
         return self._match(best[1], best[2], "fuzzy")
 
     def _ground_lexical(self, q: _Query) -> ItemMatch | None:
+        found = self._ground_exact(q)
+        if found is not None:
+            return found
         alt = self._article_typo_variant(q)
-        return (
-            self._ground_exact(q)
-            or (alt and self._ground_exact(alt))
-            or self._ground_fuzzy(q)
-            or (alt and self._ground_fuzzy(alt))
-            or None
-        )
+        if alt is not None:
+            found = self._ground_exact(alt)
+            if found is not None:  # a one-letter slip in "The": as good as a fuzzy match
+                return ItemMatch(
+                    found.item_id, found.title, found.year, round(found.score * _SCORE_FUZZY, 4), "fuzzy"
+                )
+        return self._ground_fuzzy(q) or (self._ground_fuzzy(alt) if alt is not None else None)
 
     @staticmethod
     def _article_typo_variant(q: _Query) -> _Query | None:
@@ -638,7 +725,7 @@ class Grounder:
                 break
             item = self.catalog.items[self._vector_ids[idx]]
             factor = _year_factor(item.year, q.year)
-            if factor <= 0.0:
+            if factor <= 0.0 or (q.year is not None and item.year is None):
                 continue
             if not any(self._covers(q_tokens, q.digits, name) for name in (item.title, *item.aliases)):
                 continue
@@ -657,7 +744,10 @@ class Grounder:
                 continue
             if len(tok) < 4 or not words:
                 return False
-            if process.extractOne(tok, words, scorer=fuzz.ratio, score_cutoff=EMBEDDING_TOKEN_MIN_RATIO) is None:
+            if (
+                process.extractOne(tok, words, scorer=fuzz.ratio, score_cutoff=EMBEDDING_TOKEN_MIN_RATIO)
+                is None
+            ):
                 return False
         return True
 
@@ -670,7 +760,9 @@ class Grounder:
         if self.cache_dir is None or self.embedder is None:
             return None
         model_ref = str(getattr(self.embedder, "_model_ref", None) or "bundled:all-MiniLM-L6-v2")
-        digest = _hash_titles(model_ref, (f"{i}\t{t}" for i, t in zip(self._vector_ids, self._embedding_texts(), strict=True)))
+        digest = _hash_titles(
+            model_ref, (f"{i}\t{t}" for i, t in zip(self._vector_ids, self._embedding_texts(), strict=True))
+        )
         return Path(self.cache_dir) / f"grounding-titles-{digest}.npy"
 
     def _load_vectors(self, path: Path) -> bool:
@@ -819,7 +911,9 @@ class Grounder:
                     if ids is None and j > i:
                         ids, weak = self._subtitles.get(form), True
                     if ids:
-                        cand = self._ngram_candidate(text, toks, i, j, ids, weak, caps_unreliable, failed, person_spans)
+                        cand = self._ngram_candidate(
+                            text, toks, i, j, ids, weak, caps_unreliable, failed, person_spans
+                        )
                         if cand is not None:
                             out.append(cand)
                             break
@@ -858,16 +952,32 @@ class Grounder:
             if gap.strip() in (":", "-", "–", "—") and next_tok.cap:
                 return None
         content = [w.norm for w in words]
-        strict = self._strict_words(content) or all(w.isdigit() for w in content)
+        phrase = " ".join(content)
+        strict = (
+            self._strict_words(content)
+            or all(w.isdigit() for w in content)
+            or phrase in CHAT_PHRASES
+            or (article and f"{toks[i - 1].norm} {phrase}" in CHAT_PHRASES)
+            or len(phrase) <= 1
+        )
         ambiguous = strict or self._is_ambiguous(words)
         if ambiguous and year is None:
             if strict:
-                return None
+                return None  # only quotes, bold or a year make these titles
             if not self._case_marked(words, toks, i, j, caps_unreliable, article):
                 return None
             if next_tok is not None and next_tok.norm in _GENERIC_FOLLOWERS and gap.strip() in ("", "-"):
                 return None  # "a Halloween movie", "Christmas films"
         if weak and year is None and len(content) < 2:
+            return None
+        if (
+            not ambiguous
+            and year is None
+            and len(content) == 1
+            and words[0].cap
+            and not caps_unreliable
+            and self._in_capitalized_name(words, toks, i, j, article, names_only=True)
+        ):
             return None
         # a failed quoted / bold title that starts with this one ("**The Matrix Reborn**")
         for fs, fe in failed:
@@ -898,7 +1008,7 @@ class Grounder:
             word = content[0]
             letters = sum(ch.isalpha() for ch in word)
             return letters <= 4 or word in COMMON_WORDS or word in DOMAIN_COMMON_WORDS
-        if len(words) <= 4:
+        if len(words) == 2:
             return all(
                 w in VERY_COMMON_WORDS or w in GENRE_WORDS or w in GENERIC_WORDS or w in DOMAIN_COMMON_WORDS
                 for w in content
@@ -915,21 +1025,46 @@ class Grounder:
         significant = [w for w in words if w.norm not in _TITLE_CONNECTORS] or words
         if not all(w.cap or w.raw[:1].isdigit() for w in significant):
             return False
+        if all(w.raw.isupper() and len(w.raw) > 1 for w in significant):
+            return False  # "I LOVE action films": emphasis, not a title
         first = words[0]
         if first.sent_start and len(significant) == 1 and not article:
             return False
         if len(significant) == 1:
-            # a capitalised word inside a longer capitalised name ("Paul Rudd", "Heat Wave") is not this title
-            prev = toks[i - 1] if i > 0 else None
-            if article:
-                prev = toks[i - 2] if i > 1 else None
-            nxt = toks[j + 1] if j + 1 < len(toks) else None
-            name_like = prev is not None and prev.cap and not prev.sent_start and prev.raw != "I" and prev.alt is None
-            if prev is not None and name_like and prev.end + 1 >= (toks[i - 1].start if article else first.start):
+            if Grounder._in_capitalized_name(words, toks, i, j, article):
                 return False
-            if nxt is not None and nxt.cap and nxt.raw != "I" and nxt.start - words[-1].end <= 1:
+            nxt = toks[j + 1] if j + 1 < len(toks) else None
+            # a pronoun doing a pronoun's job: "I have It was great"
+            if first.norm in _PRONOUNS and nxt is not None and nxt.norm in _AUXILIARIES:
                 return False
         return True
+
+    @staticmethod
+    def _in_capitalized_name(
+        words: list[_Tok], toks: list[_Tok], i: int, j: int, article: bool, *, names_only: bool = False
+    ) -> bool:
+        """A one-word title right next to another capitalised word ("Paul Rudd", "Ricky Bobby", "Heat Wave")
+        is part of a longer name, not this title (possessives like "Mann's Heat" excepted). With
+        ``names_only`` the neighbour must also be no common word ("Deadpool Did you see it" is a title)."""
+
+        def name_like(tok: _Tok) -> bool:
+            if not tok.cap or tok.raw == "I" or tok.raw.startswith(("I'", "I’")):
+                return False
+            return not (names_only and (tok.norm in COMMON_WORDS or tok.norm in _SMALL_WORDS))
+
+        first = words[0]
+        prev = toks[i - 2] if article and i > 1 else (toks[i - 1] if not article and i > 0 else None)
+        anchor = toks[i - 1].start if article else first.start
+        if (
+            prev is not None
+            and name_like(prev)
+            and not prev.sent_start
+            and not prev.raw.lower().endswith(("'s", "’s"))
+            and prev.end + 1 >= anchor
+        ):
+            return True
+        nxt = toks[j + 1] if j + 1 < len(toks) else None
+        return nxt is not None and name_like(nxt) and nxt.start - words[-1].end <= 1
 
     def _year_span_candidates(self, text: str, toks: list[_Tok], out: list[_Candidate]) -> None:
         """``Title (Year)`` written without markup and not found exactly (typos): fuzzy-check the words before."""

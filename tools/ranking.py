@@ -28,6 +28,21 @@ class FusionWeights(BaseModel):
     agent_mention: float = Field(default=0.5, ge=0, description="seed weight of items the other side mentioned")
     liked_in_query: float = Field(default=0.5, ge=0, description="weight of liked items' vectors in the query")
     mmr_lambda: float = Field(default=1.0, ge=0, le=1, description="1 = no diversification")
+    seen_seed: float = Field(default=0.0, ge=0, description="seed weight of items the user has seen")
+    ease_share: float = Field(default=0.5, ge=0, le=1, description="share of EASE in the collaborative score (rest: item-kNN)")
+    constraint_penalty: float = Field(
+        default=0.0, ge=0,
+        description="0 = wanted genres / years / people / rating are hard filters; > 0 = candidates that miss them "
+        "lose this much score instead (exclusions always stay hard; the shown list is still checked by reflect)",
+    )
+    agent_repeat: float = Field(default=0.0, ge=0, description="bonus for items the other side of a logged dialog mentioned")
+    popularity_sources: dict[str, float] | None = Field(
+        default=None, description="per-source weights of the popularity counts (None = the trained Popularity model)"
+    )
+    popularity_exponent: float = Field(default=1.0, gt=0, description="the prior enters as popularity ** exponent")
+    seed_recency: float = Field(
+        default=1.0, gt=0, le=1, description="seed weight factor per later mention of the same kind (1 = no decay)"
+    )
 
 
 @dataclass
@@ -46,6 +61,8 @@ class CandidateBus:
     signals: dict[int, dict[str, float]] = field(default_factory=dict)
     filter: FilterResult = field(default_factory=lambda: FilterResult(None))
     universe: frozenset[int] | None = None
+    #: soft constraints: the ids that satisfy the wanted genres / years / people / rating (None = all)
+    preferred: frozenset[int] | None = None
 
     def permits(self, item_id: int) -> bool:
         """Whether the item passes the hard filter and lies in the ranking universe."""
@@ -91,11 +108,14 @@ def fuse(
     disliked: Sequence[int] = (),
     exclude: Collection[int] = (),
     k: int = 50,
+    boost: Collection[int] = (),
 ) -> list[Scored]:
     """Aggregate the signals of every candidate into one score and return the top ``k``.
 
     ``cf_scores`` are collaborative scores over (at least) the bus's candidates; ``popularity`` is a prior
-    in [0, 1]; ``disliked`` items attenuate candidates similar to them (by item-vector cosine).
+    in [0, 1]; ``disliked`` items attenuate candidates similar to them (by item-vector cosine). Candidates
+    outside ``bus.preferred`` (soft constraints) lose ``weights.constraint_penalty``; ``boost`` items (the
+    other side's mentions) gain ``weights.agent_repeat``.
     """
     pool = [i for i in bus.ids() if i not in exclude and bus.permits(i)]
     if not pool:
@@ -111,16 +131,21 @@ def fuse(
             if rows:
                 sims = vectors.matrix[[r for _, r in rows]] @ dmat.T
                 neg = {i: float(max(0.0, s)) for (i, _), s in zip(rows, sims.max(axis=1), strict=True)}
+    boosted = frozenset(boost)
     ranked: list[Scored] = []
     for i in pool:
         parts = {
             "semantic": weights.semantic * max(sem.get(i, 0.0), 0.0),
             "collaborative": weights.collaborative * cf.get(i, 0.0),
-            "popularity": weights.popularity * popularity.get(i, 0.0),
+            "popularity": weights.popularity * popularity.get(i, 0.0) ** weights.popularity_exponent,
         }
         penalty = weights.negative * neg.get(i, 0.0) ** 2
         if penalty:
             parts["negative"] = -penalty
+        if bus.preferred is not None and weights.constraint_penalty > 0 and i not in bus.preferred:
+            parts["constraints"] = -weights.constraint_penalty
+        if weights.agent_repeat > 0 and i in boosted:
+            parts["mentioned"] = weights.agent_repeat
         ranked.append(Scored(i, sum(parts.values()), parts))
     ranked.sort(key=lambda s: (-s.score, s.item_id))
     if weights.mmr_lambda < 1.0 and vectors is not None:

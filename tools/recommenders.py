@@ -26,6 +26,7 @@ import logging
 import math
 import os
 import time
+import zipfile
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,17 +43,21 @@ if TYPE_CHECKING:  # pragma: no cover - imported for annotations only (it pulls 
 
 log = logging.getLogger(__name__)
 
-#: Bumped whenever the persisted format or the default hyperparameters change (forces retraining).
+#: Bumped whenever the persisted format changes (the checksum also covers the default hyperparameters,
+#: so changing those retrains too).
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 
-#: Per-source multipliers of interaction weights, tuned on the REDIAL dev split (see the module report).
-#: MovieLens raters are few but dense; at full weight they swamp the dialog co-mention signal.
+#: Per-source multipliers of interaction weights for the collaborative models. MovieLens raters are few
+#: but dense: at full weight they swamp the dialog co-mention signal (REDIAL dev Recall@50 of ItemKNN
+#: without user normalisation: 0.46 at 0.2 vs 0.33 at 1.0; EASE 0.50 vs 0.49; ALS about equal).
 DEFAULT_SOURCE_WEIGHTS: dict[str, float] = {"redial": 1.0, "inspired": 1.0, "movielens": 0.2}
-#: Popularity counts REDIAL dialog mentions first: that is what people ask a movie chat about.
+#: Popularity counts REDIAL dialog mentions first: that is what people ask a movie chat about
+#: (dev Recall@50 0.19 with these weights, 0.15 counting MovieLens fully, 0.06 MovieLens alone).
 POPULARITY_SOURCE_WEIGHTS: dict[str, float] = {"redial": 1.0, "inspired": 0.5, "movielens": 0.05}
-#: Blend weights (max-normalised scores), tuned on the REDIAL dev split.
-DEFAULT_BLEND_WEIGHTS: dict[str, float] = {"itemknn": 1.0, "ease": 1.0, "popularity": 0.25}
+#: Blend weights over normalised scores, grid-searched on the REDIAL dev split (see
+#: :func:`evaluate_on_redial_dev`).
+DEFAULT_BLEND_WEIGHTS: dict[str, float] = {"itemknn": 1.0, "ease": 0.25, "als": 1.0, "popularity": 0.1}
 
 Scored = list[tuple[int, float]]
 
@@ -292,7 +297,7 @@ class _ItemModel:
             allowed[self._cols_of(_as_id_array(candidates))] = True
             scores[~allowed] = -np.inf
         scores[self._cols_of(_as_id_array(seed_items))] = -np.inf
-        if exclude:
+        if exclude is not None:
             scores[self._cols_of(_as_id_array(exclude))] = -np.inf
         top = _top_k(scores, int(k))
         return [(int(self.item_ids[c]), float(scores[c])) for c in top]
@@ -344,7 +349,7 @@ class ItemKNN(_ItemModel):
     def __init__(
         self,
         neighbours: int = 200,
-        shrink: float = 10.0,
+        shrink: float = 20.0,
         source_weights: Mapping[str, float] | None = None,
         user_norm: str = "log",
     ) -> None:
@@ -357,13 +362,18 @@ class ItemKNN(_ItemModel):
 
     def params(self) -> dict[str, Any]:
         """Hyperparameters (persisted with the model)."""
-        return {"neighbours": self.neighbours, "shrink": self.shrink, "source_weights": self.source_weights,
-                "user_norm": self.user_norm}
+        return {
+            "neighbours": self.neighbours,
+            "shrink": self.shrink,
+            "source_weights": self.source_weights,
+            "user_norm": self.user_norm,
+        }
 
     def fit(self, interactions: Sequence[Interaction], item_ids: Sequence[int]) -> None:
         """Compute the pruned similarity matrix, blockwise so memory stays bounded."""
-        data = InteractionMatrix.build(interactions, item_ids, source_weights=self.source_weights,
-                                       user_norm=self.user_norm)
+        data = InteractionMatrix.build(
+            interactions, item_ids, source_weights=self.source_weights, user_norm=self.user_norm
+        )
         self.item_ids = data.item_ids
         n = data.item_ids.size
         x = data.matrix.tocsc().astype(np.float32)
@@ -406,10 +416,16 @@ class ItemKNN(_ItemModel):
 
     def save(self, path: Path) -> None:
         """Persist ids, the sparse similarity matrix and the hyperparameters."""
-        _write_npz(path, {"model": self.name, "params": self.params()}, {
-            "item_ids": self.item_ids, "indptr": self.sim.indptr, "indices": self.sim.indices,
-            "data": self.sim.data,
-        })
+        _write_npz(
+            path,
+            {"model": self.name, "params": self.params()},
+            {
+                "item_ids": self.item_ids,
+                "indptr": self.sim.indptr,
+                "indices": self.sim.indices,
+                "data": self.sim.data,
+            },
+        )
 
     @classmethod
     def load(cls, path: Path) -> Self:
@@ -439,8 +455,8 @@ class ALS(_ItemModel):
     def __init__(
         self,
         factors: int = 64,
-        regularization: float = 0.05,
-        alpha: float = 2.0,
+        regularization: float = 10.0,
+        alpha: float = 20.0,
         iterations: int = 15,
         random_state: int = 42,
         source_weights: Mapping[str, float] | None = None,
@@ -460,14 +476,21 @@ class ALS(_ItemModel):
 
     def params(self) -> dict[str, Any]:
         """Hyperparameters (persisted with the model)."""
-        return {"factors": self.factors, "regularization": self.regularization, "alpha": self.alpha,
-                "iterations": self.iterations, "random_state": self.random_state,
-                "source_weights": self.source_weights, "user_norm": self.user_norm}
+        return {
+            "factors": self.factors,
+            "regularization": self.regularization,
+            "alpha": self.alpha,
+            "iterations": self.iterations,
+            "random_state": self.random_state,
+            "source_weights": self.source_weights,
+            "user_norm": self.user_norm,
+        }
 
     def fit(self, interactions: Sequence[Interaction], item_ids: Sequence[int]) -> None:
         """Factorise the user x item matrix with ``implicit.cpu.als`` (never the GPU variant)."""
-        data = InteractionMatrix.build(interactions, item_ids, source_weights=self.source_weights,
-                                       user_norm=self.user_norm)
+        data = InteractionMatrix.build(
+            interactions, item_ids, source_weights=self.source_weights, user_norm=self.user_norm
+        )
         self.item_ids = data.item_ids
         if data.matrix.nnz == 0:
             self.item_factors = np.zeros((data.item_ids.size, self.factors), dtype=np.float32)
@@ -477,8 +500,12 @@ class ALS(_ItemModel):
 
             with threadpool_limits(limits=1, user_api="blas"):
                 model = AlternatingLeastSquares(
-                    factors=self.factors, regularization=self.regularization, alpha=self.alpha,
-                    iterations=self.iterations, random_state=self.random_state, dtype=np.float32,
+                    factors=self.factors,
+                    regularization=self.regularization,
+                    alpha=self.alpha,
+                    iterations=self.iterations,
+                    random_state=self.random_state,
+                    dtype=np.float32,
                 )
                 model.fit(data.matrix, show_progress=False)
             self.item_factors = np.ascontiguousarray(model.item_factors, dtype=np.float32)
@@ -522,8 +549,11 @@ class ALS(_ItemModel):
 
     def save(self, path: Path) -> None:
         """Persist ids, item factors and the hyperparameters."""
-        _write_npz(path, {"model": self.name, "params": self.params()},
-                   {"item_ids": self.item_ids, "item_factors": self.item_factors})
+        _write_npz(
+            path,
+            {"model": self.name, "params": self.params()},
+            {"item_ids": self.item_ids, "item_factors": self.item_factors},
+        )
 
     @classmethod
     def load(cls, path: Path) -> Self:
@@ -539,11 +569,26 @@ class ALS(_ItemModel):
 # --------------------------------------------------------------------------- EASE
 
 
+def _spd_inverse(a: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric positive-definite matrix via Cholesky (LAPACK potrf/potri)."""
+    from scipy.linalg import lapack
+
+    potrf, potri = (lapack.spotrf, lapack.spotri) if a.dtype == np.float32 else (lapack.dpotrf, lapack.dpotri)
+    chol, info = potrf(a, lower=True, clean=True, overwrite_a=False)
+    if info == 0:
+        inv, info = potri(chol, lower=True, overwrite_c=True)
+        if info == 0:
+            lower = np.tril(inv)
+            return lower + np.tril(lower, -1).T
+    log.warning("Cholesky inverse failed (info=%d); falling back to a general inverse", info)
+    return np.linalg.inv(a)
+
+
 class EASE(_ItemModel):
     """EASE^R (Steck 2019): ``B = I - P diagMat(1/diag(P))``, ``P = (X^T X + lam I)^-1``, closed form.
 
-    Only items with interactions are modelled (others score 0 and are not returned); to bound the
-    cubic solve, the ``max_items`` most supported items are kept. ``B`` is pruned to the ``keep``
+    Only items with at least ``min_support`` users are modelled (others score 0 and are not returned);
+    to bound the cubic solve, at most the ``max_items`` most supported of them are kept. ``B`` is pruned to the ``keep``
     largest entries per row before it is stored, which keeps files small and loading fast.
     """
 
@@ -551,8 +596,9 @@ class EASE(_ItemModel):
 
     def __init__(
         self,
-        lam: float = 200.0,
+        lam: float = 300.0,
         max_items: int = 10000,
+        min_support: int = 2,
         keep: int = 300,
         source_weights: Mapping[str, float] | None = None,
         user_norm: str = "none",
@@ -560,6 +606,7 @@ class EASE(_ItemModel):
         super().__init__()
         self.lam = float(lam)
         self.max_items = int(max_items)
+        self.min_support = int(min_support)
         self.keep = int(keep)
         self.source_weights = dict(DEFAULT_SOURCE_WEIGHTS if source_weights is None else source_weights)
         self.user_norm = user_norm
@@ -567,31 +614,37 @@ class EASE(_ItemModel):
 
     def params(self) -> dict[str, Any]:
         """Hyperparameters (persisted with the model)."""
-        return {"lam": self.lam, "max_items": self.max_items, "keep": self.keep,
-                "source_weights": self.source_weights, "user_norm": self.user_norm}
+        return {
+            "lam": self.lam,
+            "max_items": self.max_items,
+            "min_support": self.min_support,
+            "keep": self.keep,
+            "source_weights": self.source_weights,
+            "user_norm": self.user_norm,
+        }
 
     def fit(self, interactions: Sequence[Interaction], item_ids: Sequence[int]) -> None:
         """Solve for the item-item weight matrix on the supported items."""
-        data = InteractionMatrix.build(interactions, item_ids, source_weights=self.source_weights,
-                                       user_norm=self.user_norm)
+        data = InteractionMatrix.build(
+            interactions, item_ids, source_weights=self.source_weights, user_norm=self.user_norm
+        )
         x = data.matrix
         support = np.diff(x.tocsc().indptr)
-        if x.shape[1] > self.max_items:
-            chosen = np.sort(np.argsort(-support, kind="stable")[: self.max_items])
-            x = x[:, chosen]
-            self.item_ids = data.item_ids[chosen]
-        else:
-            self.item_ids = data.item_ids
+        chosen = np.flatnonzero(support >= self.min_support)
+        if chosen.size > self.max_items:
+            chosen = np.sort(chosen[np.argsort(-support[chosen], kind="stable")[: self.max_items]])
+        x = x[:, chosen]
+        self.item_ids = data.item_ids[chosen]
         n = self.item_ids.size
         if n == 0:
             self.weights = sp.csr_matrix((0, 0), dtype=np.float32)
             return
-        gram = (x.T @ x).toarray().astype(np.float64)
+        gram = (x.T @ x).toarray().astype(np.float32)
         gram[np.diag_indices(n)] += self.lam
-        p = np.linalg.inv(gram)
+        p = _spd_inverse(gram)
         b = p / (-np.diag(p))[None, :]
         b[np.diag_indices(n)] = 0.0
-        self.weights = self._prune(b.astype(np.float32))
+        self.weights = self._prune(b.astype(np.float32, copy=False))
         log.info("ease: %d items, %d weights kept", n, self.weights.nnz)
 
     def _prune(self, b: np.ndarray) -> sp.csr_matrix:
@@ -610,10 +663,16 @@ class EASE(_ItemModel):
 
     def save(self, path: Path) -> None:
         """Persist ids, the pruned weight matrix and the hyperparameters."""
-        _write_npz(path, {"model": self.name, "params": self.params()}, {
-            "item_ids": self.item_ids, "indptr": self.weights.indptr, "indices": self.weights.indices,
-            "data": self.weights.data,
-        })
+        _write_npz(
+            path,
+            {"model": self.name, "params": self.params()},
+            {
+                "item_ids": self.item_ids,
+                "indptr": self.weights.indptr,
+                "indices": self.weights.indices,
+                "data": self.weights.data,
+            },
+        )
 
     @classmethod
     def load(cls, path: Path) -> Self:
@@ -639,7 +698,9 @@ class Popularity(_ItemModel):
     name: str = "popularity"
     positive_only: ClassVar[bool] = False
 
-    def __init__(self, catalog: Catalog | None = None, source_weights: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self, catalog: Catalog | None = None, source_weights: Mapping[str, float] | None = None
+    ) -> None:
         super().__init__()
         self.catalog = catalog
         self.source_weights = dict(POPULARITY_SOURCE_WEIGHTS if source_weights is None else source_weights)
@@ -655,14 +716,19 @@ class Popularity(_ItemModel):
         counts = np.zeros(self.item_ids.size, dtype=np.float64)
         if interactions and self.item_ids.size:
             ids = np.fromiter((it.item_id for it in interactions), dtype=np.int64, count=len(interactions))
-            vals = np.fromiter((it.weight * _source_weight(it.source, self.source_weights) for it in interactions),
-                               dtype=np.float64, count=len(interactions))
+            vals = np.fromiter(
+                (it.weight * _source_weight(it.source, self.source_weights) for it in interactions),
+                dtype=np.float64,
+                count=len(interactions),
+            )
             pos = np.minimum(np.searchsorted(self.item_ids, ids), self.item_ids.size - 1)
             ok = (self.item_ids[pos] == ids) & (vals > 0)
             np.add.at(counts, pos[ok], vals[ok])
         scores = counts.copy()
         if self.catalog is not None:
-            tmdb = np.array([(it.popularity if (it := self.catalog.get(int(i))) else 0.0) for i in self.item_ids])
+            tmdb = np.array(
+                [(it.popularity if (it := self.catalog.get(int(i))) else 0.0) for i in self.item_ids]
+            )
             tmdb = np.nan_to_num(np.maximum(tmdb, 0.0))
             floor = counts[counts > 0].min() if (counts > 0).any() else 1.0
             if tmdb.max(initial=0.0) > 0:
@@ -691,8 +757,11 @@ class Popularity(_ItemModel):
 
     def save(self, path: Path) -> None:
         """Persist ids, scores and the hyperparameters."""
-        _write_npz(path, {"model": self.name, "params": self.params()},
-                   {"item_ids": self.item_ids, "scores": self.scores})
+        _write_npz(
+            path,
+            {"model": self.name, "params": self.params()},
+            {"item_ids": self.item_ids, "scores": self.scores},
+        )
 
     @classmethod
     def load(cls, path: Path) -> Self:
@@ -707,27 +776,58 @@ class Popularity(_ItemModel):
 # --------------------------------------------------------------------------- Blend
 
 
+def _normalised(ranked: Scored) -> list[float]:
+    """Scores of a ranked list scaled into [0, 1]: divided by the best score when none is negative,
+    min-max scaled otherwise (ALS scores can be negative)."""
+    if not ranked:
+        return []
+    scores = [s for _, s in ranked]
+    top, low = max(scores), min(scores)
+    if top > 0 and low >= 0:
+        return [s / top for s in scores]
+    if top == low:
+        return [1.0] * len(scores)
+    return [(s - low) / (top - low) for s in scores]
+
+
 def _fuse(lists: Mapping[str, Scored], weights: Mapping[str, float], k: int) -> Scored:
-    """Weighted sum of max-normalised scores (each list divided by its best score; missing = 0)."""
+    """Weighted sum of normalised scores (see :func:`_normalised`; missing = 0), ties by lower id."""
     total: dict[int, float] = {}
     for name, ranked in lists.items():
         w = weights.get(name, 0.0)
         if not ranked or w == 0.0:
             continue
-        top = ranked[0][1]
-        low = min(s for _, s in ranked)
-        for item, score in ranked:
-            if top > 0:
-                norm = score / top if low >= 0 else (score - low) / (top - low or 1.0)
-            else:
-                norm = 1.0 if top == low else (score - low) / (top - low)
+        for (item, _), norm in zip(ranked, _normalised(ranked), strict=True):
             total[item] = total.get(item, 0.0) + w * norm
     ordered = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
     return [(item, float(score)) for item, score in ordered[: max(0, k)]]
 
 
+def _fused_ranks(
+    lists: Mapping[str, Scored], names: Sequence[str], target: int, weights: np.ndarray
+) -> np.ndarray:
+    """The target's 0-based rank in :func:`_fuse`'s ordering for each weight column of ``weights``
+    (``len(names)`` x grid size) at once; a large number where no component ranked the target."""
+    index: dict[int, int] = {}
+    entries: list[tuple[int, int, float]] = []
+    for c, name in enumerate(names):
+        ranked = lists.get(name) or []
+        for (item, _), norm in zip(ranked, _normalised(ranked), strict=True):
+            entries.append((index.setdefault(item, len(index)), c, norm))
+    if target not in index:
+        return np.full(weights.shape[1], np.iinfo(np.int64).max // 2, dtype=np.int64)
+    mat = np.zeros((len(index), len(names)))
+    for row, c, norm in entries:
+        mat[row, c] += norm
+    fused = mat @ weights
+    ids = np.fromiter(index.keys(), dtype=np.int64, count=len(index))
+    t = fused[index[target]]
+    ahead = (fused > t) | ((fused == t) & (ids < target)[:, None])
+    return ahead.sum(axis=0)
+
+
 class Blend:
-    """A normalised-score blend of other recommenders (by default ItemKNN + EASE + Popularity).
+    """A normalised-score blend of other recommenders (by default ItemKNN + EASE + ALS + Popularity).
 
     Each component's top ``depth`` list (same seeds, exclusions and candidates) is divided by its best
     score and the weighted sum ranks the union. With no known seed the collaborative components return
@@ -782,8 +882,15 @@ class Blend:
 
     def save(self, path: Path) -> None:
         """Persist the weights and component names (components are saved by themselves, alongside)."""
-        _write_npz(path, {"model": self.name, "params": {"weights": self.weights, "depth": self.depth},
-                          "components": sorted(self.components)}, {})
+        _write_npz(
+            path,
+            {
+                "model": self.name,
+                "params": {"weights": self.weights, "depth": self.depth},
+                "components": sorted(self.components),
+            },
+            {},
+        )
 
     @classmethod
     def load(cls, path: Path, components: Mapping[str, Recommender] | None = None) -> Self:
@@ -808,9 +915,11 @@ MODEL_NAMES: tuple[str, ...] = ("popularity", "itemknn", "als", "ease", "blend")
 # --------------------------------------------------------------------------- training and loading
 
 
-def interactions_checksum(interactions: Sequence[Interaction], item_ids: Iterable[int]) -> str:
-    """sha256 over the interactions, the item universe and the model format version."""
-    digest = hashlib.sha256(f"v{FORMAT_VERSION}\n".encode())
+def interactions_checksum(
+    interactions: Sequence[Interaction], item_ids: Iterable[int], extra: str = ""
+) -> str:
+    """sha256 over the interactions, the item universe, the model format version and ``extra``."""
+    digest = hashlib.sha256(f"v{FORMAT_VERSION}\n{extra}\n".encode())
     digest.update(",".join(str(i) for i in sorted(item_ids)).encode())
     chunk: list[str] = []
     for it in interactions:
@@ -841,6 +950,15 @@ def fit_models(
     return models, seconds
 
 
+def _default_params_key() -> str:
+    """The default hyperparameters as canonical JSON (changing them invalidates persisted models)."""
+    params: dict[str, Any] = {
+        name: getattr(model, "params", dict)() for name, model in default_models().items()
+    }
+    params["blend"] = DEFAULT_BLEND_WEIGHTS
+    return json.dumps(params, sort_keys=True)
+
+
 def _read_manifest(models_dir: Path) -> dict[str, Any] | None:
     try:
         data = json.loads((models_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
@@ -861,13 +979,14 @@ def train_all(toolkit: Toolkit, force: bool = False) -> list[str]:
     interactions = load_interactions(toolkit.engine)
     catalog = toolkit.catalog
     item_ids = catalog.ids()
-    checksum = interactions_checksum(interactions, item_ids)
+    checksum = interactions_checksum(interactions, item_ids, extra=_default_params_key())
     manifest = _read_manifest(models_dir)
     if (
         not force
         and manifest is not None
         and manifest.get("checksum") == checksum
-        and all((models_dir / f"{n}.npz").exists() for n in manifest.get("models", []))
+        and manifest.get("models") == list(MODEL_NAMES)
+        and all((models_dir / f"{n}.npz").exists() for n in MODEL_NAMES)
     ):
         log.info("recommenders up to date (%s)", ", ".join(manifest["models"]))
         return list(manifest["models"])
@@ -877,8 +996,12 @@ def train_all(toolkit: Toolkit, force: bool = False) -> list[str]:
     for name in MODEL_NAMES:
         models[name].save(models_dir / f"{name}.npz")
     manifest = {
-        "format_version": FORMAT_VERSION, "checksum": checksum, "models": list(MODEL_NAMES),
-        "n_interactions": len(interactions), "n_items": len(item_ids), "fit_seconds": seconds,
+        "format_version": FORMAT_VERSION,
+        "checksum": checksum,
+        "models": list(MODEL_NAMES),
+        "n_interactions": len(interactions),
+        "n_items": len(item_ids),
+        "fit_seconds": seconds,
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     tmp = models_dir / (MANIFEST_FILE + ".tmp")
@@ -904,8 +1027,10 @@ def load_recommenders(settings: Settings) -> dict[str, Recommender]:
             continue
         try:
             loaded[name] = cls.load(path, components=loaded) if cls is Blend else cls.load(path)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("cannot load recommender %s from %s (%s): run `crsagent index --force`", name, path, exc)
+        except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+            log.warning(
+                "cannot load recommender %s from %s (%s): run `crsagent index --force`", name, path, exc
+            )
     return loaded
 
 
@@ -947,10 +1072,6 @@ def dev_samples(dev: Mapping[str, Sequence[Interaction]]) -> list[tuple[list[int
     return samples
 
 
-def _recall(ranked: Sequence[tuple[int, float]], target: int, k: int) -> float:
-    return 1.0 if any(item == target for item, _ in ranked[:k]) else 0.0
-
-
 def evaluate_on_redial_dev(
     interactions: Sequence[Interaction],
     *,
@@ -960,7 +1081,7 @@ def evaluate_on_redial_dev(
     ks: Sequence[int] = (10, 50),
     buckets: int = 10,
     dev_bucket: int = 0,
-    blend_components: Sequence[str] = ("itemknn", "ease", "popularity"),
+    blend_components: Sequence[str] = ("itemknn", "ease", "als", "popularity"),
     blend_grid: Sequence[float] = (0.0, 0.1, 0.25, 0.5, 1.0),
     depth: int = 200,
     max_samples: int | None = None,
@@ -969,18 +1090,23 @@ def evaluate_on_redial_dev(
 
     Dev dialogs are the ``redial:*`` users whose stable hash falls in bucket ``dev_bucket`` of
     ``buckets``; models train on every other interaction (all sources). Samples come from
-    :func:`dev_samples`. The ranking universe is ``universe`` (default: items of any ``redial:*``
-    interaction, the analogue of REDIAL's movie list); seeds are excluded from rankings. The blend's
-    weights over ``blend_components`` are grid-searched on these same samples (maximising Recall@50,
-    then Recall@10), and the default weights are reported too. ``models`` maps names to factories
-    (default: :func:`default_models`).
+    :func:`dev_samples`. The ranking universe is ``universe`` (default: the catalog's REDIAL movies when
+    a catalog is given, else the items of any ``redial:*`` interaction); seeds are excluded from
+    rankings. ``models`` maps names to factories (default: :func:`default_models`).
+
+    Reported under ``models``: each model's ``recall@k``; ``blend`` (the shipped default weights);
+    ``blend(tuned)``, the best weights over ``blend_components`` on a grid of ``blend_grid`` values
+    (first component fixed at 1; maximising Recall@max(ks), then Recall@min(ks)) tuned on these same
+    samples; and ``blend(tuned, without X)``, the best grid point that gives component X weight 0.
     """
     t_start = time.perf_counter()
     train, dev = split_redial_dev(interactions, buckets=buckets, dev_bucket=dev_bucket)
     samples = dev_samples(dev)
     if max_samples is not None:
         samples = samples[:max_samples]
-    if universe is None:
+    if universe is None and catalog is not None:
+        universe = {it.id for it in catalog.items.values() if it.redial_id is not None}
+    if universe is None or not universe:
         universe = {it.item_id for it in interactions if it.user.startswith("redial:")}
     cand = np.unique(_as_id_array(universe))
     cand_set = cand.tolist()
@@ -1001,40 +1127,63 @@ def evaluate_on_redial_dev(
         model.fit(train, item_ids)
         fit_seconds[name] = round(time.perf_counter() - t0, 3)
         t0 = time.perf_counter()
-        ranked[name] = [model.recommend(seeds, top_k, exclude=(), candidates=cand_set) for seeds, _ in samples]
+        ranked[name] = [
+            model.recommend(seeds, top_k, exclude=(), candidates=cand_set) for seeds, _ in samples
+        ]
         eval_seconds[name] = round(time.perf_counter() - t0, 3)
     n = max(1, len(samples))
     targets = [t for _, t in samples]
 
     def recalls(lists: Sequence[Scored]) -> dict[str, float]:
-        return {f"recall@{k}": round(sum(_recall(r, t, k) for r, t in zip(lists, targets, strict=True)) / n, 4)
-                for k in ks}
+        return {
+            f"recall@{k}": round(
+                sum(t in {i for i, _ in r[:k]} for r, t in zip(lists, targets, strict=True)) / n, 4
+            )
+            for k in ks
+        }
 
     results: dict[str, Any] = {name: recalls(lists) for name, lists in ranked.items()}
     blend_info: dict[str, Any] = {}
     parts = [c for c in blend_components if c in ranked]
     if parts:
-        kmax = max(ks)
-
-        def blend_recalls(weights: Mapping[str, float]) -> dict[str, float]:
-            fused = [_fuse({c: ranked[c][i] for c in parts}, weights, kmax) for i in range(len(samples))]
-            return recalls(fused)
-
         default_w = {c: DEFAULT_BLEND_WEIGHTS.get(c, 0.0) for c in parts}
-        best_w, best = default_w, blend_recalls(default_w)
-        results["blend(default)"] = dict(best, weights=default_w)
-        grid = _weight_grid(parts, blend_grid)
-        for weights in grid:
-            r = blend_recalls(weights)
-            key = (r[f"recall@{max(ks)}"], r[f"recall@{min(ks)}"])
-            if key > (best[f"recall@{max(ks)}"], best[f"recall@{min(ks)}"]):
-                best_w, best = weights, r
-        results["blend(tuned)"] = dict(best, weights=best_w)
-        blend_info = {"grid_size": len(grid)}
+        grid = [default_w, *_weight_grid(parts, blend_grid)]
+        weights = np.array([[g.get(c, 0.0) for g in grid] for c in parts])
+        ranks = (
+            np.stack(
+                [
+                    _fused_ranks({c: ranked[c][i] for c in parts}, parts, target, weights)
+                    for i, target in enumerate(targets)
+                ]
+            )
+            if samples
+            else np.zeros((0, len(grid)), dtype=np.int64)
+        )
+        table = {k: (ranks < k).sum(axis=0) / n for k in ks}
+        kmin, kmax = min(ks), max(ks)
+
+        def entry(col: int) -> dict[str, Any]:
+            return {**{f"recall@{k}": round(float(table[k][col]), 4) for k in ks}, "weights": grid[col]}
+
+        def best(cols: Sequence[int]) -> int:
+            return max(cols, key=lambda c: (table[kmax][c], table[kmin][c], -c))
+
+        results["blend"] = entry(0)
+        results["blend(tuned)"] = entry(best(range(1, len(grid))))
+        for drop in parts[1:]:
+            cols = [c for c in range(1, len(grid)) if grid[c].get(drop, 0.0) == 0.0]
+            if cols:
+                results[f"blend(tuned, without {drop})"] = entry(best(cols))
+        blend_info = {"components": parts, "grid_size": len(grid) - 1, "grid_values": list(blend_grid)}
     return {
-        "n_dev_dialogs": len(dev), "n_samples": len(samples), "n_train_interactions": len(train),
-        "universe_size": int(cand.size), "models": results, "blend_search": blend_info,
-        "fit_seconds": fit_seconds, "eval_seconds": eval_seconds,
+        "n_dev_dialogs": len(dev),
+        "n_samples": len(samples),
+        "n_train_interactions": len(train),
+        "universe_size": int(cand.size),
+        "models": results,
+        "blend_search": blend_info,
+        "fit_seconds": fit_seconds,
+        "eval_seconds": eval_seconds,
         "seconds": round(time.perf_counter() - t_start, 2),
     }
 

@@ -19,7 +19,9 @@ PACKAGED_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 class Settings(BaseSettings):
     """All crsagent configuration (see ``.env.example`` for documentation of every field)."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True, validate_by_name=True
+    )
 
     home: Path = Field(default=Path("~/.crsagent"), validation_alias="CRSAGENT_HOME")
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
@@ -42,6 +44,8 @@ class Settings(BaseSettings):
     embedding_model: str | None = Field(default=None, validation_alias="CRSAGENT_EMBEDDING_MODEL")
     n_items: int = Field(default=5, ge=1, le=20, validation_alias="CRSAGENT_N_ITEMS")
     max_message_chars: int = Field(default=4000, ge=1, validation_alias="CRSAGENT_MAX_MESSAGE_CHARS")
+    ui_user: str | None = Field(default=None, validation_alias="CRSAGENT_UI_USER")
+    ui_password: SecretStr | None = Field(default=None, validation_alias="CRSAGENT_UI_PASSWORD")
 
     def model_post_init(self, __context: object) -> None:
         self.home = self.home.expanduser()
@@ -68,8 +72,5 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment / ``.env`` and apply keyword overrides (by field name)."""
-    base = Settings()
-    if not overrides:
-        return base
-    return base.model_copy(update=overrides)
+    """Read settings from the environment / ``.env``; keyword overrides (by field name) win and are validated."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -182,5 +182,30 @@ def chat(
         service.close()
 
 
+@app.command("bench")
+@cli_command
+def bench(
+    out: Annotated[Path | None, typer.Option(help="Folder for bench.json.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    conversations: Annotated[int, typer.Option(help="Two-turn conversations per catalog.")] = 30,
+    synthetic_items: Annotated[int, typer.Option(help="Size of the synthetic catalog (0 = skip).")] = 200_000,
+) -> None:
+    """Latency benchmark (p50 / p95) of each tool, the tool pipeline and whole turns."""
+    from tools.bench import run_bench
+
+    result = run_bench(_settings(), conversations, synthetic_items, progress=lambda msg: err_console.print(f"[dim]{msg}[/dim]"))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "bench.json").write_text(json.dumps(result, indent=2))
+    if json_out:
+        _emit_json(result)
+        return
+    for name, cat in result["catalogs"].items():
+        console.print(f"[bold]{name}[/bold] ({cat['n_items']} items): pipeline p50 {cat['pipeline_ms']['p50']} ms, "
+                      f"p95 {cat['pipeline_ms']['p95']} ms; turn p50 {cat['turn_ms']['p50']} ms, p95 {cat['turn_ms']['p95']} ms")
+        for tool, p in cat["tools"].items():
+            console.print(f"  {tool:>16}: p50 {p['p50']:>8} ms  p95 {p['p95']:>8} ms")
+
+
 if __name__ == "__main__":  # `python -m ui.cli`
     app()

@@ -157,3 +157,66 @@ class Service:
         """The persisted state of a conversation (empty when new)."""
         snap = self.graph.get_state(self._config(user, session))
         return snap.values if snap else {}  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ used by the web app (ui/web.py)
+    def ask_with(
+        self, message: str, *, user: str = "default", session: str = "default", n_items: int | None = None,
+        offline: bool = False,
+    ) -> TurnResult:
+        """:meth:`ask` with per-turn options: ``n_items`` items shown (1-20) and ``offline`` (the offline
+        engine even when an LLM is configured). Turns with options run one at a time; without options this is
+        exactly :meth:`ask`."""
+        import copy
+
+        if (n_items is None or n_items == self.context.n_items) and (not offline or self.context.llm is None):
+            return self.ask(message, user=user, session=session)
+        variant = copy.copy(self.context)  # shallow: shares the loaded models, indexes and cached tools
+        if n_items is not None:
+            variant.n_items = max(1, min(20, int(n_items)))
+        if offline:
+            variant.llm = None
+        with _OPTIONS_LOCK:
+            original, self.context = self.context, variant
+            try:
+                return self.ask(message, user=user, session=session)
+            finally:
+                self.context = original
+
+    def update_preferences(
+        self, *, user: str = "default", session: str = "default", remove: list[str] | tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """Remove understood preferences from a conversation, one click in the web app's side panel.
+
+        Each key of ``remove`` is one of ``liked:ID``, ``disliked:ID``, ``seen:ID``, ``genres_include:G``,
+        ``genres_exclude:G``, ``people_include:P``, ``people_exclude:P``, ``years``, ``min_rating``,
+        ``soft:TEXT``, ``command:TEXT``; unknown keys are ignored. Returns the new :func:`state_summary`.
+        """
+        config = self._config(user, session)
+        state = self.get_state(user=user, session=session)
+        if not state:
+            return state_summary({}, self.toolkit.catalog)
+        prefs = Preferences.model_validate(state.get("prefs") or {})
+        c = prefs.constraints.model_copy(deep=True)
+        for key in remove:
+            kind, _, value = key.partition(":")
+            if kind in ("liked", "disliked", "seen"):
+                ids: list[int] = getattr(prefs, kind)
+                if value.lstrip("-").isdigit() and int(value) in ids:
+                    ids.remove(int(value))
+            elif kind in ("genres_include", "genres_exclude", "people_include", "people_exclude"):
+                values: list[str] = getattr(c, kind)
+                setattr(c, kind, [v for v in values if v != value])
+            elif kind == "years":
+                c.year_min = c.year_max = None
+            elif kind == "min_rating":
+                c.min_rating = None
+            elif kind == "soft":
+                prefs.soft = [s for s in prefs.soft if s != value]
+            elif kind == "command":
+                prefs.commands = [s for s in prefs.commands if s != value]
+        prefs.constraints = c
+        self.graph.update_state(config, {"prefs": prefs.model_dump(), "needs_replan": False}, as_node="reflect")
+        return state_summary(self.get_state(user=user, session=session), self.toolkit.catalog)
+
+
+_OPTIONS_LOCK = threading.Lock()

@@ -37,15 +37,149 @@ ARTICLES = ("The ", "A ", "An ")
 TO_ROMAN = {"2": "II", "3": "III", "4": "IV", "5": "V", "6": "VI"}
 FROM_ROMAN = {v: k for k, v in TO_ROMAN.items()}
 KEYBOARD = {
-    "a": "sqw", "b": "vn", "c": "xv", "d": "sf", "e": "wr", "f": "dg", "g": "fh", "h": "gj", "i": "uo",
-    "j": "hk", "k": "jl", "l": "k", "m": "n", "n": "bm", "o": "ip", "p": "o", "q": "w", "r": "et",
-    "s": "ad", "t": "ry", "u": "yi", "v": "cb", "w": "qe", "x": "zc", "y": "tu", "z": "x",
+    "a": "sqw",
+    "b": "vn",
+    "c": "xv",
+    "d": "sf",
+    "e": "wr",
+    "f": "dg",
+    "g": "fh",
+    "h": "gj",
+    "i": "uo",
+    "j": "hk",
+    "k": "jl",
+    "l": "k",
+    "m": "n",
+    "n": "bm",
+    "o": "ip",
+    "p": "o",
+    "q": "w",
+    "r": "et",
+    "s": "ad",
+    "t": "ry",
+    "u": "yi",
+    "v": "cb",
+    "w": "qe",
+    "x": "zc",
+    "y": "tu",
+    "z": "x",
 }
-ADJECTIVES = ["Silent", "Crimson", "Hollow", "Broken", "Quiet", "Distant", "Burning", "Frozen", "Hidden", "Forgotten", "Velvet", "Iron", "Paper", "Glass", "Midnight", "Amber", "Restless", "Scarlet", "Wandering", "Painted", "Crooked", "Gilded", "Lonely", "Copper", "Pale"]
-NOUNS = ["Harbor", "Orchard", "Lighthouse", "Cartographer", "Meadow", "Lantern", "Quarry", "Compass", "Carousel", "Archive", "Tide", "Ferry", "Signal", "Chapel", "Glacier", "Vineyard", "Orbit", "Canyon", "Monastery", "Observatory", "Foundry", "Harvest", "Atlas", "Marsh", "Beacon"]
-TITLE_WORDS = ["Night", "Shadow", "River", "Storm", "Heart", "Kingdom", "Secret", "Legacy", "Empire", "Hunter", "Dream", "Fire", "Island", "Moon", "Road", "Blood", "Summer", "Winter", "Angel", "Devil", "Stranger", "Garden", "Silence", "Thunder", "Justice", "Promise", "Mirror", "Highway", "Horizon"]
-PLACES = ["Lisbon", "Tangier", "Nebraska", "Marrakesh", "Oslo", "Patagonia", "Kyoto", "Tallinn", "Reykjavik", "Zanzibar", "Montana", "Bruges"]
-SUBTITLES = ["The Final Roar", "Reborn", "The Lost Crown", "Dark Legacy", "The Last Frontier", "Rise of the Machines Again", "Into the Abyss", "The Forgotten Kingdom", "Dreams", "Homecoming Day", "Shadow Protocol", "The Crimson Dawn", "Beyond the Veil", "The Reckoning Hour", "Eternal Night"]
+ADJECTIVES = [
+    "Silent",
+    "Crimson",
+    "Hollow",
+    "Broken",
+    "Quiet",
+    "Distant",
+    "Burning",
+    "Frozen",
+    "Hidden",
+    "Forgotten",
+    "Velvet",
+    "Iron",
+    "Paper",
+    "Glass",
+    "Midnight",
+    "Amber",
+    "Restless",
+    "Scarlet",
+    "Wandering",
+    "Painted",
+    "Crooked",
+    "Gilded",
+    "Lonely",
+    "Copper",
+    "Pale",
+]
+NOUNS = [
+    "Harbor",
+    "Orchard",
+    "Lighthouse",
+    "Cartographer",
+    "Meadow",
+    "Lantern",
+    "Quarry",
+    "Compass",
+    "Carousel",
+    "Archive",
+    "Tide",
+    "Ferry",
+    "Signal",
+    "Chapel",
+    "Glacier",
+    "Vineyard",
+    "Orbit",
+    "Canyon",
+    "Monastery",
+    "Observatory",
+    "Foundry",
+    "Harvest",
+    "Atlas",
+    "Marsh",
+    "Beacon",
+]
+TITLE_WORDS = [
+    "Night",
+    "Shadow",
+    "River",
+    "Storm",
+    "Heart",
+    "Kingdom",
+    "Secret",
+    "Legacy",
+    "Empire",
+    "Hunter",
+    "Dream",
+    "Fire",
+    "Island",
+    "Moon",
+    "Road",
+    "Blood",
+    "Summer",
+    "Winter",
+    "Angel",
+    "Devil",
+    "Stranger",
+    "Garden",
+    "Silence",
+    "Thunder",
+    "Justice",
+    "Promise",
+    "Mirror",
+    "Highway",
+    "Horizon",
+]
+PLACES = [
+    "Lisbon",
+    "Tangier",
+    "Nebraska",
+    "Marrakesh",
+    "Oslo",
+    "Patagonia",
+    "Kyoto",
+    "Tallinn",
+    "Reykjavik",
+    "Zanzibar",
+    "Montana",
+    "Bruges",
+]
+SUBTITLES = [
+    "The Final Roar",
+    "Reborn",
+    "The Lost Crown",
+    "Dark Legacy",
+    "The Last Frontier",
+    "Rise of the Machines Again",
+    "Into the Abyss",
+    "The Forgotten Kingdom",
+    "Dreams",
+    "Homecoming Day",
+    "Shadow Protocol",
+    "The Crimson Dawn",
+    "Beyond the Veil",
+    "The Reckoning Hour",
+    "Eternal Night",
+]
 
 
 def key_of(title: str) -> str:
@@ -80,7 +214,9 @@ class CatalogView:
         k = key_of(title)
         digits = {t for t in k.split() if t.isdigit()}
         for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
-            for hit, _, _ in process.extract(k, self.keys, scorer=scorer, processor=None, score_cutoff=cutoff, limit=20):
+            for hit, _, _ in process.extract(
+                k, self.keys, scorer=scorer, processor=None, score_cutoff=cutoff, limit=20
+            ):
                 if {t for t in hit.split() if t.isdigit()} == digits:
                     return True
         return False
@@ -116,7 +252,8 @@ class CatalogView:
 def typo(title: str, rng: random.Random, edits: int) -> str:
     chars = list(title)
     positions = [
-        i for i in range(1, len(chars) - 1)
+        i
+        for i in range(1, len(chars) - 1)
         if chars[i].isalpha() and chars[i - 1].isalpha() and chars[i].isascii()
     ]
     for _ in range(edits):
@@ -148,9 +285,15 @@ def with_year(title: str, year: int | None) -> str:
 
 def real_cases(view: CatalogView, rng: random.Random) -> list[dict[str, object]]:
     eligible = [
-        it for it in view.items
-        if it.year and it.popularity > 0 and 3 <= len(it.title) <= 60 and re.search(r"[A-Za-z]{3}", it.title)
-        and key_of(it.title) and not it.title.startswith("(") and view.determinable(it)
+        it
+        for it in view.items
+        if it.year
+        and it.popularity > 0
+        and 3 <= len(it.title) <= 60
+        and re.search(r"[A-Za-z]{3}", it.title)
+        and key_of(it.title)
+        and not it.title.startswith("(")
+        and view.determinable(it)
     ]
     eligible.sort(key=lambda it: it.id)
     popular = sorted(eligible, key=lambda it: (-it.popularity, it.id))[:1500]
@@ -165,7 +308,18 @@ def real_cases(view: CatalogView, rng: random.Random) -> list[dict[str, object]]
         cases.append({"query": query, "expected_title": item.title, "expected_year": item.year, "kind": kind})
         return True
 
-    kinds = ("exact", "lower", "no_year", "wrong_year", "typo", "article", "punct", "bare_year", "typo", "lower_typo")
+    kinds = (
+        "exact",
+        "lower",
+        "no_year",
+        "wrong_year",
+        "typo",
+        "article",
+        "punct",
+        "bare_year",
+        "typo",
+        "lower_typo",
+    )
     for n, item in enumerate(picked):
         title, year = item.title, item.year
         kind = kinds[n % len(kinds)]
@@ -176,7 +330,11 @@ def real_cases(view: CatalogView, rng: random.Random) -> list[dict[str, object]]
         elif re.search(r"\b(II|III|IV|V|VI)\b", title) and rng.random() < 0.8:
             digit = re.sub(r"\b(II|III|IV|V|VI)\b", lambda m: FROM_ROMAN[m.group(1)], title)
             add(with_year(digit, year), item, "sequel_digit")
-        if strip_accents(title) != title and all(ch.isascii() or ch.isalpha() for ch in title) and view.clear_default(item):
+        if (
+            strip_accents(title) != title
+            and all(ch.isascii() or ch.isalpha() for ch in title)
+            and view.clear_default(item)
+        ):
             add(strip_accents(title), item, "accents")
         if kind == "exact":
             add(with_year(title, year), item, kind)
@@ -209,7 +367,7 @@ def real_cases(view: CatalogView, rng: random.Random) -> list[dict[str, object]]
         elif kind == "article":
             art = next((a for a in ARTICLES if title.startswith(a)), None)
             if art:
-                rest = title[len(art):]
+                rest = title[len(art) :]
                 form = rng.choice(("drop", "trailing"))
                 q = rest if form == "drop" else f"{rest}, {art.strip()}"
                 add(with_year(q, year), item, f"article_{form}")
@@ -237,7 +395,7 @@ def real_cases(view: CatalogView, rng: random.Random) -> list[dict[str, object]]
 
     for item in pool(lambda it: it.title.startswith(ARTICLES) and len(it.title.split()) >= 2, 16):
         art = next(a for a in ARTICLES if item.title.startswith(a))
-        rest_title = item.title[len(art):]
+        rest_title = item.title[len(art) :]
         if rng.random() < 0.5:
             add(with_year(rest_title, item.year), item, "article_drop")
         else:
@@ -249,14 +407,24 @@ def real_cases(view: CatalogView, rng: random.Random) -> list[dict[str, object]]
         else:
             q = re.sub(r"\b(II|III|IV|V|VI)\b", lambda m: FROM_ROMAN[m.group(1)], item.title)
             add(q if view.clear_default(item) else with_year(q, item.year), item, "sequel_digit")
-    for item in pool(lambda it: strip_accents(it.title) != it.title and all(
-            ch.isascii() or ch.isalpha() for ch in it.title), 6):
+    for item in pool(
+        lambda it: (
+            strip_accents(it.title) != it.title and all(ch.isascii() or ch.isalpha() for ch in it.title)
+        ),
+        6,
+    ):
         add(with_year(strip_accents(item.title).lower(), item.year), item, "accents")
     for item in pool(lambda it: re.search(r"[:'\-&.]", it.title) is not None, 14):
         q = re.sub(r"[:'.]", "", item.title).replace("-", " ").replace("&", "and")
         add(with_year(q, item.year), item, "punct")
-    for item in pool(lambda it: ":" in it.title and len(it.title.split(":", 1)[1].split()) >= 2
-                     and not re.search(r"\d", it.title.split(":", 1)[1]), 12):
+    for item in pool(
+        lambda it: (
+            ":" in it.title
+            and len(it.title.split(":", 1)[1].split()) >= 2
+            and not re.search(r"\d", it.title.split(":", 1)[1])
+        ),
+        12,
+    ):
         sub = item.title.split(":", 1)[1].strip()
         others = view.by_key.get(key_of(sub), []) + view.by_sub.get(key_of(sub), [])
         if any((o.title, o.year) != (item.title, item.year) for o in others):
@@ -266,10 +434,22 @@ def real_cases(view: CatalogView, rng: random.Random) -> list[dict[str, object]]
 
 
 def fake_cases(view: CatalogView, rng: random.Random) -> list[dict[str, object]]:
-    out: list[str] = ["The Matrix 5", "Inception 2: Dreams", "Jurassic Park: The Final Roar (2027)", "The Silent Harbor (2016)"]
+    out: list[str] = [
+        "The Matrix 5",
+        "Inception 2: Dreams",
+        "Jurassic Park: The Final Roar (2027)",
+        "The Silent Harbor (2016)",
+    ]
     popular = sorted(
-        (it for it in view.items if it.year and it.popularity > 5 and 4 <= len(it.title) <= 40
-         and re.search(r"[A-Za-z]{4}", it.title) and ":" not in it.title),
+        (
+            it
+            for it in view.items
+            if it.year
+            and it.popularity > 5
+            and 4 <= len(it.title) <= 40
+            and re.search(r"[A-Za-z]{4}", it.title)
+            and ":" not in it.title
+        ),
         key=lambda it: (-it.popularity, it.id),
     )[:1200]
     popular.sort(key=lambda it: it.id)
@@ -300,13 +480,19 @@ def fake_cases(view: CatalogView, rng: random.Random) -> list[dict[str, object]]
             swapped.append(fake)
     made_up = []
     while len(made_up) < 50:
-        form = rng.choice(("The {a} {n}", "{a} {n}", "The {n} of {p}", "{a} {n}s", "A {n} in {p}", "The {n}'s {n2}"))
-        t = form.format(a=rng.choice(ADJECTIVES), n=rng.choice(NOUNS), n2=rng.choice(NOUNS), p=rng.choice(PLACES))
+        form = rng.choice(
+            ("The {a} {n}", "{a} {n}", "The {n} of {p}", "{a} {n}s", "A {n} in {p}", "The {n}'s {n2}")
+        )
+        t = form.format(
+            a=rng.choice(ADJECTIVES), n=rng.choice(NOUNS), n2=rng.choice(NOUNS), p=rng.choice(PLACES)
+        )
         made_up.append(with_year(t, rng.choice((None, 2008, 2012, 2016, 2019))))
     cases: list[dict[str, object]] = []
     seen: set[str] = set()
     for group, queries in (
-        ("fake_new", out + sequels + subtitled + made_up), ("fake_swap", swapped), ("fake_year", far_years)
+        ("fake_new", out + sequels + subtitled + made_up),
+        ("fake_swap", swapped),
+        ("fake_year", far_years),
     ):
         for q in queries:
             if q in seen:
@@ -315,7 +501,9 @@ def fake_cases(view: CatalogView, rng: random.Random) -> list[dict[str, object]]
             base = re.sub(r"\s*\(\d{4}\)$", "", q)
             if group == "fake_year":
                 year = int(q[-5:-1])
-                same = view.by_key[key_of(base)] + view.by_sub.get(key_of(base), [])
+                k = key_of(base)
+                same = view.by_key[k] + view.by_sub.get(k, [])
+                same += [o for key in view.keys if key.startswith(k + " ") for o in view.by_key[key]]
                 if any(o.year and abs(o.year - year) <= 5 for o in same):
                     continue
             elif view.exists(base) or view.near(base, 90.0 if group == "fake_swap" else 80.0):

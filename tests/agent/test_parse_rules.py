@@ -1,0 +1,103 @@
+"""The offline parser on real messages, with the real catalog and grounding."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.parse_rules import RuleParser
+from ui.service import Service
+
+
+@pytest.fixture(scope="module")
+def parser(service: Service) -> RuleParser:
+    return service.context.parser
+
+
+def _titles(service: Service, ids: list[int]) -> set[str]:
+    return {service.toolkit.catalog.items[i].title for i in ids}
+
+
+def test_titles_with_sentiment(service: Service, parser: RuleParser) -> None:
+    p = parser.parse("I loved The Matrix and Heat, but I hated Titanic. I've already seen Inception.")
+    stance = {service.toolkit.catalog.items[m.item_id].title: m.sentiment for m in p.mentions}
+    assert stance == {"The Matrix": "like", "Heat": "like", "Titanic": "dislike", "Inception": "seen"}
+
+
+def test_genres_and_negations(parser: RuleParser) -> None:
+    p = parser.parse("a funny sci-fi movie, no horror and nothing too romantic")
+    assert set(p.genres_include) == {"comedy", "sci-fi"}
+    assert set(p.genres_exclude) == {"horror", "romance"}
+    assert parser.parse("I want a horror movie").mentions == []  # a genre is not a title
+
+
+@pytest.mark.parametrize(
+    ("text", "year_min", "year_max"),
+    [
+        ("something from the 90s", 1990, 1999),
+        ("an 80's classic", 1980, 1989),
+        ("movies after 2010", 2011, None),
+        ("made before 1980", None, 1979),
+        ("nothing before 1990", 1990, None),
+        ("between 1995 and 2005", 1995, 2005),
+        ("the nineties", 1990, 1999),
+    ],
+)
+def test_years_and_decades(parser: RuleParser, text: str, year_min: int | None, year_max: int | None) -> None:
+    p = parser.parse(text)
+    assert (p.year_min, p.year_max) == (year_min, year_max)
+
+
+def test_recent_is_relative_to_the_catalog(parser: RuleParser) -> None:
+    p = parser.parse("only new releases please")
+    assert p.year_min == parser.current_year - 3 and "only recent movies" in p.commands
+
+
+def test_people_from_the_catalog(parser: RuleParser) -> None:
+    p = parser.parse("something directed by Christopher Nolan but without Tom Cruise")
+    assert p.people_include == ["Christopher Nolan"] and p.people_exclude == ["Tom Cruise"]
+
+
+def test_rating_words(parser: RuleParser) -> None:
+    assert parser.parse("a highly rated drama").min_rating == 7.0
+    assert parser.parse("rated above 8").min_rating == 8.0
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("hello!", "chitchat"),
+        ("thanks", "chitchat"),
+        ("let's start over", "reset"),
+        ("more please", "more"),
+        ("something else", "more"),
+        ("I want a thriller", "recommend"),
+    ],
+)
+def test_intents(parser: RuleParser, text: str, intent: str) -> None:
+    assert parser.parse(text).intent == intent
+
+
+def test_feedback_on_shown_items(parser: RuleParser) -> None:
+    p = parser.parse("seen the first one, the second sounds good, not the last one", [11, 12, 13])
+    assert {(f.position, f.sentiment) for f in p.shown_feedback} == {(1, "seen"), (2, "like"), (3, "dislike")}
+    assert p.intent == "feedback"
+
+
+def test_item_questions(service: Service, parser: RuleParser) -> None:
+    p = parser.parse("who directed Pulp Fiction?")
+    assert p.intent == "item_question" and p.question_aspect == "director"
+    assert _titles(service, [p.question_item or 0]) == {"Pulp Fiction"}
+    q = parser.parse("what is the second one about?", [5, 6, 7])
+    assert q.intent == "item_question" and q.question_item == 6 and q.question_aspect == "plot"
+
+
+def test_commands(parser: RuleParser) -> None:
+    p = parser.parse("no more horror")
+    assert "horror" in p.genres_exclude and any(c.startswith("no more") for c in p.commands)
+    lighter = parser.parse("something lighter")
+    assert "horror" in lighter.genres_exclude and "something lighter" in lighter.commands
+
+
+def test_soft_text_drops_filler_and_negated_parts(parser: RuleParser) -> None:
+    p = parser.parse("I'd like a slow-burn space thriller with a twist, but no gore")
+    assert "slow" in p.soft and "twist" in p.soft and "gore" not in p.soft

@@ -1,0 +1,46 @@
+"""``crsagent ui [--host 127.0.0.1] [--port 7860]``: start the Gradio web app (``ui/web.py``).
+
+Registered on the main typer app by :func:`register` (``ui/cli.py`` calls it). Binds 127.0.0.1 unless
+``--host`` says otherwise; set ``CRSAGENT_UI_USER`` and ``CRSAGENT_UI_PASSWORD`` to require a login.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def _valid_port(port: int) -> int:
+    if not 1 <= port <= 65535:
+        raise typer.BadParameter("the port must be between 1 and 65535")
+    return port
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``ui`` command to the ``crsagent`` typer app."""
+    from ui.cli import cli_command, err_console
+
+    @app.command("ui")
+    @cli_command
+    def ui(
+        host: Annotated[
+            str, typer.Option(help="Interface to bind; 0.0.0.0 exposes the app (set a login first).")
+        ] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.", callback=_valid_port)] = 7860,
+    ) -> None:
+        """Start the web app: chat, recommendation cards with feedback buttons, what the agent understood."""
+        from tools.settings import load_settings
+        from ui.service import Service
+        from ui.web import auth_of, build_app, serve
+
+        settings = load_settings()
+        service = Service(settings)
+        try:
+            err_console.print("[dim]loading models and indexes…[/dim]")
+            service.warm()
+            login = "with login" if auth_of(settings) else "no login"
+            err_console.print(f"crsagent web app on http://{host}:{port}/ ({login}); Ctrl+C to stop")
+            serve(build_app(service), settings, host=host, port=port, block=True, quiet=True)
+        finally:
+            service.close()
