@@ -1,1 +1,24 @@
-"""Long-term per-user memory and session persistence."""
+"""Long-term per-user memory (facts and item feedback in SQL, fact embeddings in Chroma) and its turn hooks.
+
+- :class:`memory.store.MemoryStore`: remember / recall / forget, transactional with a Chroma outbox.
+- :mod:`memory.extract`: the offline rules from a parsed turn to facts, and from facts to preference hints.
+- :func:`recall_for_turn` / :func:`remember_turn`: what the service calls around each turn.
+"""
+
+from memory.extract import FactIn, MemoryHints, extract_facts, facts_to_preferences, shown_feedback_items
+from memory.hooks import recall_for_turn, remember_session_summary, remember_turn
+from memory.store import MemoryStore, RecalledFact, UnknownFactError
+
+__all__ = [
+    "FactIn",
+    "MemoryHints",
+    "MemoryStore",
+    "RecalledFact",
+    "UnknownFactError",
+    "extract_facts",
+    "facts_to_preferences",
+    "recall_for_turn",
+    "remember_session_summary",
+    "remember_turn",
+    "shown_feedback_items",
+]

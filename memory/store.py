@@ -192,6 +192,11 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / CHARS_PER_TOKEN) if text else 0
 
 
+def _rowcount(result: Any) -> int:
+    """Rows affected by a DML statement's result."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -201,11 +206,15 @@ def _iso(value: datetime) -> str:
 
 
 def normalize_key(key: str) -> str:
-    """``"Genre: Horror"`` -> ``"genre:horror"``; ``"person:Denis Villeneuve"`` -> ``"person:denis villeneuve"``."""
+    """``"Genre: Sci-Fi"`` -> ``"genre:sci-fi"``; ``"person:Denis Villeneuve"`` -> ``"person:denis villeneuve"``
+    (people folded as the catalog folds them for matching)."""
     prefix, sep, rest = key.strip().partition(":")
+    prefix = fold(prefix)
     if not sep:
-        return fold(prefix) or FREE_KEY
-    return f"{fold(prefix)}:{fold(rest)}" if prefix.strip().lower() != "summary" else f"summary:{rest.strip()}"
+        return prefix or FREE_KEY
+    if prefix == "person":
+        return f"person:{fold(rest)}"
+    return f"{prefix}:{' '.join(rest.lower().split())}"
 
 
 def _slot(key: str, text: str) -> str:
@@ -258,9 +267,8 @@ class MemoryStore:
             with _SCHEMA_LOCK:
                 if self._engine is None:
                     engine = self.toolkit.engine
-                    Base.metadata.create_all(
-                        engine, tables=[MemoryFactRow.__table__, ItemFeedbackRow.__table__, MemoryOutboxRow.__table__]
-                    )
+                    tables = [Base.metadata.tables[n] for n in ("memory_facts", "item_feedback", "memory_outbox")]
+                    Base.metadata.create_all(engine, tables=tables)
                     self._engine = engine
         return self._engine
 
@@ -549,11 +557,12 @@ class MemoryStore:
 
         ``{"liked": [..], "disliked": [..], "seen": [..], "rejected": [..], "genres": {"horror": -1},
         "people": {"tom hanks": {"name": "Tom Hanks", "polarity": 1, "fact_id": ".."}},
-        "genre_facts": {"horror": fact_id}}``
+        "facts": {"genre:horror": {"fact_id": "..", "text": "dislikes horror", "polarity": -1}}}`` (``facts``: every
+        keyed fact with a polarity, oldest first).
         """
         user = self._check_user(user)
         out: dict[str, Any] = {k: [] for k in FEEDBACK_KINDS}
-        out.update({"genres": {}, "people": {}, "genre_facts": {}})
+        out.update({"genres": {}, "people": {}, "facts": {}})
         with Session(self.engine) as s:
             for item_id, kind in s.execute(
                 select(ItemFeedbackRow.item_id, ItemFeedbackRow.kind).where(ItemFeedbackRow.user_id == user)
@@ -561,14 +570,14 @@ class MemoryStore:
             ):
                 out.setdefault(kind, []).append(int(item_id))
             facts = s.execute(
-                select(MemoryFactRow.id, MemoryFactRow.key, MemoryFactRow.value, MemoryFactRow.polarity)
+                select(MemoryFactRow.id, MemoryFactRow.key, MemoryFactRow.value, MemoryFactRow.polarity, MemoryFactRow.text)
                 .where(MemoryFactRow.user_id == user, MemoryFactRow.polarity != 0).order_by(MemoryFactRow.updated_at)
             ).all()
-        for fid, key, value, polarity in facts:
+        for fid, key, value, polarity, text in facts:
             prefix, _, rest = key.partition(":")
+            out["facts"][key] = {"fact_id": fid, "text": text, "polarity": polarity}
             if prefix == "genre" and rest:
-                out["genres"][rest] = polarity
-                out["genre_facts"][rest] = fid
+                out["genres"][value or rest] = polarity
             elif prefix == "person" and rest:
                 out["people"][rest] = {"name": value or rest, "polarity": polarity, "fact_id": fid}
         return out
@@ -619,8 +628,8 @@ class MemoryStore:
         def work(s: Session) -> dict[str, int]:
             now = _now()
             if all:
-                n_facts = s.execute(delete(MemoryFactRow).where(MemoryFactRow.user_id == user)).rowcount or 0
-                n_items = s.execute(delete(ItemFeedbackRow).where(ItemFeedbackRow.user_id == user)).rowcount or 0
+                n_facts = _rowcount(s.execute(delete(MemoryFactRow).where(MemoryFactRow.user_id == user)))
+                n_items = _rowcount(s.execute(delete(ItemFeedbackRow).where(ItemFeedbackRow.user_id == user)))
                 self._outbox(s, user, None, "reconcile", now)
                 return {"facts": int(n_facts), "items": int(n_items)}
             assert fact_id is not None
@@ -628,13 +637,13 @@ class MemoryStore:
                 raw = fact_id[5:]
                 n = 0
                 if raw.lstrip("-").isdigit():
-                    n = s.execute(
+                    n = _rowcount(s.execute(
                         delete(ItemFeedbackRow).where(ItemFeedbackRow.user_id == user, ItemFeedbackRow.item_id == int(raw))
-                    ).rowcount or 0
+                    ))
                 if not n:
                     raise UnknownFactError(f"no item feedback {fact_id!r} for user {user!r} (see `crsagent memory --user {user}`)")
                 return {"facts": 0, "items": int(n)}
-            n = s.execute(delete(MemoryFactRow).where(MemoryFactRow.user_id == user, MemoryFactRow.id == fact_id)).rowcount or 0
+            n = _rowcount(s.execute(delete(MemoryFactRow).where(MemoryFactRow.user_id == user, MemoryFactRow.id == fact_id)))
             if not n:
                 raise UnknownFactError(f"no memory fact {fact_id!r} for user {user!r} (see `crsagent memory --user {user}`)")
             self._outbox(s, user, fact_id, "delete", now)

@@ -207,5 +207,15 @@ def bench(
             console.print(f"  {tool:>16}: p50 {p['p50']:>8} ms  p95 {p['p95']:>8} ms")
 
 
+def _register_subcommands() -> None:
+    """Commands that live in their own modules."""
+    from ui import cli_ground
+
+    cli_ground.register(app)
+
+
+_register_subcommands()
+
+
 if __name__ == "__main__":  # `python -m ui.cli`
     app()

@@ -272,13 +272,13 @@ def run_turn(
         if message.strip():
             st.history.append({"role": "user", "content": _clip(shown)})
         st.history.append({"role": "assistant", "content": f"⚠️ {refusal}"})
-        yield st
+        yield _snap(st)
         return
     st.history.append({"role": "user", "content": shown})
     tools_msg: Message = {"role": "assistant", "content": "_working…_",
                           "metadata": {"title": TOOLS_TITLE, "status": "pending"}}
     st.history.append(tools_msg)
-    yield st
+    yield _snap(st)
     backend = "offline" if opts.offline or service.context.llm is None else f"LLM ({service.settings.llm_model})"
     try:
         result = service.ask_with(message, user=st.user, session=st.session, n_items=opts.n_items,
@@ -289,19 +289,19 @@ def run_turn(
         log.exception("web turn failed")
         st.history[-1] = {**tools_msg, "content": "the turn failed", "metadata": {"title": TOOLS_TITLE, "status": "done"}}
         st.history.append({"role": "assistant", "content": FRIENDLY_ERROR})
-        yield st
+        yield _snap(st)
         return
     st.history[-1] = {"role": "assistant", "content": body,
                       "metadata": {"title": TOOLS_TITLE, "status": "done", "duration": round(result.latency_ms / 1000, 3)}}
     if result.error:
         st.history.append({"role": "assistant", "content": result.reply or FRIENDLY_ERROR})
-        yield st
+        yield _snap(st)
         return
     st.history.append({"role": "assistant", "content": ""})
     if stream_delay > 0:
         for prefix in _chunks(text):
             st.history[-1] = {"role": "assistant", "content": prefix}
-            yield st
+            yield _snap(st)
             time.sleep(stream_delay)
     st.history[-1] = {"role": "assistant", "content": text}
     if result.items or any(t.get("tool") == "rank" for t in result.trace):
@@ -309,7 +309,12 @@ def run_turn(
     st.understood = result.state
     st.chips = chips_for(result.state)
     st.memory = memory_facts(result.trace)
-    yield st
+    yield _snap(st)
+
+
+def _snap(st: WebState) -> WebState:
+    """A copy of the state as it is now (the generator goes on changing its own)."""
+    return replace(st, history=list(st.history), items=list(st.items), chips=list(st.chips))
 
 
 def _clip(text: str, n: int = 200) -> str:
@@ -505,9 +510,8 @@ def build_app(service: Service, *, stream_delay: float = 0.012) -> gr.Blocks:
             last: WebState | None = None
             try:
                 for st in gen:
-                    if last is not None:
-                        yield streaming_view(last)
                     last = st
+                    yield streaming_view(st)
             except Exception:  # never a traceback in the browser
                 log.exception("web handler failed")
                 if last is not None:

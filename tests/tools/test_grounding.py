@@ -68,6 +68,7 @@ ITEMS = [
     Item(37, "Knocked Up", 2007, popularity=20.0, stars=("Paul Rudd", "Seth Rogen")),
     Item(38, "Halloween", 1978, popularity=40.0),
     Item(39, "Scary Movie", 2000, popularity=30.0),
+    Item(40, "Blade Runner 2049", 2017, popularity=60.0),
 ]
 
 
@@ -103,6 +104,7 @@ def _got(match: ItemMatch | None) -> tuple[str, int | None] | None:
         ("Alien³", ("Alien 3", 1992)),
         ("alien III", ("Alien 3", 1992)),
         ("Alien 3", ("Alien 3", 1992)),
+        ("Blade Runner 2049", ("Blade Runner 2049", 2017)),
     ],
 )
 def test_exact_variants(grounder: Grounder, query: str, expected: tuple[str, int]) -> None:
@@ -157,6 +159,7 @@ def test_spelling_and_punctuation_variants(grounder: Grounder, query: str, expec
         ("Teh Shining", ("The Shining", 1980)),
         ("the shinning (1980)", ("The Shining", 1980)),
         ("Shcindler's List", ("Schindler's List", 1993)),
+        ("Blaade Runner 2049", ("Blade Runner 2049", 2017)),
     ],
 )
 def test_typos_ground_fuzzily(grounder: Grounder, query: str, expected: tuple[str, int]) -> None:

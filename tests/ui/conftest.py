@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import socket
 import time
+import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -34,14 +35,28 @@ def wait_up(url: str, timeout: float = 30.0) -> None:
 
 
 @pytest.fixture(scope="session")
-def web_url(service: Any, settings: Any) -> Iterator[str]:
-    """The web app (``build_app`` + ``serve``, as ``crsagent ui`` runs it) on 127.0.0.1; yields its URL."""
+def launch_web(service: Any) -> Iterator[Callable[[Any], str]]:
+    """Serve the web app (``build_app`` + ``serve``, as ``crsagent ui`` runs it) on 127.0.0.1 with the given
+    settings (login and limits); returns its URL. Every app started is closed at the end of the session."""
     from ui.web import build_app, serve
 
-    port = free_port()
-    app = build_app(service, stream_delay=0.0)
-    serve(app, settings, host="127.0.0.1", port=port, block=False, quiet=True)
-    url = f"http://127.0.0.1:{port}/"
-    wait_up(url)
-    yield url
-    app.close()
+    apps: list[Any] = []
+
+    def launch(settings: Any) -> str:
+        port = free_port()
+        app = build_app(service, stream_delay=0.0)
+        serve(app, settings, host="127.0.0.1", port=port, block=False, quiet=True)
+        apps.append(app)
+        url = f"http://127.0.0.1:{port}/"
+        wait_up(url)
+        return url
+
+    yield launch
+    for app in apps:
+        app.close()
+
+
+@pytest.fixture(scope="session")
+def web_url(launch_web: Callable[[Any], str], settings: Any) -> str:
+    """The web app with the test settings (no login); its URL."""
+    return launch_web(settings)

@@ -1,0 +1,167 @@
+"""The two calls that wire long-term memory into a turn: :func:`recall_for_turn` before the graph runs and
+:func:`remember_turn` after it (plus :func:`remember_session_summary`, optional).
+
+Both never raise for memory problems: a failing memory logs, leaves the preferences as they were and says so
+in the trace, so a turn is answered even when the memory store is unavailable.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from agent.parse_rules import GENRE_WORDS, soft_text
+from agent.state import ParsedTurn, Preferences
+from memory.extract import (
+    MAX_MEMORY_LIKED,
+    MEMORY_SOFT_PREFIX,
+    extract_facts,
+    extract_item_feedback,
+    facts_to_preferences,
+    session_summary,
+)
+from memory.store import MemoryStore
+from tools.titles import fold
+
+log = logging.getLogger(__name__)
+
+
+def _message_is_vague(message: str) -> bool:
+    """True when a message says nothing about taste ("recommend me something")."""
+    low = fold(message)
+    padded = f" {low} "
+    if any(f" {w} " in padded for w in GENRE_WORDS):
+        return False
+    return not soft_text(low)
+
+
+def memory_query(message: str, prefs: Preferences) -> str:
+    """The text memory is searched with: the message plus the conversation's latest taste and genres."""
+    soft = [s for s in prefs.soft if not s.startswith(MEMORY_SOFT_PREFIX)][-1:]
+    parts = [message.strip(), *soft, *prefs.constraints.genres_include, *prefs.constraints.people_include]
+    return " ".join(p for p in parts if p)[:500]
+
+
+def recall_for_turn(
+    store: MemoryStore, user: str, message: str, prefs: Preferences, *, k: int = 8, min_score: float = 0.3,
+    token_budget: int = 200,
+) -> tuple[Preferences, list[dict[str, Any]]]:
+    """The conversation's preferences with the user's long-term memory applied, and trace records.
+
+    - Item feedback always applies: liked items seed the conversation (the most recent
+      ``MAX_MEMORY_LIKED``, placed before the conversation's own likes; older ones are only excluded, as
+      seen), disliked and rejected items become dislikes, seen items stay seen; all are excluded from results.
+      An item the conversation already judged otherwise keeps the conversation's judgement.
+    - Lasting genre / person dislikes become exclusions unless this conversation asked for them.
+    - Facts recalled for this message (top ``k`` above ``min_score`` within ``token_budget`` tokens) that are
+      not negative become one soft preference, ``"memory: ..."``, placed first (the conversation's own soft
+      preferences come after it and win the query); a request that says nothing about taste uses the latest
+      profile likes instead when nothing was recalled.
+
+    Idempotent: calling it every turn (before or after the parser) does not pile anything up. Trace records:
+    ``{"fact_id", "text", "score", "source" ("memory" | "profile"), "use" ("soft" | "exclude" |
+    "overridden" | "context"), "tokens"}``; one record with ``fact_id`` None counts the items applied.
+    """
+    t0 = time.perf_counter()
+    try:
+        structured = store.structured(user)
+        query = memory_query(message, prefs)
+        recalled = store.recall(user, query, k=k, min_score=min_score, token_budget=token_budget) if query else []
+    except Exception as exc:  # memory must never break a turn
+        log.warning("memory recall failed for %s (%s: %s)", user, type(exc).__name__, exc)
+        return prefs, [{"fact_id": None, "text": "memory unavailable", "score": 0.0, "source": "memory", "error": type(exc).__name__}]
+
+    p = prefs.model_copy(deep=True)
+    c = p.constraints
+    vague = _message_is_vague(message) and not (
+        [s for s in p.soft if not s.startswith(MEMORY_SOFT_PREFIX)] or c.genres_include or c.people_include
+    )
+    hints = facts_to_preferences(recalled, structured, profile_likes_in_soft=vague)
+
+    # lasting dislikes, unless this conversation asked for them
+    overridden: set[str] = set()
+    excl = list(c.genres_exclude)
+    for g in hints.genres_exclude:
+        if g in c.genres_include:
+            overridden.add(f"genre:{g}")
+        elif g not in excl:
+            excl.append(g)
+    wanted_people = {fold(x) for x in c.people_include}
+    people_out = list(c.people_exclude)
+    for name in hints.people_exclude:
+        if fold(name) in wanted_people:
+            overridden.add(f"person:{fold(name)}")
+        elif fold(name) not in {fold(x) for x in people_out}:
+            people_out.append(name)
+    p.constraints = c.model_copy(update={"genres_exclude": sorted(excl), "people_exclude": people_out})
+
+    # item feedback: the conversation's own judgement wins
+    judged = set(p.liked) | set(p.disliked)
+    recent, older = hints.liked_ids[-MAX_MEMORY_LIKED:], hints.liked_ids[:-MAX_MEMORY_LIKED]
+    p.liked = [i for i in recent if i not in judged] + p.liked
+    p.disliked = [i for i in hints.disliked_ids if i not in judged] + p.disliked
+    known = set(p.liked) | set(p.disliked) | set(p.seen)
+    p.seen = [i for i in dict.fromkeys([*older, *hints.seen_ids]) if i not in known] + p.seen
+
+    # recalled taste as one soft preference, first
+    p.soft = [s for s in p.soft if not s.startswith(MEMORY_SOFT_PREFIX)]
+    if hints.soft_text:
+        p.soft.insert(0, MEMORY_SOFT_PREFIX + hints.soft_text)
+
+    key_of = {f["fact_id"]: key for key, f in structured.get("facts", {}).items()}
+    trace = []
+    for rec in hints.trace:
+        if rec["use"] == "exclude" and key_of.get(rec["fact_id"]) in overridden:
+            rec = {**rec, "use": "overridden"}
+        trace.append(rec)
+    n_items = len(hints.liked_ids) + len(hints.disliked_ids) + len(hints.seen_ids)
+    if n_items:
+        trace.append(
+            {"fact_id": None, "text": f"{len(hints.liked_ids)} liked, {len(hints.disliked_ids)} disliked, "
+             f"{len(hints.seen_ids)} seen items from earlier sessions", "score": 1.0, "source": "profile", "use": "exclude",
+             "tokens": 0}
+        )
+    log.debug("memory recall for %s: %d records in %.1f ms", user, len(trace), (time.perf_counter() - t0) * 1000)
+    return p, trace
+
+
+def remember_turn(
+    store: MemoryStore, user: str, session: str, message: str, parsed: ParsedTurn | Mapping[str, Any],
+    shown_feedback_items: Mapping[int, str] | None = None,
+) -> list[str]:
+    """Write what one user message taught about the user; returns the ids of facts added, replaced or merged.
+
+    ``parsed`` is the turn's :class:`ParsedTurn` (or its dict from the graph state); ``shown_feedback_items``
+    maps item ids of the previous reply to ``liked`` / ``rejected`` / ``seen`` (see
+    :func:`memory.extract.shown_feedback_items`). Failures are logged and give ``[]``."""
+    try:
+        turn = parsed if isinstance(parsed, ParsedTurn) else ParsedTurn.model_validate(dict(parsed))
+        if turn.intent in ("reset", "observe"):
+            return []
+        facts = extract_facts(message, turn)
+        items = {**extract_item_feedback(turn), **{int(k): v for k, v in (shown_feedback_items or {}).items()}}
+        writes = store.remember_facts(user, facts, session) if facts else []
+        if items:
+            store.record_feedback_many(user, items, session)
+        return [w.fact_id for w in writes if w.status != "kept"]
+    except Exception as exc:  # memory must never break a turn
+        log.error("memory write failed for %s (%s: %s)", user, type(exc).__name__, exc)
+        return []
+
+
+def remember_session_summary(
+    store: MemoryStore, user: str, session: str, prefs: Preferences, titles: Mapping[int, str] | None = None
+) -> str | None:
+    """Store (or update) the one-line summary of this session; returns its fact id (None when empty or failed).
+    ``titles`` maps item ids to display titles (e.g. ``{i: catalog.items[i].display for i in ...}``)."""
+    try:
+        text = session_summary(prefs, dict(titles or {}))
+        if not text:
+            return None
+        write = store.remember_summary(user, session, f"in session {session}: {text}")
+        return write.fact_id if write else None
+    except Exception as exc:  # memory must never break a turn
+        log.error("memory summary failed for %s (%s: %s)", user, type(exc).__name__, exc)
+        return None

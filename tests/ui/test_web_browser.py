@@ -1,0 +1,103 @@
+"""End to end, as a person uses it: the web app on 127.0.0.1 driven by Playwright in Debian's Chromium.
+
+Type a request, wait for the cards, click 👎 on one, ask again: that movie is gone. Saves the screenshot
+shown in the README (docs/screenshot.png).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("CRSAGENT_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-dev-shm-usage"]
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
+NO_CHROMIUM = ("Debian's chromium is not installed (`make dev` installs it as root; without root run "
+               "`sudo apt-get install chromium`)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium through Playwright; skips outside CI when Chromium is missing."""
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser test: {NO_CHROMIUM}", pytrace=False)
+        pytest.skip(NO_CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def card_ids(page: Any) -> list[int]:
+    return [int(x) for x in page.eval_on_selector_all(".rec-card-body", "els => els.map(e => e.dataset.itemId)")]
+
+
+def wait_turn(page: Any, turn: int) -> None:
+    """Wait for the cards of the conversation's ``turn``-th answer."""
+    page.wait_for_selector(f'#card-0 .rec-card-body[data-turn="{turn}"]', timeout=30_000)
+
+
+def send(page: Any, text: str) -> None:
+    page.locator("#msg textarea").fill(text)
+    page.locator("#send").click()
+
+
+def test_dislike_in_the_browser_removes_the_movie(browser: Any, web_url: str) -> None:
+    page = browser.new_page(viewport={"width": 1360, "height": 940})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(web_url)
+    page.wait_for_selector("#msg textarea", timeout=30_000)
+
+    send(page, "A funny sci-fi movie from the 90s, no horror")
+    wait_turn(page, 1)
+    first = card_ids(page)
+    titles = page.locator("#rec-grid .rec-title").all_inner_texts()
+    assert len(first) == 5 and len(titles) == 5
+    assert page.locator("#msg textarea").input_value() == ""  # the box clears for the next message
+    assert page.get_by_text("plan / tools").count() >= 1  # the collapsible tool steps
+    assert page.locator("#chips button", has_text="no horror").count() == 1
+
+    page.locator("#card-2-dislike").click()  # 👎 on the third card
+    wait_turn(page, 2)
+    gone = first[2]
+    assert gone not in card_ids(page)
+    assert page.locator("#chips button", has_text=titles[2]).count() == 1  # shown as a dislike
+
+    send(page, "more please")  # ask again: the movie stays gone
+    wait_turn(page, 3)
+    assert card_ids(page) and gone not in card_ids(page)
+
+    page.locator("#chips button", has_text="no horror").click()  # one click removes a constraint
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('#chips button')].some(b => b.offsetParent && b.innerText.includes('no horror'))",
+        timeout=15_000,
+    )
+    assert not errors, errors
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert SCREENSHOT.stat().st_size > 20_000
+    page.close()
+
+
+def test_too_long_message_in_the_browser(browser: Any, web_url: str, settings: Any) -> None:
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    page.goto(web_url)
+    page.wait_for_selector("#msg textarea", timeout=30_000)
+    send(page, "a" * (settings.max_message_chars + 1))
+    page.get_by_text(f"the limit is {settings.max_message_chars:,}").wait_for(timeout=15_000)
+    assert page.locator(".rec-card-body").count() == 0
+    page.close()
