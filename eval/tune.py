@@ -28,7 +28,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from eval.datasets import Dialog, load_inspired_tsv, load_redial
+from eval.datasets import Dialog, load_redial
 from eval.offline import DEPTH, DialogEvaluator, GoldMapper, dataset_universe
 
 if TYPE_CHECKING:
@@ -47,7 +47,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REDIAL_TRAIN_FILES = ("redial/train_data_partial.jsonl", "redial/ievalm/valid_data.jsonl")
+INSPIRED_TRAIN_FILE = "inspired/unicrs/train_data_dbpedia.jsonl"
 DEV_BUCKETS, DEV_BUCKET = 10, 0
+#: INSPIRED train is small: a 20% hold-out (bucket 0 of 5) is its tuning set.
+INSPIRED_BUCKETS = 5
 
 
 # ------------------------------------------------------------------------------------------- dev data
@@ -55,11 +58,13 @@ DEV_BUCKETS, DEV_BUCKET = 10, 0
 
 @dataclass
 class DevSetup:
-    """Paths of the scratch REDIAL dev data."""
+    """Paths of the scratch dev data."""
 
-    redial_dir: Path  #: holds dev_data.jsonl
-    data_dir: Path  #: a copy of data/ without the dev dialogs' interactions
-    n_dev_dialogs: int
+    redial_dir: Path  #: holds dev_data.jsonl (REDIAL train dialogs of the dev bucket)
+    inspired_file: Path  #: INSPIRED train dialogs of the dev bucket (UniCRS format)
+    data_dir: Path  #: a copy of data/ without the interactions of any dev dialog
+    n_redial: int
+    n_inspired: int
     n_removed_interactions: int
 
 
@@ -70,20 +75,28 @@ def _redial_user_key(record: dict[str, Any]) -> str:
     return f"redial:{conv or dialog_text_key(record['messages'])}"
 
 
-def build_redial_dev(shared: Path, work: Path, packaged_data: Path | None = None) -> DevSetup:
-    """Write ``work/redial/dev_data.jsonl`` and ``work/data`` (data/ minus the dev users' interactions)."""
+def build_dev(shared: Path, work: Path, packaged_data: Path | None = None) -> DevSetup:
+    """Carve dev sets out of the TRAIN dialogs and write a copy of data/ without their interactions.
+
+    REDIAL: the train dialogs (partial train file + iEvaLM copy, de-duplicated like tools/data_build.py)
+    whose ``redial:<conversationId>`` key falls in hash bucket 0 of 10, the split of
+    :func:`tools.recommenders.split_redial_dev`, written to ``work/redial/dev_data.jsonl``. INSPIRED: the
+    train dialogs (``inspired/unicrs/train_data_dbpedia.jsonl``) whose ``inspired:<line>`` key falls in
+    bucket 0 of :data:`INSPIRED_BUCKETS`, written to ``work/inspired/train_holdout.jsonl``. INSPIRED
+    ``dev.tsv`` is never used for tuning, so it stays a clean evaluation split.
+    """
     from tools.data_build import clean_text, dialog_text_key
     from tools.recommenders import _dev_bucket
     from tools.settings import PACKAGED_DATA_DIR
 
     packaged = packaged_data or PACKAGED_DATA_DIR
-    redial_dir, data_dir = work / "redial", work / "data"
-    redial_dir.mkdir(parents=True, exist_ok=True)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    redial_dir, inspired_dir, data_dir = work / "redial", work / "inspired", work / "data"
+    for d in (redial_dir, inspired_dir, data_dir):
+        d.mkdir(parents=True, exist_ok=True)
     seen_ids: set[str] = set()
     seen_text: set[str] = set()
     dev_users: set[str] = set()
-    lines: list[str] = []
+    redial_lines: list[str] = []
     for rel in REDIAL_TRAIN_FILES:
         with open(shared / rel, encoding="utf-8") as fh:
             for line in fh:
@@ -100,8 +113,17 @@ def build_redial_dev(shared: Path, work: Path, packaged_data: Path | None = None
                 user = _redial_user_key(record)
                 if _dev_bucket(user, DEV_BUCKETS) == DEV_BUCKET:
                     dev_users.add(user)
-                    lines.append(line if line.endswith("\n") else line + "\n")
-    (redial_dir / "dev_data.jsonl").write_text("".join(lines), encoding="utf-8")
+                    redial_lines.append(line if line.endswith("\n") else line + "\n")
+    (redial_dir / "dev_data.jsonl").write_text("".join(redial_lines), encoding="utf-8")
+    inspired_lines: list[str] = []
+    with open(shared / INSPIRED_TRAIN_FILE, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            user = f"inspired:{lineno}"
+            if line.strip() and _dev_bucket(user, INSPIRED_BUCKETS) == DEV_BUCKET:
+                dev_users.add(user)
+                inspired_lines.append(line if line.endswith("\n") else line + "\n")
+    inspired_file = inspired_dir / "train_holdout.jsonl"
+    inspired_file.write_text("".join(inspired_lines), encoding="utf-8")
     shutil.copyfile(packaged / "catalog.jsonl.gz", data_dir / "catalog.jsonl.gz")
     removed = 0
     buf = io.StringIO()
@@ -116,8 +138,9 @@ def build_redial_dev(shared: Path, work: Path, packaged_data: Path | None = None
             writer.writerow(row)
     with gzip.open(data_dir / "interactions.csv.gz", "wt", encoding="utf-8") as fh:
         fh.write(buf.getvalue())
-    log.info("REDIAL dev: %d dialogs, %d interactions removed", len(lines), removed)
-    return DevSetup(redial_dir, data_dir, len(lines), removed)
+    log.info("dev: %d REDIAL + %d INSPIRED train dialogs held out, %d interactions removed",
+             len(redial_lines), len(inspired_lines), removed)
+    return DevSetup(redial_dir, inspired_file, data_dir, len(redial_lines), len(inspired_lines), removed)
 
 
 def build_dev_home(setup: DevSetup, home: Path, base_home: Path | None = None) -> Settings:
@@ -222,7 +245,7 @@ def objective(metrics: dict[str, float]) -> float:
 
 
 #: The coordinate-search grid of every tuned field.
-GRID: dict[str, tuple[float, ...]] = {
+GRID: dict[str, tuple[Any, ...]] = {
     "popularity": (0.2, 0.4, 0.6, 0.8, 1.2),
     "semantic": (0.25, 0.5, 0.75, 1.0),
     "collaborative": (0.5, 1.0, 1.5, 2.0),
@@ -234,6 +257,10 @@ GRID: dict[str, tuple[float, ...]] = {
     "ease_share": (0.25, 0.5, 0.75),
     "seed_recency": (0.6, 0.8, 1.0),
     "agent_repeat": (0.0, 0.1, 0.3),
+    "popularity_sources": (
+        None, {"redial": 1.0}, {"redial": 1.0, "inspired": 0.2, "movielens": 0.02},
+        {"inspired": 1.0, "redial": 0.2, "movielens": 0.02},
+    ),
 }
 
 
@@ -241,12 +268,12 @@ def coordinate_search(
     ctx: AgentContext,
     corpus: DevCorpus,
     start: Any,
-    grid: dict[str, Sequence[float]] | None = None,
+    grid: dict[str, Sequence[Any]] | None = None,
     rounds: int = 2,
     log_fn: Callable[[str], None] | None = None,
 ) -> tuple[Any, dict[str, float], list[dict[str, Any]]]:
     """Coordinate ascent over ``grid`` from ``start`` (a FusionWeights); returns (best, its metrics, trail)."""
-    axes: dict[str, Sequence[float]] = dict(grid or GRID)
+    axes: dict[str, Sequence[Any]] = dict(grid or GRID)
     cache: dict[str, dict[str, float]] = {}
     trail: list[dict[str, Any]] = []
 
@@ -273,15 +300,100 @@ def coordinate_search(
     return best, best_m, trail
 
 
-def _iter_dev(dialogs: Iterable[Dialog], limit: int | None) -> list[Dialog]:
-    out = list(dialogs)
-    return out[:limit] if limit else out
+def ablations(tuned: Any) -> list[tuple[str, Any]]:
+    """(label, weights) rows of the dev ablation table: the built-in defaults, the tuned weights, and the
+    tuned weights with one idea switched off at a time."""
+    from tools.ranking import FusionWeights
+
+    off: list[tuple[str, dict[str, Any]]] = [
+        ("hard constraints (constraint_penalty = 0)", {"constraint_penalty": 0.0}),
+        ("no seen items as CF seeds", {"seen_seed": 0.0}),
+        ("no other-side mentions as CF seeds", {"agent_mention": 0.0}),
+        ("no bonus for other-side mentions", {"agent_repeat": 0.0}),
+        ("trained popularity model (all sources)", {"popularity_sources": None}),
+        ("no popularity prior", {"popularity": 0.0}),
+        ("no semantic signal", {"semantic": 0.0}),
+        ("no collaborative signal", {"collaborative": 0.0}),
+        ("item-kNN only (no EASE)", {"ease_share": 0.0}),
+        ("EASE only (no item-kNN)", {"ease_share": 1.0}),
+        ("no liked items in the text query", {"liked_in_query": 0.0}),
+        ("no seed recency decay", {"seed_recency": 1.0}),
+        ("no dislike attenuation", {"negative": 0.0}),
+    ]
+    rows: list[tuple[str, Any]] = [("built-in defaults (before tuning)", FusionWeights()), ("**tuned**", tuned)]
+    for label, update in off:
+        cand = tuned.model_copy(update=update)
+        if cand != tuned:
+            rows.append((label, cand))
+    return rows
+
+
+def ablation_table(ctx: AgentContext, corpus: DevCorpus, tuned: Any) -> list[dict[str, Any]]:
+    """Score every :func:`ablations` row on the corpus."""
+    return [{"setting": label, **score(corpus, rerank(ctx, corpus, w))} for label, w in ablations(tuned)]
+
+
+def limits(ctx: AgentContext, corpus: DevCorpus, tuned: Any, depth: int = 500) -> dict[str, float]:
+    """Why golds are missed under ``tuned``: shares of samples whose gold is unmapped, was mentioned by the
+    user before (never re-recommended, by design), fails the hard exclusions, or is outside the top ``depth``
+    candidates of the fused ranking."""
+    import copy
+
+    from agent.graph import execute
+    from agent.state import Preferences
+
+    saved = ctx.weights
+    ctx.weights = tuned
+    n = unmapped = user_mentioned = beyond = 0
+    try:
+        for cap in corpus.captures:
+            state = copy.deepcopy(cap.state)
+            for step in state.get("plan") or []:
+                if step.get("tool") == "rank":
+                    step.setdefault("args", {})["k"] = depth
+            ids = {r["id"] for r in execute(state, SimpleNamespace(context=ctx))["ranking"]}  # type: ignore[arg-type]
+            prefs = Preferences.model_validate(state.get("prefs") or {})
+            mentioned = set(ctx.toolkit.catalog.with_twins([*prefs.liked, *prefs.disliked, *prefs.seen]))
+            for gold, _ in cap.golds:
+                n += 1
+                if gold is None:
+                    unmapped += 1
+                elif gold in mentioned:
+                    user_mentioned += 1
+                elif gold not in ids:
+                    beyond += 1
+    finally:
+        ctx.weights = saved
+    return {
+        "samples": n, "unmapped": round(unmapped / max(n, 1), 4),
+        "gold_mentioned_by_user_before": round(user_mentioned / max(n, 1), 4),
+        f"gold_outside_top{depth}_candidates": round(beyond / max(n, 1), 4),
+    }
+
+
+def _markdown(results: dict[str, Any]) -> str:
+    lines = ["# Fusion-weight tuning on development data", ""]
+    for dataset, res in results.items():
+        lines += [
+            f"## {dataset}: {res['set']} ({res['n_dialogs']} dialogs, {res['n_samples']} samples)", "",
+            f"Tuned weights: `{json.dumps(res['best'])}`", "",
+            "| setting | full R@1 | full R@10 | full R@50 | dedup R@10 | dedup R@50 |", "|---|---|---|---|---|---|",
+        ]
+        for row in res["ablation"]:
+            lines.append(
+                f"| {row['setting']} | {row['full_r@1']:.3f} | {row['full_r@10']:.3f} | {row['full_r@50']:.3f} | "
+                f"{row['dedup_r@10']:.3f} | {row['dedup_r@50']:.3f} |"
+            )
+        lines += ["", "Limits (share of samples): " + ", ".join(f"{k} {v}" for k, v in res["limits"].items()), ""]
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: build the REDIAL dev data and home, capture both dev sets, search, report."""
+    """Command line: build the dev data and home, capture the dev sets, search, write the report."""
+    import pickle
+
     from agent.context import load_fusion_weights
-    from tools.settings import load_settings
+    from eval.datasets import load_inspired_unicrs
     from ui.service import Service
 
     parser = argparse.ArgumentParser(prog="python -m eval.tune", description=__doc__.splitlines()[0])
@@ -289,41 +401,64 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, required=True, help="scratch folder (dev data, dev home, results)")
     parser.add_argument("--base-home", type=Path, default=None, help="an indexed home to copy (skips embedding)")
     parser.add_argument("--dataset", choices=("redial", "inspired", "both"), default="both")
-    parser.add_argument("--limit", type=int, default=None, help="dev dialogs per dataset")
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--start", default="default", help="fusion-weights profile to start from")
+    parser.add_argument("--rounds", type=int, default=2, help="coordinate-ascent rounds (0 = no search)")
+    parser.add_argument("--start", default=None, help="fusion-weights profile to start from (default: the dataset's)")
+    parser.add_argument("--write", type=Path, default=None, help="write the tuned profiles into this fusion_weights.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
+    setup = build_dev(args.shared, work)
+    settings = build_dev_home(setup, work / "home", args.base_home)
+    service = Service(settings, persist=False)
+    service.warm()
+    ctx = service.context
     results: dict[str, Any] = {}
     datasets = ("redial", "inspired") if args.dataset == "both" else (args.dataset,)
     for dataset in datasets:
         if dataset == "redial":
-            setup = build_redial_dev(args.shared, work)
-            settings = build_dev_home(setup, work / "home-redial-dev", args.base_home)
             data_dir, dialogs = setup.redial_dir, load_redial(setup.redial_dir / "dev_data.jsonl")
+            label = "REDIAL train dialogs held out (hash bucket 0 of 10)"
         else:
-            settings = load_settings(home=args.base_home or work / "home", llm="offline")
-            data_dir, dialogs = args.shared / "inspired", load_inspired_tsv(args.shared / "inspired" / "dev.tsv")
-        dialogs = _iter_dev(dialogs, args.limit)
-        start = load_fusion_weights(settings, args.start)
-        service = Service(settings, persist=False)
-        service.context.weights = start
-        mapper = GoldMapper(service.toolkit.catalog, service.context.grounder)
-        universe = dataset_universe(dataset, service.toolkit.catalog, mapper, data_dir, dialogs)
-        ev = DialogEvaluator(settings, dataset, universe, mapper.map_all(dialogs), service=service)
-        service.warm()
-        corpus = capture(ev, dialogs)
-        log.info("%s dev: %d dialogs, %d samples, %d turns captured in %.0f s", dataset, corpus.n_dialogs,
-                 corpus.n_samples, len(corpus.captures), corpus.seconds)
-        best, best_m, trail = coordinate_search(service.context, corpus, start, rounds=args.rounds,
-                                                log_fn=lambda s: log.info("%s", s))
-        results[dataset] = {"start": start.model_dump(), "best": best.model_dump(), "best_metrics": best_m,
-                            "trail": trail, "n_samples": corpus.n_samples, "n_dialogs": corpus.n_dialogs}
+            data_dir, dialogs = args.shared / "inspired", load_inspired_unicrs(setup.inspired_file)
+            label = "INSPIRED train dialogs held out (hash bucket 0 of 5); dev.tsv untouched"
+        start = load_fusion_weights(settings, args.start or dataset)
+        ctx.weights = start
+        cache = work / f"corpus-{dataset}.pkl"
+        if cache.exists():
+            with open(cache, "rb") as fh:
+                corpus = pickle.load(fh)  # noqa: S301 - our own scratch file
+        else:
+            mapper = GoldMapper(service.toolkit.catalog, ctx.grounder)
+            universe = dataset_universe(dataset, service.toolkit.catalog, mapper, data_dir, [])
+            ev = DialogEvaluator(settings, dataset, universe, mapper.map_all(dialogs), service=service)
+            corpus = capture(ev, dialogs)
+            with open(cache, "wb") as fh:
+                pickle.dump(corpus, fh)
+        log.info("%s dev: %d dialogs, %d samples, %d predicting turns", dataset, corpus.n_dialogs,
+                 corpus.n_samples, len(corpus.captures))
+        trail: list[dict[str, Any]] = []
+        best, best_m = start, score(corpus, rerank(ctx, corpus, start))
+        if args.rounds > 0:
+            best, best_m, trail = coordinate_search(ctx, corpus, start, rounds=args.rounds,
+                                                    log_fn=lambda s: log.info("%s", s))
+        results[dataset] = {
+            "set": label, "n_dialogs": corpus.n_dialogs, "n_samples": corpus.n_samples,
+            "start": start.model_dump(), "best": best.model_dump(exclude_defaults=True), "best_metrics": best_m,
+            "ablation": ablation_table(ctx, corpus, best), "limits": limits(ctx, corpus, best), "trail": trail,
+        }
         (work / f"tune-{dataset}.json").write_text(json.dumps(results[dataset], indent=2), encoding="utf-8")
-        log.info("%s best %s -> %s", dataset, best.model_dump(), best_m)
+    (work / "tune-report.md").write_text(_markdown(results), encoding="utf-8")
+    if args.write is not None:
+        profiles = json.loads(args.write.read_text(encoding="utf-8")) if args.write.exists() else {}
+        for dataset, res in results.items():
+            profiles[dataset] = res["best"]
+        args.write.write_text(json.dumps(profiles, indent=2) + "\n", encoding="utf-8")
+    log.info("report: %s", work / "tune-report.md")
     return 0
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from agent.parse_rules import GENRE_WORDS
 from agent.state import ParsedTurn, Preferences
-from memory.store import FREE_KEY, FactIn, RecalledFact
+from memory.store import FREE_KEY, FactIn, RecalledFact, estimate_tokens
 from tools.titles import fold
 
 log = logging.getLogger(__name__)
@@ -56,11 +56,17 @@ CONTEXT_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:on|during) (?:a |the |my )?(?:flight|plane|train|commute)\b"), "watches while travelling"),
     (re.compile(r"\bbefore (?:bed|bedtime|sleep|sleeping)\b|\bat bedtime\b"), "watches before bed"),
     (re.compile(r"\b(?:alone|by myself|on my own)\b"), "watches alone"),
-    (re.compile(r"\b(?:short (?:movies|films|ones)|not too long|under (?:two|2|an|one|1) hours?)\b"), "prefers shorter movies"),
+    (re.compile(r"\b(?:short (?:movies?|films?|ones?)|something short|not too long|under (?:two|2|an|one|1) hours?)\b"), "prefers shorter movies"),
     (re.compile(r"\b(?:no|hate|dont like|don t like|without) subtitles\b"), "prefers movies without subtitles"),
     (re.compile(r"\b(?:no|not too much|without|hate|dont like|don t like) (?:violence|violent)\b|\bnothing violent\b"), "avoids violent movies"),
     (re.compile(r"\b(?:no|without|hate|dont like|don t like) (?:swearing|bad language|nudity|sex scenes)\b"), "avoids explicit content"),
 ]
+#: Genre words that say more than their genre ("gore" is not all of horror): kept in the fact's text.
+SPECIFIC_GENRE_WORDS = frozenset(
+    ["gore", "gory", "zombie", "zombies", "slasher", "slashers", "superhero", "superheroes", "marvel", "anime",
+     "pixar", "heist", "gangster", "mob", "noir", "aliens", "space", "cowboy", "biopic", "true story",
+     "period piece", "whodunit", "cartoons", "cartoon", "musicals", "musical"]
+)
 FEEDBACK_OF_MENTION = {"like": "liked", "dislike": "disliked", "seen": "seen"}
 FEEDBACK_OF_SHOWN = {"like": "liked", "dislike": "rejected", "seen": "seen"}
 #: Prefix of the soft preference that memory adds to a conversation (so it can be found and replaced).
@@ -76,11 +82,17 @@ def _genre_words(low: str, genre: str) -> list[str]:
     return [w for w, g in GENRE_WORDS.items() if g == genre and f" {w} " in padded]
 
 
-def _genre_text(verb: str, genre: str, word: str) -> str:
-    base = fold(genre)
-    if fold(word).startswith(base[:4]):
-        return f"{verb} {genre}"
-    return f"{verb} {word} ({genre})"
+def _genre_text(verb: str, genre: str, words: Sequence[str]) -> str:
+    """``"dislikes horror"``, or ``"dislikes gore (horror)"`` when the user named something more specific."""
+    specific = [w for w in words if w in SPECIFIC_GENRE_WORDS]
+    return f"{verb} {specific[0]} ({genre})" if specific else f"{verb} {genre}"
+
+
+def _without_companions(low: str) -> str:
+    """The folded message without "with my kids"-like phrases (they are context, not a genre taste)."""
+    for pattern in (_WITH, _WITH_BARE):
+        low = pattern.sub(" ", low)
+    return low
 
 
 def _is_lasting(low: str) -> bool:
@@ -111,16 +123,17 @@ def extract_facts(message: str, parsed: ParsedTurn) -> list[FactIn]:
     if parsed.intent in ("reset", "observe"):
         return []
     low = fold(message)
+    taste = _without_companions(low)
     facts: list[FactIn] = []
     for negative, genres in ((True, parsed.genres_exclude), (False, parsed.genres_include)):
         for genre in genres:
-            words = _genre_words(low, genre)
+            words = _genre_words(taste, genre)
             if not words:  # implied by a command ("something lighter"), not said: not a lasting taste
                 continue
             if not _is_lasting(low):
                 log.debug("memory: not keeping %s %s (about now only)", "dislike" if negative else "like", genre)
                 continue
-            text = _genre_text("dislikes" if negative else "likes", genre, words[0])
+            text = _genre_text("dislikes" if negative else "likes", genre, words)
             facts.append(
                 FactIn(text=text, kind="dislike" if negative else "preference", key=f"genre:{genre}",
                        polarity=-1 if negative else 1, value=genre)
@@ -257,7 +270,7 @@ def facts_to_preferences(
             soft.append(f["text"])
             hints.trace.append(
                 {"fact_id": f["fact_id"], "text": f["text"], "score": 1.0, "source": "profile", "use": "soft",
-                 "tokens": max(1, len(f["text"]) // 4)}
+                 "tokens": estimate_tokens(f["text"])}
             )
             recalled_ids.add(f["fact_id"])
     for key, f in facts.items():

@@ -138,7 +138,8 @@ def remember_turn(
     :func:`memory.extract.shown_feedback_items`). Failures are logged and give ``[]``."""
     try:
         turn = parsed if isinstance(parsed, ParsedTurn) else ParsedTurn.model_validate(dict(parsed))
-        if turn.intent in ("reset", "observe"):
+        max_chars = getattr(getattr(store.toolkit, "settings", None), "max_message_chars", 4000)
+        if turn.intent in ("reset", "observe") or len(message) > max_chars:
             return []
         facts = extract_facts(message, turn)
         items = {**extract_item_feedback(turn), **{int(k): v for k, v in (shown_feedback_items or {}).items()}}

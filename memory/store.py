@@ -25,6 +25,7 @@ import random
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -54,6 +55,7 @@ CHARS_PER_TOKEN = 4
 #: After a Chroma failure, seconds before the store tries Chroma again (writes queue in the outbox meanwhile).
 CHROMA_RETRY_S = 2.0
 _MAX_TX_ATTEMPTS = 8
+_USER_LOCK_STRIPES = 64
 _SCHEMA_LOCK = threading.Lock()
 T = TypeVar("T")
 
@@ -253,8 +255,7 @@ class MemoryStore:
         self.toolkit = toolkit
         self._collection: Any | None = None
         self._chroma_lock = threading.RLock()
-        self._users_lock = threading.Lock()
-        self._user_locks: dict[str, threading.Lock] = {}
+        self._user_locks = [threading.Lock() for _ in range(_USER_LOCK_STRIPES)]
         self._flush_lock = threading.Lock()
         self._engine: Engine | None = None
         self._down_until = 0.0
@@ -293,8 +294,8 @@ class MemoryStore:
             log.warning("memory: Chroma %s failed (%s: %s)", what, type(exc).__name__, str(exc)[:200])
 
     def _user_lock(self, user: str) -> threading.Lock:
-        with self._users_lock:
-            return self._user_locks.setdefault(user, threading.Lock())
+        """The lock serialising this process's writes for one user (striped: bounded for any number of users)."""
+        return self._user_locks[zlib.crc32(user.encode("utf-8")) % _USER_LOCK_STRIPES]
 
     def _tx(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one transaction; retry on unique-constraint races and busy databases."""

@@ -109,13 +109,15 @@ def fuse(
     exclude: Collection[int] = (),
     k: int = 50,
     boost: Collection[int] = (),
+    twins: Mapping[int, Sequence[int]] | None = None,
 ) -> list[Scored]:
     """Aggregate the signals of every candidate into one score and return the top ``k``.
 
     ``cf_scores`` are collaborative scores over (at least) the bus's candidates; ``popularity`` is a prior
     in [0, 1]; ``disliked`` items attenuate candidates similar to them (by item-vector cosine). Candidates
     outside ``bus.preferred`` (soft constraints) lose ``weights.constraint_penalty``; ``boost`` items (the
-    other side's mentions) gain ``weights.agent_repeat``.
+    other side's mentions) gain ``weights.agent_repeat``. ``twins`` (other catalog entries of the same
+    movie) keeps only the best-scored entry of each movie.
     """
     pool = [i for i in bus.ids() if i not in exclude and bus.permits(i)]
     if not pool:
@@ -148,6 +150,16 @@ def fuse(
             parts["mentioned"] = weights.agent_repeat
         ranked.append(Scored(i, sum(parts.values()), parts))
     ranked.sort(key=lambda s: (-s.score, s.item_id))
+    if twins:
+        taken: set[int] = set()
+        unique: list[Scored] = []
+        for s in ranked:
+            if s.item_id in taken:
+                continue
+            taken.add(s.item_id)
+            taken.update(twins.get(s.item_id, ()))
+            unique.append(s)
+        ranked = unique
     if weights.mmr_lambda < 1.0 and vectors is not None:
         return mmr(ranked, vectors, k, weights.mmr_lambda)
     return ranked[:k]

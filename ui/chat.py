@@ -20,6 +20,7 @@ HELP = """Commands:
   /like N     you like item N                   /seen N   you have seen item N
   /dislike N  item N is not for you             /profile  what I understood so far
   /reset      start a new conversation          /help     this help
+  /memory     what I remember about you         /forget ID|all  forget a fact (or everything)
   /quit       leave"""
 
 
@@ -77,6 +78,10 @@ def handle_line(chat: ChatSession, line: str) -> Output:
             verb = {"like": "I like", "seen": "I've seen", "dislike": "not"}[cmd]
             message = f"{verb} the {_ORD[int(arg)]} one" if int(arg) in _ORD else f"{verb} {item['title']} ({item['year']})"  # type: ignore[index]
             return _ask(chat, message)
+        if cmd in ("memory", "forget"):
+            from ui.cli_memory import chat_command
+
+            return Output(chat_command(chat.service.memory, chat.user, cmd, arg))
         if cmd == "more":
             return _ask(chat, "more please")
         if cmd == "reset":

@@ -164,18 +164,19 @@ class Service:
         offline: bool = False,
     ) -> TurnResult:
         """:meth:`ask` with per-turn options: ``n_items`` items shown (1-20) and ``offline`` (the offline
-        engine even when an LLM is configured). Turns with options run one at a time; without options this is
-        exactly :meth:`ask`."""
+        engine even when an LLM is configured). The options apply to this turn only: the turn runs through
+        :meth:`ask` (memory hooks included) with a variant of the agent context, so turns made through this
+        method run one at a time (do not mix it with concurrent plain :meth:`ask` calls in one process)."""
         import copy
 
-        if (n_items is None or n_items == self.context.n_items) and (not offline or self.context.llm is None):
-            return self.ask(message, user=user, session=session)
-        variant = copy.copy(self.context)  # shallow: shares the loaded models, indexes and cached tools
-        if n_items is not None:
-            variant.n_items = max(1, min(20, int(n_items)))
-        if offline:
-            variant.llm = None
         with _OPTIONS_LOCK:
+            if (n_items is None or n_items == self.context.n_items) and (not offline or self.context.llm is None):
+                return self.ask(message, user=user, session=session)
+            variant = copy.copy(self.context)  # shallow: shares the loaded models, indexes and cached tools
+            if n_items is not None:
+                variant.n_items = max(1, min(20, int(n_items)))
+            if offline:
+                variant.llm = None
             original, self.context = self.context, variant
             try:
                 return self.ask(message, user=user, session=session)

@@ -117,8 +117,10 @@ def reply_markdown(result: TurnResult) -> str:
     lines = [ln for ln in result.reply.splitlines() if not _LIST_LINE.match(ln)]
     head = lines[:1]
     tail = lines[1:]
-    titles = [f"{n}. **{html.escape(i['title'])}**" + (f" ({i['year']})" if i.get("year") else "")
-              for n, i in enumerate(result.items, 1)]
+    titles = [
+        f"{n}. **{html.escape(i['title'])}**" + (f" ({i['year']})" if i.get("year") else "")
+        for n, i in enumerate(result.items, 1)
+    ]
     return "\n".join([*head, *titles, *tail])
 
 
@@ -150,15 +152,25 @@ def trace_markdown(result: TurnResult, backend: str) -> str:
     return "\n".join(lines)
 
 
-def memory_facts(trace: list[dict[str, Any]]) -> list[str]:
-    """The long-term memory facts a turn used, when its trace reports them (a ``recall`` / ``memory`` step)."""
-    out: list[str] = []
+def memory_facts(trace: list[dict[str, Any]], extra: Any = None) -> list[str]:
+    """The long-term memory facts a turn used: the records of ``recall`` / ``memory`` trace steps (under
+    ``facts``, ``records`` or ``memory``) and ``extra`` (a result's own list of memory records, if any). A
+    record is a string or a dict with ``text`` (and optionally ``use``: how the fact was applied)."""
+    records: list[Any] = list(extra) if isinstance(extra, list) else []
     for t in trace:
-        if t.get("step") in ("recall", "memory") and isinstance(t.get("facts"), list):
-            for f in t["facts"]:
-                text = f.get("text") if isinstance(f, dict) else f
-                if text and str(text) not in out:
-                    out.append(str(text))
+        if t.get("step") in ("recall", "memory") or t.get("tool") == "memory":
+            for key in ("facts", "records", "memory"):
+                if isinstance(t.get(key), list):
+                    records += t[key]
+    out: list[str] = []
+    for rec in records:
+        text = rec.get("text") if isinstance(rec, dict) else rec
+        if not text:
+            continue
+        use = rec.get("use") if isinstance(rec, dict) else None
+        line = f"{text} ({use})" if use else str(text)
+        if line not in out:
+            out.append(line)
     return out
 
 
@@ -167,6 +179,14 @@ def _one_line(text: str, limit: int = 140) -> str:
     if len(first) > limit:
         first = first[: limit - 1].rsplit(" ", 1)[0] + "…"
     return first
+
+
+def _why(why: str, plot: str, keep: int) -> str:
+    """The reason without its plot snippet (the card shows the plot on its own line), ``keep`` parts at most."""
+    parts = [p for p in why.split("; ") if p]
+    if plot:
+        parts = [p for p in parts if not plot.startswith(p.rstrip(".…")[:40].rstrip())]
+    return "; ".join(parts[:keep])
 
 
 def card_html(item: dict[str, Any], n: int, plot: str = "", detail: str = "short", turn: int = 0) -> str:
@@ -183,9 +203,7 @@ def card_html(item: dict[str, Any], n: int, plot: str = "", detail: str = "short
     if stars:
         people.append(f"⭐ {e(', '.join(stars[: 4 if detail == 'full' else 2]))}")
     plot_text = (plot.strip() if detail == "full" else _one_line(plot)) if plot else ""
-    why = item.get("why") or ""
-    if detail == "short":
-        why = why.split("; ")[0] if why else ""
+    why = _why(item.get("why") or "", plot, 3 if detail == "full" else 2)
     parts = [
         f'<div class="rec-head"><span class="rec-rank">{n}</span>'
         f'<span class="rec-title">{e(item["title"])}</span>{year}</div>',
@@ -198,7 +216,7 @@ def card_html(item: dict[str, Any], n: int, plot: str = "", detail: str = "short
         parts.append(f'<div class="rec-score">score {float(item["score"]):.3f} · id {item["id"]}</div>')
     return (
         f'<div class="rec-card-body" data-item-id="{item["id"]}" data-turn="{turn}">'
-        f'{"".join(p for p in parts if p)}</div>'
+        f"{''.join(p for p in parts if p)}</div>"
     )
 
 
@@ -241,9 +259,14 @@ def feedback_message(item: dict[str, Any], position: int, kind: Feedback, by_pos
         return f"more like {label}"
     if by_position and position in _ORDINALS:
         ordinal = _ORDINALS[position]
-        return {"like": f"I like the {ordinal} one", "dislike": f"not the {ordinal} one",
-                "seen": f"I've seen the {ordinal} one"}[kind]
-    return {"like": f"I like {label}", "dislike": f"I didn't like {label}", "seen": f"I've seen {label}"}[kind]
+        return {
+            "like": f"I like the {ordinal} one",
+            "dislike": f"not the {ordinal} one",
+            "seen": f"I've seen the {ordinal} one",
+        }[kind]
+    return {"like": f"I like {label}", "dislike": f"I didn't like {label}", "seen": f"I've seen {label}"}[
+        kind
+    ]
 
 
 # ----------------------------------------------------------------------------- handlers (plain functions)
@@ -256,7 +279,12 @@ def _chunks(text: str, words: int = 4) -> Iterator[str]:
 
 
 def run_turn(
-    service: Service, st: WebState, message: str, opts: Options | None = None, *, stream_delay: float = 0.0,
+    service: Service,
+    st: WebState,
+    message: str,
+    opts: Options | None = None,
+    *,
+    stream_delay: float = 0.0,
     show: str | None = None,
 ) -> Iterator[WebState]:
     """Send one message and stream the answer: yields the state after the user's message (with a pending
@@ -275,24 +303,37 @@ def run_turn(
         yield _snap(st)
         return
     st.history.append({"role": "user", "content": shown})
-    tools_msg: Message = {"role": "assistant", "content": "_working…_",
-                          "metadata": {"title": TOOLS_TITLE, "status": "pending"}}
+    tools_msg: Message = {
+        "role": "assistant",
+        "content": "_working…_",
+        "metadata": {"title": TOOLS_TITLE, "status": "pending"},
+    }
     st.history.append(tools_msg)
     yield _snap(st)
-    backend = "offline" if opts.offline or service.context.llm is None else f"LLM ({service.settings.llm_model})"
+    backend = (
+        "offline" if opts.offline or service.context.llm is None else f"LLM ({service.settings.llm_model})"
+    )
     try:
-        result = service.ask_with(message, user=st.user, session=st.session, n_items=opts.n_items,
-                                  offline=opts.offline)
+        result = service.ask_with(
+            message, user=st.user, session=st.session, n_items=opts.n_items, offline=opts.offline
+        )
         body = trace_markdown(result, backend)
         text = reply_markdown(result)
     except Exception:  # the service never raises by contract; anything else still becomes a chat message
         log.exception("web turn failed")
-        st.history[-1] = {**tools_msg, "content": "the turn failed", "metadata": {"title": TOOLS_TITLE, "status": "done"}}
+        st.history[-1] = {
+            **tools_msg,
+            "content": "the turn failed",
+            "metadata": {"title": TOOLS_TITLE, "status": "done"},
+        }
         st.history.append({"role": "assistant", "content": FRIENDLY_ERROR})
         yield _snap(st)
         return
-    st.history[-1] = {"role": "assistant", "content": body,
-                      "metadata": {"title": TOOLS_TITLE, "status": "done", "duration": round(result.latency_ms / 1000, 3)}}
+    st.history[-1] = {
+        "role": "assistant",
+        "content": body,
+        "metadata": {"title": TOOLS_TITLE, "status": "done", "duration": round(result.latency_ms / 1000, 3)},
+    }
     if result.error:
         st.history.append({"role": "assistant", "content": result.reply or FRIENDLY_ERROR})
         yield _snap(st)
@@ -304,11 +345,12 @@ def run_turn(
             yield _snap(st)
             time.sleep(stream_delay)
     st.history[-1] = {"role": "assistant", "content": text}
+    # a recommendation turn that found nothing clears the cards; a question about an item keeps them
     if result.items or any(t.get("tool") == "rank" for t in result.trace):
-        st.items = result.items  # a recommendation turn that found nothing clears the cards; a question keeps them
+        st.items = result.items
     st.understood = result.state
     st.chips = chips_for(result.state)
-    st.memory = memory_facts(result.trace)
+    st.memory = memory_facts(result.trace, getattr(result, "memory", None))
     yield _snap(st)
 
 
@@ -322,7 +364,12 @@ def _clip(text: str, n: int = 200) -> str:
 
 
 def card_feedback(
-    service: Service, st: WebState, index: int, kind: Feedback, opts: Options | None = None, *,
+    service: Service,
+    st: WebState,
+    index: int,
+    kind: Feedback,
+    opts: Options | None = None,
+    *,
     stream_delay: float = 0.0,
 ) -> Iterator[WebState]:
     """A card button: turns (card ``index``, 0-based, ``kind``) into a feedback turn and runs it."""
@@ -330,13 +377,20 @@ def card_feedback(
         yield st
         return
     item = st.items[index]
-    shown_ids = [s.get("id") for s in (service.get_state(user=st.user, session=st.session).get("shown") or [])] \
-        if st.session else []
+    shown_ids = (
+        [s.get("id") for s in (service.get_state(user=st.user, session=st.session).get("shown") or [])]
+        if st.session
+        else []
+    )
     by_position = shown_ids == [i["id"] for i in st.items]
     message = feedback_message(item, index + 1, kind, by_position)
     label = f"{item['title']} ({item['year']})" if item.get("year") else item["title"]
-    show = {"like": f"👍 I like {label}", "dislike": f"👎 {label} is not for me", "seen": f"👁 I've seen {label}",
-            "more": f"🔁 More like {label}"}[kind]
+    show = {
+        "like": f"👍 I like {label}",
+        "dislike": f"👎 {label} is not for me",
+        "seen": f"👁 I've seen {label}",
+        "more": f"🔁 More like {label}",
+    }[kind]
     yield from run_turn(service, st, message, opts, stream_delay=stream_delay, show=show)
 
 
@@ -351,11 +405,17 @@ def remove_chip(service: Service, st: WebState, index: int) -> WebState:
         log.exception("removing a preference failed")
         return replace(st, history=[*st.history, {"role": "assistant", "content": FRIENDLY_ERROR}])
     note = f"✓ Forgot {label.removeprefix('✕ ')}; this applies from your next message."
-    return replace(st, understood=summary, chips=chips_for(summary),
-                   history=[*st.history, {"role": "assistant", "content": note}])
+    return replace(
+        st,
+        understood=summary,
+        chips=chips_for(summary),
+        history=[*st.history, {"role": "assistant", "content": note}],
+    )
 
 
-def api_ask(service: Service, message: str, user: str = "api", session: str = "", n_items: int = 0) -> dict[str, Any]:
+def api_ask(
+    service: Service, message: str, user: str = "api", session: str = "", n_items: int = 0
+) -> dict[str, Any]:
     """The ``/ask`` API endpoint: one turn, answered as JSON (reply, items, session, state, error)."""
     session = session or new_session_id()
     refusal = check_message(message or "", service.settings.max_message_chars)
@@ -365,9 +425,20 @@ def api_ask(service: Service, message: str, user: str = "api", session: str = ""
         result = service.ask_with(message, user=clean_user(user), session=session, n_items=n_items or None)
     except Exception as exc:
         log.exception("api turn failed")
-        return {"reply": FRIENDLY_ERROR, "items": [], "session": session, "state": {}, "error": type(exc).__name__}
-    return {"reply": result.reply, "items": result.items, "session": session, "state": result.state,
-            "error": result.error}
+        return {
+            "reply": FRIENDLY_ERROR,
+            "items": [],
+            "session": session,
+            "state": {},
+            "error": type(exc).__name__,
+        }
+    return {
+        "reply": result.reply,
+        "items": result.items,
+        "session": session,
+        "state": result.state,
+        "error": result.error,
+    }
 
 
 # ----------------------------------------------------------------------------- the Gradio app
@@ -429,29 +500,47 @@ def build_app(service: Service, *, stream_delay: float = 0.012) -> gr.Blocks:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=480):
                 chatbot = gr.Chatbot(
-                    label="Chat", show_label=False, height=440, layout="bubble", elem_id="chat", buttons=["copy"],
+                    label="Chat",
+                    show_label=False,
+                    height=440,
+                    layout="bubble",
+                    elem_id="chat",
+                    buttons=["copy"],
                     placeholder="**What would you like to watch?**<br>Try one of the examples, or describe a mood, "
-                                "a genre, a movie you loved.",
-                    examples=[{"text": t} for t in EXAMPLES], feedback_options=None,
+                    "a genre, a movie you loved.",
+                    examples=[{"text": t} for t in EXAMPLES],
+                    feedback_options=None,
                 )
                 with gr.Row(equal_height=True):
                     box = gr.Textbox(
-                        show_label=False, placeholder="e.g. a funny sci-fi movie from the 90s, no horror",
-                        scale=6, elem_id="msg", autofocus=True, max_lines=6, submit_btn=False,
+                        show_label=False,
+                        placeholder="e.g. a funny sci-fi movie from the 90s, no horror",
+                        scale=6,
+                        elem_id="msg",
+                        autofocus=True,
+                        max_lines=6,
+                        submit_btn=False,
                     )
                     send = gr.Button("Send", variant="primary", scale=1, min_width=90, elem_id="send")
-                rec_heading = gr.Markdown("### 🍿 Recommendations  <small>react with 👍 / 👎 and I adapt</small>", elem_id="rec-heading", visible=False)
+                rec_heading = gr.Markdown(
+                    "### 🍿 Recommendations  <small>react with 👍 / 👎 and I adapt</small>",
+                    elem_id="rec-heading",
+                    visible=False,
+                )
                 card_cols: list[Any] = []
                 card_bodies: list[Any] = []
                 card_buttons: list[tuple[int, Feedback, Any]] = []
                 with gr.Row(elem_id="rec-grid", equal_height=False):
                     for i in range(MAX_CARDS):
-                        with gr.Column(visible=False, elem_classes="rec-card", elem_id=f"card-{i}", min_width=220) as col:
+                        with gr.Column(
+                            visible=False, elem_classes="rec-card", elem_id=f"card-{i}", min_width=220
+                        ) as col:
                             body = gr.HTML(elem_id=f"card-{i}-body")
                             with gr.Row(elem_classes="rec-actions"):
                                 for kind, label in FEEDBACK_BUTTONS:
-                                    b = gr.Button(label, size="sm", elem_id=f"card-{i}-{kind}",
-                                                  variant="secondary")
+                                    b = gr.Button(
+                                        label, size="sm", elem_id=f"card-{i}-{kind}", variant="secondary"
+                                    )
                                     card_buttons.append((i, kind, b))
                         card_cols.append(col)
                         card_bodies.append(body)
@@ -459,25 +548,35 @@ def build_app(service: Service, *, stream_delay: float = 0.012) -> gr.Blocks:
                 with gr.Accordion("🧠 What I understood", open=True):
                     understood = gr.Markdown(understood_markdown(WebState()), elem_id="understood")
                     with gr.Row(elem_id="chips"):
-                        chips = [gr.Button("", visible=False, size="sm", elem_classes="chip", elem_id=f"chip-{j}")
-                                 for j in range(MAX_CHIPS)]
+                        chips = [
+                            gr.Button("", visible=False, size="sm", elem_classes="chip", elem_id=f"chip-{j}")
+                            for j in range(MAX_CHIPS)
+                        ]
                 with gr.Accordion("⚙️ Settings", open=True):
-                    user_box = gr.Textbox(label="Your name (keeps your memory)", value="guest", elem_id="user",
-                                          max_lines=1)
-                    n_items = gr.Slider(1, MAX_CARDS, value=n_default, step=1, label="Number of items",
-                                        elem_id="n-items")
-                    detail = gr.Radio(["short", "full"], value="short", label="Explanation detail", elem_id="detail")
+                    user_box = gr.Textbox(
+                        label="Your name (keeps your memory)", value="guest", elem_id="user", max_lines=1
+                    )
+                    n_items = gr.Slider(
+                        1, MAX_CARDS, value=n_default, step=1, label="Number of items", elem_id="n-items"
+                    )
+                    detail = gr.Radio(
+                        ["short", "full"], value="short", label="Explanation detail", elem_id="detail"
+                    )
                     backend = gr.Radio(
-                        ["offline engine", "configured LLM"], value="configured LLM" if llm_ready else "offline engine",
-                        label="Language model", interactive=llm_ready, elem_id="backend",
+                        ["offline engine", "configured LLM"],
+                        value="configured LLM" if llm_ready else "offline engine",
+                        label="Language model",
+                        interactive=llm_ready,
+                        elem_id="backend",
                         info=None if llm_ready else "No LLM endpoint is configured (CRSAGENT_LLM=offline).",
                     )
                     new_btn = gr.Button("🆕 New conversation", elem_id="new-conversation")
 
         # ------------------------------------------------------------------ view adapters
         def opts_of(n: float, det: str, back: str) -> Options:
-            return Options(n_items=int(n), detail="full" if det == "full" else "short",
-                           offline=back != "configured LLM")
+            return Options(
+                n_items=int(n), detail="full" if det == "full" else "short", offline=back != "configured LLM"
+            )
 
         def cards_view(st: WebState, det: str) -> list[Any]:
             out: list[Any] = [gr.update(visible=bool(st.items))]
@@ -487,15 +586,21 @@ def build_app(service: Service, *, stream_delay: float = 0.012) -> gr.Blocks:
                     item = st.items[i]
                     cat = service.toolkit.catalog.items.get(item["id"])
                     cols.append(gr.update(visible=True))
-                    bodies.append(card_html(item, i + 1, cat.plot if cat else "", det, st.understood.get("turns", 0)))
+                    bodies.append(
+                        card_html(item, i + 1, cat.plot if cat else "", det, st.understood.get("turns", 0))
+                    )
                 else:
                     cols.append(gr.update(visible=False))
                     bodies.append("")
             return out + cols + bodies
 
         def panel_view(st: WebState) -> list[Any]:
-            buttons = [gr.update(value=st.chips[j][1], visible=True) if j < len(st.chips) else gr.update(visible=False)
-                       for j in range(MAX_CHIPS)]
+            buttons = [
+                gr.update(value=st.chips[j][1], visible=True)
+                if j < len(st.chips)
+                else gr.update(visible=False)
+                for j in range(MAX_CHIPS)
+            ]
             return [understood_markdown(st), *buttons]
 
         def full_view(st: WebState, det: str) -> list[Any]:
@@ -515,40 +620,61 @@ def build_app(service: Service, *, stream_delay: float = 0.012) -> gr.Blocks:
             except Exception:  # never a traceback in the browser
                 log.exception("web handler failed")
                 if last is not None:
-                    last = replace(last, history=[*last.history, {"role": "assistant", "content": FRIENDLY_ERROR}])
+                    last = replace(
+                        last, history=[*last.history, {"role": "assistant", "content": FRIENDLY_ERROR}]
+                    )
             if last is not None:
                 yield full_view(last, det)
 
         # ------------------------------------------------------------------ events
         def on_send(message: str, st: WebState, n: float, det: str, back: str) -> Iterator[list[Any]]:
-            yield from stream(run_turn(service, st, message, opts_of(n, det, back), stream_delay=stream_delay), det)
+            yield from stream(
+                run_turn(service, st, message, opts_of(n, det, back), stream_delay=stream_delay), det
+            )
 
         pending = gr.State("")
         for trigger in (box.submit, send.click):
             trigger(lambda m: ("", m), box, [box, pending], queue=False, api_visibility="private").then(
-                on_send, [pending, state, n_items, detail, backend], view_outputs, api_visibility="private",
-                concurrency_id="turn", concurrency_limit=4,
+                on_send,
+                [pending, state, n_items, detail, backend],
+                view_outputs,
+                api_visibility="private",
+                concurrency_id="turn",
             )
 
-        def on_example(evt: gr.SelectData, st: WebState, n: float, det: str, back: str) -> Iterator[list[Any]]:
+        def on_example(
+            evt: gr.SelectData, st: WebState, n: float, det: str, back: str
+        ) -> Iterator[list[Any]]:
             text = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value)
             yield from on_send(text, st, n, det, back)
 
         on_example.__annotations__["evt"] = gr.SelectData  # resolved here: gradio injects the selection
 
-        chatbot.example_select(on_example, [state, n_items, detail, backend], view_outputs, api_visibility="private",
-                               concurrency_id="turn")
+        chatbot.example_select(
+            on_example,
+            [state, n_items, detail, backend],
+            view_outputs,
+            api_visibility="private",
+            concurrency_id="turn",
+        )
 
         def make_feedback(index: int, kind: Feedback) -> Callable[..., Iterator[list[Any]]]:
             def on_feedback(st: WebState, n: float, det: str, back: str) -> Iterator[list[Any]]:
-                yield from stream(card_feedback(service, st, index, kind, opts_of(n, det, back),
-                                                stream_delay=stream_delay), det)
+                yield from stream(
+                    card_feedback(service, st, index, kind, opts_of(n, det, back), stream_delay=stream_delay),
+                    det,
+                )
 
             return on_feedback
 
         for i, kind, button in card_buttons:
-            button.click(make_feedback(i, kind), [state, n_items, detail, backend], view_outputs,
-                         api_visibility="private", concurrency_id="turn")
+            button.click(
+                make_feedback(i, kind),
+                [state, n_items, detail, backend],
+                view_outputs,
+                api_visibility="private",
+                concurrency_id="turn",
+            )
 
         def make_remove(index: int) -> Callable[..., list[Any]]:
             def on_remove(st: WebState, det: str) -> list[Any]:
@@ -571,8 +697,12 @@ def build_app(service: Service, *, stream_delay: float = 0.012) -> gr.Blocks:
 
         user_box.submit(on_user, [state, user_box, detail], view_outputs, api_visibility="private")
         user_box.blur(on_user, [state, user_box, detail], view_outputs, api_visibility="private")
-        detail.change(lambda st, det: cards_view(st, det), [state, detail], [rec_heading, *card_cols, *card_bodies],
-                      api_visibility="private")
+        detail.change(
+            lambda st, det: cards_view(st, det),
+            [state, detail],
+            [rec_heading, *card_cols, *card_bodies],
+            api_visibility="private",
+        )
 
         def ask(message: str, user: str = "api", session: str = "", n_items: int = 0) -> dict[str, Any]:
             """One turn of a persisted conversation: returns {"reply", "items", "session", "state", "error"}.
@@ -585,16 +715,20 @@ def build_app(service: Service, *, stream_delay: float = 0.012) -> gr.Blocks:
 
 def auth_of(settings: Settings) -> tuple[str, str] | None:
     """The Gradio login from ``CRSAGENT_UI_USER`` / ``CRSAGENT_UI_PASSWORD`` (None when either is unset)."""
-    user = getattr(settings, "ui_user", None)
-    password = getattr(settings, "ui_password", None)
-    secret = password.get_secret_value() if hasattr(password, "get_secret_value") else password
+    user, password = settings.ui_user, settings.ui_password
+    secret = password.get_secret_value() if password is not None else ""
     if user and secret:
-        return (str(user), str(secret))
+        return (user, secret)
     return None
 
 
 def serve(
-    app: gr.Blocks, settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, block: bool = True,
+    app: gr.Blocks,
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    block: bool = True,
     quiet: bool = False,
 ) -> Any:
     """Launch the app with the theme, CSS and (when configured) the login. ``block=False`` returns at once."""
@@ -603,7 +737,16 @@ def serve(
         log.warning("serving on %s without a login; set CRSAGENT_UI_USER and CRSAGENT_UI_PASSWORD", host)
     app.queue(default_concurrency_limit=4)
     return app.launch(
-        server_name=host, server_port=port, auth=auth, auth_message="crsagent: please log in" if auth else None,
-        prevent_thread_lock=not block, show_error=False, quiet=quiet, theme=_theme(), css=CSS,
-        footer_links=["api"], inbrowser=False, share=False,
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        auth_message="crsagent: please log in" if auth else None,
+        prevent_thread_lock=not block,
+        show_error=False,
+        quiet=quiet,
+        theme=_theme(),
+        css=CSS,
+        footer_links=["api"],
+        inbrowser=False,
+        share=False,
     )

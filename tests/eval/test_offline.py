@@ -227,7 +227,10 @@ def test_gold_mapping_and_universe(service: Any, redial_dir: Path) -> None:
     inspired = load_inspired_tsv(INSPIRED_TSV)
     mapped = {ref.label: mapper.map(ref) for d in inspired for u in d.utterances for ref in u.movies}
     assert mapped and all(v is not None for v in mapped.values())
-    assert catalog.get(mapped["The Conjuring (2013)"]).title == "The Conjuring"
+    interstellar = catalog.get(mapped["Interstellar (2014)"])
+    assert interstellar is not None and (interstellar.title, interstellar.year) == ("Interstellar", 2014)
+    amadeus = catalog.get(mapped["Amadeus (1984)"])
+    assert amadeus is not None and (amadeus.title, amadeus.year) == ("Amadeus", 1984)
     inspired_universe = dataset_universe("inspired", catalog, mapper, FIXTURES, inspired)
     assert set(inspired_universe) == set(mapped.values())
 
@@ -256,6 +259,22 @@ def test_run_eval_on_fixture_then_resume(service: Any, settings: Any, redial_dir
     again = run_eval(opts, settings, service=service, on_dialog=lambda r: seen.append(r.dialog_id))
     assert seen == [] and again == summary
     assert len((out / "samples.jsonl").read_text(encoding="utf-8").splitlines()) == 12
+
+
+def test_run_eval_inspired_fixture(service: Any, settings: Any, tmp_path: Path) -> None:
+    data = tmp_path / "inspired"
+    data.mkdir()
+    shutil.copyfile(INSPIRED_TSV, data / "dev.tsv")  # no unicrs/ train file here: universe = the split's movies
+    opts = EvalOptions(dataset="inspired", data_dir=data, split="dev", out=tmp_path / "out", progress=False)
+    summary = run_eval(opts, settings, service=service)
+    _check_summary(summary)
+    # hand-checked: Pokemon, Pokemon again (in context), Despicable Me 2; Amadeus, Interstellar,
+    # The Original + Dune, Interstellar again (in context)
+    assert summary["n_dialogs"] == 2 and summary["n_samples"] == 8
+    samples = [json.loads(line) for line in (tmp_path / "out" / "samples.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert sum(s["gold_in_context"] for s in samples) == 2
+    assert summary["catalog_size"] == len({s["gold_id"] for s in samples if s["gold_id"] is not None})
+    assert all(s["in_universe"] for s in samples if s["gold_id"] is not None)
 
 
 @pytest.mark.shared_data

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import typer
@@ -20,26 +22,53 @@ def test_chat_piped_shows_a_table_and_answers_slash_commands(built_home: Path) -
         "/quit",
         "this line comes after /quit and is never read as a message",
     ]
-    env = {**os.environ, "CRSAGENT_HOME": str(built_home), "HF_HUB_OFFLINE": "1", "COLUMNS": "160", "TERM": "dumb"}
+    env = {
+        **os.environ,
+        "CRSAGENT_HOME": str(built_home),
+        "HF_HUB_OFFLINE": "1",
+        "COLUMNS": "160",
+        "TERM": "dumb",
+    }
     env.pop("DATABASE_URL", None)
     out = subprocess.run(
-        [sys.executable, "-m", "ui.cli", "chat", "--user", "cli-chat", "--session", "piped"],
-        input="\n".join(lines) + "\n", capture_output=True, text=True, env=env, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "ui.cli",
+            "chat",
+            "--user",
+            "cli-chat",
+            "--session",
+            f"piped-{uuid.uuid4().hex[:8]}",
+        ],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "Traceback" not in text + out.stderr
-    # three answers with items, each rendered as a table (header row + box drawing), not as numbered text
-    assert text.count("┃ #") == 3 or text.count("title") >= 3, text
-    assert all(c in text for c in ("┏", "┃", "┡", "└")), text
-    header = next(ln for ln in text.splitlines() if "title" in ln and "year" in ln)
-    assert all(col in header for col in ("#", "title", "year", "genres", "why"))
-    years = [int(tok) for ln in text.splitlines() if ln.startswith("│") for tok in ln.split("│")[3:4]
-             if tok.strip().isdigit()]
-    assert years and all(1990 <= y <= 1999 for y in years)
-    # /why 1 answers with the first item's reason on one line: "Title (year): why"
-    assert any(ln.rstrip().endswith(("sci-fi", "comedy")) or "): " in ln for ln in text.splitlines()), text
-    assert "(199" in text and "): " in text
+    assert "never read" not in text
+    # three answers with items, each rendered as a rich table (header row + box drawing), not numbered text
+    assert text.count("┃ # ┃") == 3, text
+    header = next(ln for ln in text.splitlines() if ln.startswith("┃ #"))
+    assert all(col in header for col in ("title", "year", "genres", "why"))
+    tables: list[list[tuple[str, int]]] = []
+    for ln in text.splitlines():
+        if ln.startswith("┏"):
+            tables.append([])
+        cells = [c.strip() for c in ln.split("│")]
+        if ln.startswith("│") and cells[1].isdigit():
+            tables[-1].append((cells[2], int(cells[3])))
+    assert [len(t) for t in tables] == [5, 5, 5]
+    assert all(1990 <= year <= 1999 for table in tables for _, year in table)
+    disliked = tables[0][1][0]  # "not the second one"
+    assert all(disliked not in [title for title, _ in table] for table in tables[1:])
+    # /why 1 answers on one line with the first item of the latest table and its reason
+    first_title, first_year = tables[1][0]
+    assert re.search(rf"^{re.escape(first_title)} \({first_year}\): \S", text, re.M), text
 
 
 def test_ui_command_is_registered_with_host_and_port() -> None:

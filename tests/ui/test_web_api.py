@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -16,12 +17,15 @@ def test_gradio_client_calls_the_ask_endpoint(web_url: str) -> None:
 
     client = Client(web_url, verbose=False)
     assert "/ask" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    out = client.predict("A funny sci-fi movie from the 90s, no horror", "api-user", "api-s1", 4, api_name="/ask")
-    assert out["error"] is None and out["session"] == "api-s1" and len(out["items"]) == 4
+    session = f"api-{uuid.uuid4().hex[:8]}"
+    out = client.predict(
+        "A funny sci-fi movie from the 90s, no horror", "api-user", session, 4, api_name="/ask"
+    )
+    assert out["error"] is None and out["session"] == session and len(out["items"]) == 4
     assert {"id", "title", "year", "genres", "directors", "stars", "score", "why"} == set(out["items"][0])
     assert all(1990 <= i["year"] <= 1999 for i in out["items"])
     first = out["items"][0]["id"]
-    again = client.predict(message="not the first one", user="api-user", session="api-s1", api_name="/ask")
+    again = client.predict(message="not the first one", user="api-user", session=session, api_name="/ask")
     assert again["state"]["turns"] == 2 and first in [d["id"] for d in again["state"]["disliked"]]
     assert first not in [i["id"] for i in again["items"]]
 
@@ -42,5 +46,7 @@ def test_login_from_settings(launch_web: Callable[[Any], str], settings: Any) ->
     assert denied.value.code == 401
     with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own error types
         Client(url, auth=("ada", "wrong"), verbose=False)
-    out = Client(url, auth=("ada", "s3cret"), verbose=False).predict("more please", "ada", "", api_name="/ask")
+    out = Client(url, auth=("ada", "s3cret"), verbose=False).predict(
+        "more please", "ada", "", api_name="/ask"
+    )
     assert out["error"] is None and out["session"].startswith("web-")

@@ -17,11 +17,19 @@ import pytest
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("CRSAGENT_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-dev-shm-usage"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
-NO_CHROMIUM = ("Debian's chromium is not installed (`make dev` installs it as root; without root run "
-               "`sudo apt-get install chromium`)")
+NO_CHROMIUM = (
+    "Debian's chromium is not installed (`make dev` installs it as root; without root run "
+    "`sudo apt-get install chromium`)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +49,9 @@ def browser() -> Iterator[Any]:
 
 
 def card_ids(page: Any) -> list[int]:
-    return [int(x) for x in page.eval_on_selector_all(".rec-card-body", "els => els.map(e => e.dataset.itemId)")]
+    return [
+        int(x) for x in page.eval_on_selector_all(".rec-card-body", "els => els.map(e => e.dataset.itemId)")
+    ]
 
 
 def wait_turn(page: Any, turn: int) -> None:
@@ -87,17 +97,31 @@ def test_dislike_in_the_browser_removes_the_movie(browser: Any, web_url: str) ->
     )
     assert not errors, errors
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.mouse.move(2, 2)  # no hover highlight in the picture
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert SCREENSHOT.stat().st_size > 20_000
     page.close()
 
 
-def test_too_long_message_in_the_browser(browser: Any, web_url: str, settings: Any) -> None:
+def test_example_too_long_message_and_new_conversation(browser: Any, web_url: str, settings: Any) -> None:
     page = browser.new_page(viewport={"width": 1200, "height": 800})
     page.goto(web_url)
     page.wait_for_selector("#msg textarea", timeout=30_000)
+    page.get_by_text("A feel-good animated film").click()  # an example in the empty chat starts a turn
+    wait_turn(page, 1)
+    assert "animation" in page.locator("#card-0 .rec-tags").inner_text()
+
     send(page, "a" * (settings.max_message_chars + 1))
     page.get_by_text(f"the limit is {settings.max_message_chars:,}").wait_for(timeout=15_000)
-    assert page.locator(".rec-card-body").count() == 0
+    assert page.locator("#card-0 .rec-card-body").get_attribute("data-turn") == "1"  # nothing was sent
+
+    page.locator("#detail label").filter(has_text="full").click()  # explanation detail re-renders the cards
+    page.wait_for_selector("#card-0 .rec-score", timeout=10_000)
+
+    page.locator("#new-conversation").click()
+    page.locator("#card-0").wait_for(state="hidden", timeout=10_000)
+    assert (
+        page.get_by_text("the limit is").count() == 0 and page.locator("#chips button:visible").count() == 0
+    )
     page.close()

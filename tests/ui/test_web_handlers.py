@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -20,9 +21,11 @@ from ui.web import (
     chips_for,
     clean_user,
     feedback_message,
+    memory_facts,
     new_conversation,
     remove_chip,
     run_turn,
+    understood_markdown,
 )
 
 REQUEST = "I want a funny sci-fi movie from the 90s, no horror"
@@ -42,7 +45,9 @@ def first_turn(service: Any, user: str, **opts: Any) -> WebState:
 
 
 def test_a_turn_streams_the_reply_and_builds_cards_and_tool_steps(service: Any, fresh_user: str) -> None:
-    states = list(run_turn(service, WebState(user=fresh_user), REQUEST, Options(n_items=5), stream_delay=1e-4))
+    states = list(
+        run_turn(service, WebState(user=fresh_user), REQUEST, Options(n_items=5), stream_delay=1e-4)
+    )
     # first the user's message and a pending tool-steps message, then the reply growing, then the cards
     assert states[0].history[-1]["metadata"] == {"title": TOOLS_TITLE, "status": "pending"}
     replies = [s.history[-1]["content"] for s in states[1:]]
@@ -76,8 +81,16 @@ def test_a_turn_streams_the_reply_and_builds_cards_and_tool_steps(service: Any, 
 
 
 def test_card_html_escapes_markup() -> None:
-    item = {"id": 1, "title": "<script>x</script>", "year": 2000, "genres": ["a&b"], "directors": [], "stars": [],
-            "score": 0.5, "why": "<b>why</b>"}
+    item = {
+        "id": 1,
+        "title": "<script>x</script>",
+        "year": 2000,
+        "genres": ["a&b"],
+        "directors": [],
+        "stars": [],
+        "score": 0.5,
+        "why": "<b>why</b>",
+    }
     card = card_html(item, 1, "<img src=x onerror=alert(1)>")
     assert "<script>" not in card and "<img" not in card and "<b>" not in card and "&lt;script&gt;" in card
 
@@ -133,14 +146,16 @@ def test_feedback_messages_by_position_and_by_title() -> None:
 def test_removing_a_constraint_with_one_click(service: Any, fresh_user: str) -> None:
     st = first_turn(service, fresh_user)
     st = last(card_feedback(service, st, 0, "dislike"))
-    disliked = st.items and st.understood["disliked"][0]
+    disliked = st.understood["disliked"][0]
     keys = [k for k, _ in st.chips]
     st = remove_chip(service, st, keys.index("genres_exclude:horror"))
     assert st.understood["constraints"]["genres_exclude"] == []
     assert "genres_exclude:horror" not in [k for k, _ in st.chips]
     assert st.history[-1]["content"].startswith("✓ Forgot no horror")
     st = remove_chip(service, st, [k for k, _ in st.chips].index("years"))
-    assert st.understood["constraints"]["year_min"] is None and st.understood["constraints"]["year_max"] is None
+    assert (
+        st.understood["constraints"]["year_min"] is None and st.understood["constraints"]["year_max"] is None
+    )
     st = remove_chip(service, st, [k for k, _ in st.chips].index(f"disliked:{disliked['id']}"))
     assert st.understood["disliked"] == []
     # the persisted conversation agrees, and the next turn recommends without the removed constraints
@@ -154,19 +169,50 @@ def test_removing_a_constraint_with_one_click(service: Any, fresh_user: str) -> 
 
 def test_chips_cover_every_kind_of_preference() -> None:
     summary = {
-        "liked": [{"id": 1, "title": "Heat (1995)"}], "disliked": [{"id": 2, "title": "Saw (2004)"}], "seen": [],
-        "constraints": {"genres_include": ["comedy"], "genres_exclude": ["horror"], "year_min": 2000,
-                        "year_max": None, "people_include": ["Tom Hanks"], "people_exclude": ["X"],
-                        "min_rating": 7.0},
-        "soft": ["dark and moody"], "commands": ["no more horror"],
+        "liked": [{"id": 1, "title": "Heat (1995)"}],
+        "disliked": [{"id": 2, "title": "Saw (2004)"}],
+        "seen": [],
+        "constraints": {
+            "genres_include": ["comedy"],
+            "genres_exclude": ["horror"],
+            "year_min": 2000,
+            "year_max": None,
+            "people_include": ["Tom Hanks"],
+            "people_exclude": ["X"],
+            "min_rating": 7.0,
+        },
+        "soft": ["dark and moody"],
+        "commands": ["no more horror"],
     }
     assert chips_for(summary) == [
-        ("liked:1", "✕ 👍 Heat (1995)"), ("disliked:2", "✕ 👎 Saw (2004)"), ("genres_include:comedy", "✕ comedy"),
-        ("genres_exclude:horror", "✕ no horror"), ("people_include:Tom Hanks", "✕ with Tom Hanks"),
-        ("people_exclude:X", "✕ without X"), ("years", "✕ from 2000"), ("min_rating", "✕ rated ≥ 7.0"),
-        ("soft:dark and moody", "✕ “dark and moody”"), ("command:no more horror", "✕ no more horror"),
+        ("liked:1", "✕ 👍 Heat (1995)"),
+        ("disliked:2", "✕ 👎 Saw (2004)"),
+        ("genres_include:comedy", "✕ comedy"),
+        ("genres_exclude:horror", "✕ no horror"),
+        ("people_include:Tom Hanks", "✕ with Tom Hanks"),
+        ("people_exclude:X", "✕ without X"),
+        ("years", "✕ from 2000"),
+        ("min_rating", "✕ rated ≥ 7.0"),
+        ("soft:dark and moody", "✕ “dark and moody”"),
+        ("command:no more horror", "✕ no more horror"),
     ]
     assert chips_for({}) == []
+
+
+def test_memory_facts_used_this_turn_are_listed() -> None:
+    trace = [
+        {"step": "parse", "tool": None, "ms": 1.0},
+        {
+            "step": "recall",
+            "tool": "memory",
+            "ms": 2.0,
+            "facts": [{"fact_id": 1, "text": "dislikes horror", "use": "exclude"}, "loves Tom Hanks"],
+        },
+    ]
+    assert memory_facts(trace) == ["dislikes horror (exclude)", "loves Tom Hanks"]
+    assert memory_facts([], [{"text": "likes jazz"}]) == ["likes jazz"] and memory_facts([]) == []
+    panel = understood_markdown(WebState(memory=["dislikes horror (exclude)"]))
+    assert "Memory used this turn" in panel and "- dislikes horror (exclude)" in panel
 
 
 def test_too_long_message_is_refused_with_a_clear_message(service: Any, fresh_user: str) -> None:
@@ -181,7 +227,9 @@ def test_too_long_message_is_refused_with_a_clear_message(service: Any, fresh_us
     assert api_ask(service, "y" * (limit + 1), fresh_user)["error"] == "bad_message"
 
 
-def test_errors_become_friendly_chat_messages(service: Any, fresh_user: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_errors_become_friendly_chat_messages(
+    service: Any, fresh_user: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("database is on fire\nTraceback (most recent call last)")
 
@@ -210,11 +258,12 @@ def test_new_conversation_and_user_name(service: Any, fresh_user: str) -> None:
 
 
 def test_api_ask_returns_reply_and_items_as_json(service: Any, fresh_user: str) -> None:
-    out = api_ask(service, REQUEST, fresh_user, "api-1", 4)
+    session = f"api-{uuid.uuid4().hex[:8]}"
+    out = api_ask(service, REQUEST, fresh_user, session, 4)
     assert set(out) == {"reply", "items", "session", "state", "error"} and out["error"] is None
-    assert out["session"] == "api-1" and len(out["items"]) == 4
+    assert out["session"] == session and len(out["items"]) == 4
     assert set(out["items"][0]) == {"id", "title", "year", "genres", "directors", "stars", "score", "why"}
-    again = api_ask(service, "more please", fresh_user, "api-1")
+    again = api_ask(service, "more please", fresh_user, session)
     assert again["state"]["turns"] == 2
 
 
