@@ -21,6 +21,7 @@ from tools.toolkit import Toolkit
 if TYPE_CHECKING:
     from agent.llm import LLMClient
     from agent.parse_rules import RuleParser
+    from memory.store import MemoryStore
     from tools.grounding import Grounder
     from tools.hard_filter import HardFilter
     from tools.recommenders import Recommender
@@ -67,6 +68,7 @@ class AgentContext:
     n_items: int = 5
     ranking_size: int = 50
     critic: bool = False
+    memory: MemoryStore | None = None
 
     @property
     def settings(self) -> Settings:

@@ -1,17 +1,21 @@
 """The agent graph, one turn top to bottom:
 
-    parse -> plan -> execute -> ground -> respond -> reflect
+    parse -> recall -> plan -> execute -> ground -> respond -> reflect -> remember
 
 - parse:   the user's text + state -> a :class:`ParsedTurn` (LLM with the rule parser as fallback), and the
            preference state updated with it. Messages of the other side of a logged dialog are only observed.
+- recall:  long-term memory (MR.Rec style): the user's remembered dislikes, seen items and relevant facts
+           join the preferences, unless this conversation said otherwise.
 - plan:    one JSON plan of tool calls (LLM, validated; else deterministic per intent).
 - execute: the plan runs over the candidate bus (item ids only) and leaves a ranking.
 - ground:  the first items of the ranking become the shown items, each a catalog item with its reason.
 - respond: the reply (LLM or template) naming shown items only; every title is checked.
 - reflect: a deterministic check that every shown item satisfies the constraints and is not excluded,
            and (optionally) an LLM critic that may trigger one re-plan.
+- remember: facts and item feedback of this turn are written to the user's long-term memory.
 
-Memory recall / remember hook in around this graph in the service (see ui/service.py).
+Recall and remember run for persisted conversations of a known user (``state["user"]``); evaluation and
+simulation turns carry no user and skip them.
 """
 
 from __future__ import annotations
@@ -97,7 +101,7 @@ def parse(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     new_prefs = apply_turn(prefs, parsed, shown_ids)
     update: dict[str, Any] = {
         "parsed": parsed.model_dump(), "prefs": new_prefs.model_dump(), "history": history, "trace": trace,
-        "fallbacks": fallbacks, **_llm_counts(ctx),
+        "fallbacks": fallbacks, "prev_shown": shown_ids, **_llm_counts(ctx),
     }
     if parsed.intent == "reset":
         update.update({"shown": [], "shown_ever": []})
@@ -105,8 +109,23 @@ def parse(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
 
 
 def route_after_parse(state: AgentState) -> str:
-    """Observed messages end the turn; everything else is planned."""
-    return END if state.get("parsed", {}).get("intent") == "observe" else "plan"
+    """Observed messages end the turn; everything else recalls memory and is planned."""
+    return END if state.get("parsed", {}).get("intent") == "observe" else "recall"
+
+
+# ----------------------------------------------------------------------------- recall
+def recall(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Merge the user's long-term memory into the preferences (structured exclusions always apply)."""
+    ctx = runtime.context
+    user = state.get("user")
+    if ctx.memory is None or not user or state.get("parsed", {}).get("intent") == "reset":
+        return {}
+    from memory.hooks import recall_for_turn
+
+    prefs, facts = recall_for_turn(ctx.memory, user, state.get("message", ""), _prefs(state))
+    trace = [*state.get("trace", []), {"step": "recall", "tool": "memory", "ms": 0.0, "facts": facts,
+                                       "tokens": sum(int(f.get("tokens", 0)) for f in facts)}]
+    return {"prefs": prefs.model_dump(), "trace": trace}
 
 
 # ----------------------------------------------------------------------------- plan
@@ -300,7 +319,23 @@ def reflect(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
 
 def route_after_reflect(state: AgentState) -> str:
     """One re-plan at most, when the critic asks for it."""
-    return "plan" if state.get("needs_replan") else END
+    return "plan" if state.get("needs_replan") else "remember"
+
+
+# ----------------------------------------------------------------------------- remember
+def remember(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Write this turn's lasting facts and item feedback to the user's long-term memory."""
+    ctx = runtime.context
+    user = state.get("user")
+    if ctx.memory is None or not user or state.get("error"):
+        return {}
+    from memory.extract import shown_feedback_items
+    from memory.hooks import remember_turn
+
+    parsed = ParsedTurn.model_validate(state.get("parsed") or {})
+    feedback = shown_feedback_items(parsed, state.get("prev_shown", []))
+    written = remember_turn(ctx.memory, user, state.get("session") or "default", state.get("message", ""), parsed, feedback)
+    return {"trace": [*state.get("trace", []), {"step": "remember", "tool": "memory", "ms": 0.0, "written": len(written)}]}
 
 
 # ----------------------------------------------------------------------------- the graph
@@ -308,16 +343,20 @@ def build_graph(checkpointer: Any | None = None) -> Any:
     """Compile the turn graph (with a checkpointer for persisted sessions, or without for evaluation)."""
     g = StateGraph(AgentState, context_schema=AgentContext)
     g.add_node("parse", _timed("parse", parse))
+    g.add_node("recall", _timed("recall", recall))
     g.add_node("plan", _timed("plan", plan))
     g.add_node("execute", _timed("execute", execute))
     g.add_node("ground", _timed("ground", ground))
     g.add_node("respond", _timed("respond", respond))
     g.add_node("reflect", _timed("reflect", reflect))
+    g.add_node("remember", _timed("remember", remember))
     g.add_edge(START, "parse")
-    g.add_conditional_edges("parse", route_after_parse, ["plan", END])
+    g.add_conditional_edges("parse", route_after_parse, ["recall", END])
+    g.add_edge("recall", "plan")
     g.add_edge("plan", "execute")
     g.add_edge("execute", "ground")
     g.add_edge("ground", "respond")
     g.add_edge("respond", "reflect")
-    g.add_conditional_edges("reflect", route_after_reflect, ["plan", END])
+    g.add_conditional_edges("reflect", route_after_reflect, ["plan", "remember"])
+    g.add_edge("remember", END)
     return g.compile(checkpointer=checkpointer)

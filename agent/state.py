@@ -94,11 +94,14 @@ class AgentState(TypedDict, total=False):
     # input of the turn
     message: str
     role: Literal["user", "assistant"]
+    user: str | None
+    session: str | None
     # persistent across turns
     history: list[dict[str, str]]
     prefs: dict[str, Any]
     shown: list[dict[str, Any]]
     shown_ever: list[int]
+    prev_shown: list[int]
     turns: int
     # produced during a turn
     parsed: dict[str, Any]

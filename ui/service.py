@@ -11,13 +11,16 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.context import AgentContext, load_fusion_weights
 from agent.graph import build_graph
 from agent.state import AgentState, Preferences
 from tools.settings import Settings
 from tools.toolkit import Toolkit
+
+if TYPE_CHECKING:
+    from memory.store import MemoryStore
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,8 @@ class Service:
         self.context = AgentContext(
             toolkit=self.toolkit, llm=llm, n_items=settings.n_items, weights=load_fusion_weights(settings, weights)
         )
+        self.memory = self._open_memory() if persist else None
+        self.context.memory = self.memory
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         checkpointer = None
@@ -98,6 +103,11 @@ class Service:
             checkpointer = SqliteSaver(self._conn)
         self.graph = build_graph(checkpointer)
         self.stateless_graph = build_graph(None) if persist else self.graph
+
+    def _open_memory(self) -> MemoryStore:
+        from memory.store import MemoryStore
+
+        return MemoryStore(self.toolkit)
 
     def close(self) -> None:
         """Close the session store."""
@@ -120,7 +130,8 @@ class Service:
             self.context.llm.reset_usage()
         message = message if isinstance(message, str) else str(message)
         try:
-            state = self.graph.invoke(_turn_input(message), self._config(user, session), context=self.context)
+            turn = {**_turn_input(message), "user": user, "session": session}
+            state = self.graph.invoke(turn, self._config(user, session), context=self.context)
         except Exception as exc:  # any component failure becomes a friendly reply; the session is kept
             log.exception("turn failed")
             return TurnResult(reply=FRIENDLY_ERROR.format(what=type(exc).__name__), error=type(exc).__name__,

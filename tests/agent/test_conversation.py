@@ -128,3 +128,15 @@ def test_hostile_and_odd_input_never_crashes_or_invents(service: Service, fresh_
         assert it["id"] in service.toolkit.catalog.items
     if len(text) > service.settings.max_message_chars:
         assert "too long" in result.reply
+
+
+def test_memory_carries_preferences_across_sessions_for_that_user_only(service: Service, fresh_user: str) -> None:
+    _ask(service, fresh_user, "I hate horror movies, and I've already seen The Matrix", session="week-1")
+    later = _ask(service, fresh_user, "recommend me a thriller", session="week-2")
+    assert "horror" in later.state["constraints"]["genres_exclude"]
+    assert all("horror" not in g for g in _genres(service, later))
+    assert "The Matrix" not in {it["title"] for it in later.items}
+    recall = [t for t in later.trace if t["step"] == "recall" and t.get("tool") == "memory"]
+    assert recall and recall[0]["facts"]  # the memory used is shown in the trace
+    other = _ask(service, f"{fresh_user}-other", "recommend me a thriller", session="week-2")
+    assert "horror" not in other.state["constraints"]["genres_exclude"]
