@@ -137,7 +137,9 @@ def plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     steps = deterministic_plan(parsed, prefs, ctx.ranking_size, ctx.n_items)
     trace = list(state.get("trace", []))
     fallbacks = state.get("fallbacks", 0)
-    if ctx.llm is not None and steps and parsed.intent in ("recommend", "more", "feedback"):
+    parse_fell_back = any(t.get("step") == "parse" and t.get("fallback") for t in trace)
+    if ctx.llm is not None and steps and parsed.intent in ("recommend", "more", "feedback") and not parse_fell_back:
+        # (when the LLM could not even parse this turn, its plan is not asked for: the deterministic one is used)
         plan_, error = llm_plan(ctx.llm, parsed, prefs, state.get("message", ""))
         if plan_ is None:
             fallbacks += 1

@@ -302,7 +302,11 @@ def simulate_dialogue(
             result.state,
             catalog,
             grounder,
-            [a.get("item_id") for a in state.get("answer_items") or [] if isinstance(a, dict)],
+            [
+                int(a["item_id"])
+                for a in state.get("answer_items") or []
+                if isinstance(a, dict) and a.get("item_id") is not None
+            ],
         )
         counts["shown"] += n_items
         counts["ungrounded_items"] += bad

@@ -148,10 +148,11 @@ def test_unusable_parse_falls_back_to_the_rules(agent_with: Any, answer: Answer,
     llm, transport = scripted_llm(parse=[answer], plan=[PLAN_OK], respond=[INTRO])
     svc = agent_with(llm)
     _, result = svc.run_turn(None, "I loved The Matrix, recommend some sci-fi")
-    assert transport.steps == ["parse", "plan", "respond"]
+    # a model that could not parse the turn is not asked for its plan: the deterministic plan runs
+    assert transport.steps == ["parse", "respond"]
     fb = _fallbacks(result)
     assert set(fb) == {"parse"} and fb["parse"]["fallback"] == "rules" and error in fb["parse"]["error"]
-    assert result.fallbacks == 1 and result.llm_calls == 3
+    assert result.fallbacks == 1 and result.llm_calls == 2
     assert [x["title"] for x in result.state["liked"]] == ["The Matrix (1999)"]  # the rule parser's reading
     assert "sci-fi" in result.state["constraints"]["genres_include"]
     assert result.items
