@@ -209,12 +209,13 @@ def bench(
 
 def _register_subcommands() -> None:
     """Commands that live in their own modules."""
-    from ui import cli_eval, cli_ground, cli_memory, cli_ui
+    from ui import cli_eval, cli_ground, cli_memory, cli_simulate, cli_ui
 
     cli_ground.register(app)
     cli_memory.register(app)
     cli_ui.register(app)
     cli_eval.register(app)
+    cli_simulate.register(app)
 
 
 _register_subcommands()
