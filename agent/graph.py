@@ -49,7 +49,7 @@ from tools.ranking import Scored
 Node = Callable[[AgentState, Runtime[AgentContext]], dict[str, Any]]
 
 
-def _timed(name: str, fn: Node) -> Node:
+def _timed(name: str, fn: Node) -> Any:
     """Record each node's duration in the trace."""
 
     def wrapper(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:

@@ -299,7 +299,7 @@ def tool_catalog_text() -> str:
     """A compact description of every tool and its JSON arguments, for prompts."""
     lines = []
     for spec in REGISTRY.values():
-        fields = ", ".join(f"{k}: {v.annotation.__name__ if hasattr(v.annotation, '__name__') else v.annotation}" for k, v in spec.args.model_fields.items())
+        fields = ", ".join(f"{k}: {getattr(v.annotation, '__name__', v.annotation)}" for k, v in spec.args.model_fields.items())
         lines.append(f"- {spec.name}({fields}): {spec.description.splitlines()[0]}")
     return "\n".join(lines)
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    insert,
     select,
 )
 from sqlalchemy.engine import Engine
@@ -371,7 +372,10 @@ def load_catalog(engine: Engine, data_dir: Path, *, force: bool = False) -> bool
         with Session(engine) as session, session.begin():
             for table in (InteractionRow, TitleAliasRow, ItemPersonRow, ItemGenreRow, ItemRow):
                 session.execute(delete(table))
-            item_rows, genre_rows, people_rows, alias_rows = [], [], [], []
+            item_rows: list[dict[str, Any]] = []
+            genre_rows: list[dict[str, Any]] = []
+            people_rows: list[dict[str, Any]] = []
+            alias_rows: list[dict[str, Any]] = []
             for it in items:
                 item_rows.append(
                     {
@@ -392,14 +396,14 @@ def load_catalog(engine: Engine, data_dir: Path, *, force: bool = False) -> bool
                 alias_rows.extend({"key": k, "item_id": it.id} for k in title_aliases(it.title, it.year, list(it.aliases)))
             for table, rows in ((ItemRow, item_rows), (ItemGenreRow, genre_rows), (ItemPersonRow, people_rows), (TitleAliasRow, alias_rows)):
                 for chunk in _batched(rows, 5000):
-                    session.execute(table.__table__.insert(), list(chunk))
+                    session.execute(insert(table), list(chunk))
             inter_rows = [
                 {"user": r.user, "item_id": r.item_id, "weight": r.weight, "source": r.source, "kind": r.kind}
                 for r in interactions
                 if r.item_id in known
             ]
             for chunk in _batched(inter_rows, 20000):
-                session.execute(InteractionRow.__table__.insert(), list(chunk))
+                session.execute(insert(InteractionRow), list(chunk))
             session.merge(MetaRow(key="catalog_checksum", value=checksum))
     except SQLAlchemyError as exc:
         raise CatalogError(f"could not load the catalog into {engine.url.render_as_string(hide_password=True)} ({type(exc).__name__}: {exc.args[0] if exc.args else ''}); nothing was written") from exc

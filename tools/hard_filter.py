@@ -8,9 +8,10 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import Select, and_, func, not_, select
+from sqlalchemy import ColumnElement, Select, and_, func, not_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -76,9 +77,9 @@ class Constraints(BaseModel):
         return out
 
 
-def compile_constraints(c: Constraints) -> Select[tuple[int]]:
+def compile_constraints(c: Constraints) -> Select[Any]:
     """The SELECT of item ids satisfying ``c`` (excluded ids are applied in Python by the caller)."""
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     for g in c.genres_include:
         conds.append(ItemRow.id.in_(select(ItemGenreRow.item_id).where(ItemGenreRow.genre == g)))
     if c.genres_exclude:

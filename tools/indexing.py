@@ -10,6 +10,7 @@ from typing import Any
 
 from tools.catalog import load_catalog, load_items
 from tools.item_index import build_item_index, items_collection
+from tools.recommenders import train_all
 from tools.toolkit import Toolkit
 
 log = logging.getLogger(__name__)
@@ -56,11 +57,6 @@ def run_index(toolkit: Toolkit, progress: ProgressFactory | None = None, *, forc
 
     models: list[str] = []
     t0 = time.perf_counter()
-    try:
-        from tools.recommenders import train_all  # the recommenders module trains and persists models
-    except ImportError:  # pragma: no cover - before the recommenders exist
-        train_all = None
-    if train_all is not None:
-        models = train_all(toolkit, force=force or loaded)
+    models = train_all(toolkit, force=force or loaded)
     seconds["recommenders"] = round(time.perf_counter() - t0, 2)
     return IndexSummary(loaded, len(items), report.embedded, report.deleted, models, seconds)

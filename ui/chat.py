@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -81,6 +82,8 @@ def handle_line(chat: ChatSession, line: str) -> Output:
         if cmd in ("memory", "forget"):
             from ui.cli_memory import chat_command
 
+            if chat.service.memory is None:
+                return Output("Long-term memory is off in this session.")
             return Output(chat_command(chat.service.memory, chat.user, cmd, arg))
         if cmd == "more":
             return _ask(chat, "more please")
@@ -124,10 +127,8 @@ def render(console: Console, out: Output) -> None:
 def lines(console: Console) -> Iterator[str]:
     """Input lines: an interactive prompt with line editing, or stdin when piped."""
     if sys.stdin.isatty():
-        try:
+        with contextlib.suppress(ImportError):
             import readline  # noqa: F401  (line editing and history)
-        except ImportError:  # pragma: no cover
-            pass
         while True:
             try:
                 yield console.input("[bold cyan]you>[/bold cyan] ")

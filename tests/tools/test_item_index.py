@@ -30,7 +30,7 @@ def test_semantic_search_finds_what_the_text_describes(built_home: Path) -> None
     titles = [catalog.items[i].title for i, _ in top]
     assert "Toy Story" in " ".join(titles)
     space = vectors.top(toolkit.embedder.query("astronauts travel through a wormhole to save humanity"), 10)
-    assert any("Interstellar" == catalog.items[i].title for i, _ in space)
+    assert any(catalog.items[i].title == "Interstellar" for i, _ in space)
 
 
 def test_changed_and_removed_items_are_updated(tmp_path: Path) -> None:
