@@ -32,6 +32,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -194,6 +195,7 @@ class DialogResult:
     llm_calls: int = 0
     fallbacks: int = 0
     seconds: float = 0.0
+    whole_catalog_seconds: float = 0.0  #: the part of ``seconds`` spent on the whole-catalog re-rankings
 
     def record(self) -> dict[str, Any]:
         """The ``dialogs.jsonl`` record (everything but the samples)."""
@@ -329,8 +331,10 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog, hook: TurnHook | None =
             result.ungrounded += sum(1 for i in shown_ids if not isinstance(i, int) or i not in ev.catalog)
             whole = None
             if ev.whole_catalog and by_turn.get(index + 1):
+                t_whole = time.perf_counter()
                 _, turn_whole = service.run_turn(before, utterance.text, role="user", universe=None)
                 whole = list(turn_whole.ranking)
+                result.whole_catalog_seconds += time.perf_counter() - t_whole
         else:
             samples = by_turn.get(index)
             if samples:
@@ -372,6 +376,7 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog, hook: TurnHook | None =
             if item is not None:
                 context_ids.append(item)
     result.seconds = round(time.perf_counter() - t0, 3)
+    result.whole_catalog_seconds = round(result.whole_catalog_seconds, 3)
     return result
 
 
@@ -576,10 +581,17 @@ def run_eval(
             else:
                 n = min(opts.workers, len(todo))
                 threads = 1
-                ctx = mp.get_context("spawn")
-                with ctx.Pool(n, initializer=_worker_init, initargs=(kwargs, threads)) as pool:
-                    for res in pool.imap_unordered(_worker_run, todo, chunksize=1):
-                        write(res)
+                # a failing worker start raises BrokenProcessPool here instead of respawning forever
+                with ProcessPoolExecutor(n, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+                                         initargs=(kwargs, threads)) as pool:
+                    futures = [pool.submit(_worker_run, dialog) for dialog in todo]
+                    try:
+                        for future in as_completed(futures):
+                            write(future.result())
+                    except BaseException:
+                        for future in futures:
+                            future.cancel()
+                        raise
         finally:
             bar.close()
     samples = [r for r in _read_jsonl(out / SAMPLES_FILE) if str(r.get("dialog_id")) in wanted]
@@ -590,6 +602,7 @@ def run_eval(
     details["run"] = {
         "wall_seconds_this_invocation": round(time.perf_counter() - t_start, 1),
         "dialog_seconds_sum": round(sum(float(r.get("seconds", 0.0)) for r in dialog_recs), 1),
+        "whole_catalog_seconds_sum": round(sum(float(r.get("whole_catalog_seconds", 0.0)) for r in dialog_recs), 1),
         "workers": opts.workers, "resumed_dialogs": len(dialogs) - len(todo), "limit": opts.limit,
         "whole_catalog_catalog_size": len(catalog), "weights_profile": profile, "weights": weights.model_dump(),
     }

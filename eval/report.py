@@ -182,7 +182,8 @@ def render_report(summary: Mapping[str, Any], details: Mapping[str, Any], plots:
         f"{counts.get('short_rankings', 0)}",
         f"- wall time of this invocation: {run.get('wall_seconds_this_invocation', '?')} s with "
         f"{run.get('workers', '?')} worker(s) (resumed dialogs: {run.get('resumed_dialogs', 0)}); sum of "
-        f"per-dialog times: {run.get('dialog_seconds_sum', '?')} s",
+        f"per-dialog times: {run.get('dialog_seconds_sum', '?')} s, of which the whole-catalog re-rankings took "
+        f"{run.get('whole_catalog_seconds_sum', 0)} s",
         f"- fusion weights (profile `{run.get('weights_profile', '?')}`): `{json.dumps(run.get('weights', {}))}`",
         "",
     ]

@@ -122,44 +122,60 @@ def fuse(
     pool = [i for i in bus.ids() if i not in exclude and bus.permits(i)]
     if not pool:
         return []
-    sem = vectors.scores(query, pool) if (vectors is not None and query is not None) else {}
-    cf = _normalise({i: cf_scores.get(i, 0.0) for i in pool}) if cf_scores else {}
-    neg: dict[int, float] = {}
-    if disliked and vectors is not None:
+    n = len(pool)
+    ids = np.fromiter(pool, dtype=np.int64, count=n)
+    sem = np.zeros(n)
+    rows = np.full(n, -1, dtype=np.int64)
+    if vectors is not None:
+        rows = np.fromiter((vectors.row.get(i, -1) for i in pool), dtype=np.int64, count=n)
+    known = rows >= 0
+    if vectors is not None and query is not None and known.any():
+        sem[known] = vectors.matrix[rows[known]] @ query
+    sem = np.maximum(sem, 0.0)
+    cf = np.zeros(n)
+    if cf_scores:
+        cf = np.maximum(np.fromiter((cf_scores.get(i, 0.0) for i in pool), dtype=np.float64, count=n), 0.0)
+        top = cf.max(initial=0.0)
+        cf = cf / top if top > 0 else np.zeros(n)
+    pop = np.fromiter((popularity.get(i, 0.0) for i in pool), dtype=np.float64, count=n) ** weights.popularity_exponent
+    neg = np.zeros(n)
+    if disliked and vectors is not None and known.any():
         dvecs = [v for v in (vectors.vector(d) for d in disliked) if v is not None]
         if dvecs:
-            dmat = np.vstack(dvecs)
-            rows = [(i, vectors.row[i]) for i in pool if i in vectors.row]
-            if rows:
-                sims = vectors.matrix[[r for _, r in rows]] @ dmat.T
-                neg = {i: float(max(0.0, s)) for (i, _), s in zip(rows, sims.max(axis=1), strict=True)}
-    boosted = frozenset(boost)
+            sims = vectors.matrix[rows[known]] @ np.vstack(dvecs).T
+            neg[known] = np.maximum(sims.max(axis=1), 0.0)
+    parts_sem, parts_cf = weights.semantic * sem, weights.collaborative * cf
+    parts_pop, parts_neg = weights.popularity * pop, -weights.negative * neg**2
+    outside = np.zeros(n, dtype=bool)
+    if bus.preferred is not None and weights.constraint_penalty > 0:
+        outside = np.fromiter((i not in bus.preferred for i in pool), dtype=bool, count=n)
+    boosted = np.zeros(n, dtype=bool)
+    if weights.agent_repeat > 0 and boost:
+        wanted = frozenset(boost)
+        boosted = np.fromiter((i in wanted for i in pool), dtype=bool, count=n)
+    total = (parts_sem + parts_cf + parts_pop + parts_neg - weights.constraint_penalty * outside
+             + weights.agent_repeat * boosted)
+    order = np.lexsort((ids, -total))
+    need = k + 60 if weights.mmr_lambda < 1.0 else k  # mmr re-orders the head of the ranking
+    taken: set[int] = set()
     ranked: list[Scored] = []
-    for i in pool:
-        parts = {
-            "semantic": weights.semantic * max(sem.get(i, 0.0), 0.0),
-            "collaborative": weights.collaborative * cf.get(i, 0.0),
-            "popularity": weights.popularity * popularity.get(i, 0.0) ** weights.popularity_exponent,
-        }
-        penalty = weights.negative * neg.get(i, 0.0) ** 2
-        if penalty:
-            parts["negative"] = -penalty
-        if bus.preferred is not None and weights.constraint_penalty > 0 and i not in bus.preferred:
+    for j in order:
+        item = int(ids[j])
+        if item in taken:
+            continue
+        taken.add(item)
+        if twins:  # keep only the best-scored entry of a movie
+            taken.update(twins.get(item, ()))
+        parts = {"semantic": float(parts_sem[j]), "collaborative": float(parts_cf[j]), "popularity": float(parts_pop[j])}
+        if parts_neg[j]:
+            parts["negative"] = float(parts_neg[j])
+        if outside[j]:
             parts["constraints"] = -weights.constraint_penalty
-        if weights.agent_repeat > 0 and i in boosted:
+        if boosted[j]:
             parts["mentioned"] = weights.agent_repeat
-        ranked.append(Scored(i, sum(parts.values()), parts))
-    ranked.sort(key=lambda s: (-s.score, s.item_id))
-    if twins:
-        taken: set[int] = set()
-        unique: list[Scored] = []
-        for s in ranked:
-            if s.item_id in taken:
-                continue
-            taken.add(s.item_id)
-            taken.update(twins.get(s.item_id, ()))
-            unique.append(s)
-        ranked = unique
+        ranked.append(Scored(item, float(total[j]), parts))
+        if len(ranked) >= need:
+            break
     if weights.mmr_lambda < 1.0 and vectors is not None:
         return mmr(ranked, vectors, k, weights.mmr_lambda)
     return ranked[:k]

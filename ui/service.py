@@ -227,8 +227,31 @@ class Service:
             elif kind == "command":
                 prefs.commands = [s for s in prefs.commands if s != value]
         prefs.constraints = c
-        self.graph.update_state(config, {"prefs": prefs.model_dump(), "needs_replan": False}, as_node="reflect")
+        self.graph.update_state(config, {"prefs": prefs.model_dump(), "needs_replan": False}, as_node="remember")
+        self._forget_in_memory(user, remove)
         return state_summary(self.get_state(user=user, session=session), self.toolkit.catalog)
+
+    def _forget_in_memory(self, user: str, keys: list[str] | tuple[str, ...]) -> None:
+        """A preference removed by the user is also dropped from long-term memory, or it would come back."""
+        if self.memory is None:
+            return
+        from memory.store import normalize_key
+
+        wanted: set[tuple[str, int]] = set()
+        for key in keys:
+            kind, _, value = key.partition(":")
+            if kind in ("liked", "disliked", "seen") and value.lstrip("-").isdigit():
+                try:
+                    self.memory.forget(user, fact_id=f"item:{int(value)}")
+                except ValueError:  # nothing remembered about that item
+                    pass
+            elif kind in ("genres_include", "genres_exclude"):
+                wanted.add((normalize_key(f"genre:{value}"), 1 if kind == "genres_include" else -1))
+            elif kind in ("people_include", "people_exclude"):
+                wanted.add((normalize_key(f"person:{value}"), 1 if kind == "people_include" else -1))
+        for fact in self.memory.list_facts(user) if wanted else []:
+            if (fact.key, fact.polarity) in wanted:
+                self.memory.forget(user, fact_id=fact.id)
 
 
 _OPTIONS_LOCK = threading.Lock()

@@ -265,7 +265,8 @@ def test_run_eval_inspired_fixture(service: Any, settings: Any, tmp_path: Path) 
     data = tmp_path / "inspired"
     data.mkdir()
     shutil.copyfile(INSPIRED_TSV, data / "dev.tsv")  # no unicrs/ train file here: universe = the split's movies
-    opts = EvalOptions(dataset="inspired", data_dir=data, split="dev", out=tmp_path / "out", progress=False)
+    opts = EvalOptions(dataset="inspired", data_dir=data, split="dev", out=tmp_path / "out", progress=False,
+                       whole_catalog=True)
     summary = run_eval(opts, settings, service=service)
     _check_summary(summary)
     # hand-checked: Pokemon, Pokemon again (in context), Despicable Me 2; Amadeus, Interstellar,
@@ -275,6 +276,12 @@ def test_run_eval_inspired_fixture(service: Any, settings: Any, tmp_path: Path) 
     assert sum(s["gold_in_context"] for s in samples) == 2
     assert summary["catalog_size"] == len({s["gold_id"] for s in samples if s["gold_id"] is not None})
     assert all(s["in_universe"] for s in samples if s["gold_id"] is not None)
+    # --whole-catalog: a second ranking per predicting turn over every catalog item, reported in report.md
+    assert all("agent_whole" in s["ranks"] for s in samples)
+    details = json.loads((tmp_path / "out" / "details.json").read_text(encoding="utf-8"))
+    whole = details["whole_catalog"]["full"]["metrics"]
+    assert set(whole) == set(METRIC_KEYS) and whole["recall@10"] <= whole["recall@50"]
+    assert "ours, full, whole catalog" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.shared_data
@@ -282,18 +289,11 @@ def test_eval_command_end_to_end(built_home: Path, tmp_path: Path) -> None:
     if not (SHARED_DATA / "redial" / "test_data.jsonl").is_file():
         pytest.skip("needs ../shared/data")
     out = tmp_path / "e2e"
-    launcher = (
-        "from ui.cli import app\n"
-        "from ui.cli_eval import register\n"
-        "if not any(c.name == 'eval' for c in app.registered_commands):\n"
-        "    register(app)\n"
-        "app()\n"
-    )
     env = {**os.environ, "CRSAGENT_HOME": str(built_home), "CRSAGENT_LLM": "offline", "HF_HUB_OFFLINE": "1"}
     env.pop("DATABASE_URL", None)
     env.pop("CHROMA_URL", None)
     proc = subprocess.run(
-        [sys.executable, "-c", launcher, "eval", "redial", "--data-dir", str(SHARED_DATA / "redial"),
+        [sys.executable, "-m", "ui.cli", "eval", "redial", "--data-dir", str(SHARED_DATA / "redial"),
          "--split", "test", "--limit", "3", "--out", str(out), "--json"],
         capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False,
     )
