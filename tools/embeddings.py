@@ -69,7 +69,9 @@ class Embedder:
     @property
     def dim(self) -> int:
         """The embedding dimension."""
-        dim = self.model.get_sentence_embedding_dimension()
+        model = self.model
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = getter()
         return int(dim or 384)
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:

@@ -6,6 +6,7 @@ checkpointer under ``CRSAGENT_HOME``; a conversation is keyed by (user, session)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -241,10 +242,8 @@ class Service:
         for key in keys:
             kind, _, value = key.partition(":")
             if kind in ("liked", "disliked", "seen") and value.lstrip("-").isdigit():
-                try:
+                with contextlib.suppress(ValueError):  # nothing remembered about that item
                     self.memory.forget(user, fact_id=f"item:{int(value)}")
-                except ValueError:  # nothing remembered about that item
-                    pass
             elif kind in ("genres_include", "genres_exclude"):
                 wanted.add((normalize_key(f"genre:{value}"), 1 if kind == "genres_include" else -1))
             elif kind in ("people_include", "people_exclude"):
