@@ -120,6 +120,9 @@ def semantic_search(ctx: AgentContext, work: TurnWork, args: SearchArgs) -> dict
         if work.bus.universe is not None and allowed is not None:
             pool = allowed & work.bus.universe
         mask = np.isin(vectors.ids, np.fromiter(pool or (), dtype=np.int64))
+    if work.bus.filter.excluded:
+        keep = ~np.isin(vectors.ids, np.fromiter(work.bus.filter.excluded, dtype=np.int64))
+        mask = keep if mask is None else mask & keep
     added = work.bus.add("semantic", vectors.top(query, args.n + len(work.exclude), mask))
     return {"added": added, "query": (args.query or work.query_text)[:80]}
 

@@ -77,13 +77,11 @@ class Constraints(BaseModel):
         return out
 
 
-def compile_constraints(c: Constraints) -> Select[Any]:
-    """The SELECT of item ids satisfying ``c`` (excluded ids are applied in Python by the caller)."""
+def _positive(c: Constraints) -> list[ColumnElement[bool]]:
+    """Conditions an item must meet (genres, years, people, rating)."""
     conds: list[ColumnElement[bool]] = []
     for g in c.genres_include:
         conds.append(ItemRow.id.in_(select(ItemGenreRow.item_id).where(ItemGenreRow.genre == g)))
-    if c.genres_exclude:
-        conds.append(not_(ItemRow.id.in_(select(ItemGenreRow.item_id).where(ItemGenreRow.genre.in_(c.genres_exclude)))))
     if c.year_min is not None:
         conds.append(ItemRow.year >= c.year_min)
     if c.year_max is not None:
@@ -91,13 +89,37 @@ def compile_constraints(c: Constraints) -> Select[Any]:
     if c.people_include:
         keys = [person_key(p) for p in c.people_include]
         conds.append(ItemRow.id.in_(select(ItemPersonRow.item_id).where(ItemPersonRow.name_key.in_(keys))))
+    if c.min_rating is not None:
+        conds.append(func.coalesce(ItemRow.rating, 0) >= c.min_rating)
+    return conds
+
+
+def compile_constraints(c: Constraints) -> Select[Any]:
+    """The SELECT of item ids satisfying ``c`` (excluded ids are applied in Python by the caller)."""
+    conds = _positive(c)
+    if c.genres_exclude:
+        conds.append(not_(ItemRow.id.in_(select(ItemGenreRow.item_id).where(ItemGenreRow.genre.in_(c.genres_exclude)))))
     if c.people_exclude:
         keys = [person_key(p) for p in c.people_exclude]
         conds.append(not_(ItemRow.id.in_(select(ItemPersonRow.item_id).where(ItemPersonRow.name_key.in_(keys)))))
-    if c.min_rating is not None:
-        conds.append(func.coalesce(ItemRow.rating, 0) >= c.min_rating)
     stmt = select(ItemRow.id)
     return stmt.where(and_(*conds)) if conds else stmt
+
+
+def compile_violations(c: Constraints) -> Select[Any] | None:
+    """The SELECT of item ids that an exclusion (genres or people) rules out, or None without exclusions.
+
+    Exclusions usually remove a small part of the catalog, so fetching the violators is much cheaper than
+    fetching every allowed id."""
+    parts: list[Select[Any]] = []
+    if c.genres_exclude:
+        parts.append(select(ItemGenreRow.item_id).where(ItemGenreRow.genre.in_(c.genres_exclude)))
+    if c.people_exclude:
+        keys = [person_key(p) for p in c.people_exclude]
+        parts.append(select(ItemPersonRow.item_id).where(ItemPersonRow.name_key.in_(keys)))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -124,23 +146,29 @@ class HardFilter:
 
     def apply(self, c: Constraints) -> FilterResult:
         """Evaluate constraints. Contradictions give an empty set with the reason; never raises on values."""
-        excluded = frozenset(c.exclude_ids)
+        explicit = frozenset(c.exclude_ids)
         reason = c.contradiction()
         if reason:
-            return FilterResult(frozenset(), excluded, reason)
+            return FilterResult(frozenset(), explicit, reason)
         base = c.model_copy(update={"exclude_ids": []})
         if base.is_empty():
-            return FilterResult(None, excluded)
-        key = base.key()
+            return FilterResult(None, explicit)
+        positive = base.model_copy(update={"genres_exclude": [], "people_exclude": []})
+        allowed = None if positive.is_empty() else self._ids("allowed:" + positive.key(), select(ItemRow.id).where(and_(*_positive(positive))))
+        violations = compile_violations(base)
+        excluded = explicit | (self._ids("violations:" + base.key(), violations) if violations is not None else frozenset())
+        if allowed is not None and not allowed - excluded:
+            return FilterResult(frozenset(), excluded, "no movie in the catalog matches " + ", ".join(base.describe()))
+        return FilterResult(allowed, excluded)
+
+    def _ids(self, key: str, stmt: Select[Any]) -> frozenset[int]:
         with self._lock:
             ids = self._cache.get(key)
         if ids is None:
             with Session(self.engine) as session:
-                ids = frozenset(session.scalars(compile_constraints(base)).all())
+                ids = frozenset(session.scalars(stmt).all())
             with self._lock:
                 self._cache[key] = ids
                 if len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
-        if not ids - excluded:
-            return FilterResult(frozenset(), excluded, "no movie in the catalog matches " + ", ".join(base.describe()))
-        return FilterResult(ids, excluded)
+        return ids
