@@ -82,6 +82,8 @@ INSPIRED_TRAIN = Path("unicrs") / "train_data_dbpedia.jsonl"
 SAMPLES_FILE = "samples.jsonl"
 DIALOGS_FILE = "dialogs.jsonl"
 RUN_FILE = "run.json"
+#: one line per ``run_eval`` call on this output folder: wall time and dialogs evaluated (resumes add lines)
+INVOCATIONS_FILE = "invocations.jsonl"
 
 
 class EvalError(ValueError):
@@ -421,7 +423,7 @@ class EvalOptions:
     limit: int | None = None
     llm: str = "offline"
     workers: int = 1
-    whole_catalog: bool = False
+    whole_catalog: bool = True
     fresh: bool = False
     weights_profile: str | None = None
     progress: bool = True
@@ -480,7 +482,7 @@ def _prepare_out(out: Path, fingerprint: dict[str, Any], fresh: bool) -> set[str
                 "use another --out or --fresh"
             )
     if previous is None:
-        for path in (samples_file, dialogs_file):
+        for path in (samples_file, dialogs_file, out / INVOCATIONS_FILE):
             path.unlink(missing_ok=True)
         run_file.write_text(json.dumps(fingerprint, indent=2), encoding="utf-8")
         return set()
@@ -599,8 +601,16 @@ def run_eval(
     summary, details = summarize(
         samples, dialog_recs, dataset=opts.dataset, split=opts.split, catalog_size=len(universe), llm=opts.llm,
     )
+    wall = round(time.perf_counter() - t_start, 1)
+    invocation = {"started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - wall)),
+                  "wall_seconds": wall, "dialogs_evaluated": len(todo), "workers": opts.workers}
+    with open(out / INVOCATIONS_FILE, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(invocation) + "\n")
+    invocations = list(_read_jsonl(out / INVOCATIONS_FILE))
     details["run"] = {
-        "wall_seconds_this_invocation": round(time.perf_counter() - t_start, 1),
+        "wall_seconds_this_invocation": wall,
+        "wall_seconds_total": round(sum(float(i.get("wall_seconds", 0.0)) for i in invocations), 1),
+        "invocations": invocations,
         "dialog_seconds_sum": round(sum(float(r.get("seconds", 0.0)) for r in dialog_recs), 1),
         "whole_catalog_seconds_sum": round(sum(float(r.get("whole_catalog_seconds", 0.0)) for r in dialog_recs), 1),
         "workers": opts.workers, "resumed_dialogs": len(dialogs) - len(todo), "limit": opts.limit,

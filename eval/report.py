@@ -110,6 +110,10 @@ def render_report(summary: Mapping[str, Any], details: Mapping[str, Any], plots:
         f"{summary['unmapped_gold_rate']:.2%} ({counts.get('unmapped_golds', 0)} of {summary['n_samples']}); "
         f"mapped golds outside the universe: {counts.get('mapped_golds_outside_universe', 0)}.",
         "",
+        "By design the agent never recommends a movie the user already named (liked, disliked or seen): a gold "
+        "that the seeker mentioned earlier is a miss for the agent in *full* (`repeat_context` shows how much "
+        "of *full* is such repeats); *dedup* is free of this effect.",
+        "",
         "Intervals are percentile-bootstrap 95% CIs over samples (1,000 resamples).",
         "",
         "## Results",
@@ -169,6 +173,10 @@ def render_report(summary: Mapping[str, Any], details: Mapping[str, Any], plots:
             "add `--whole-catalog` to `crsagent eval`."
         )
     lat = details.get("latency_ms", {})
+    invocations = [
+        f"{i.get('wall_seconds')} s for {i.get('dialogs_evaluated')} dialogs with {i.get('workers')} worker(s)"
+        for i in run.get("invocations", [])
+    ]
     lines += [
         "",
         "## Cost",
@@ -180,8 +188,8 @@ def render_report(summary: Mapping[str, Any], details: Mapping[str, Any], plots:
         f"- shown items: {counts.get('shown_items', 0)}; ungrounded (not catalog ids): "
         f"{counts.get('ungrounded_items', 0)} (rate {summary['ungrounded_rate']}); rankings shorter than 50: "
         f"{counts.get('short_rankings', 0)}",
-        f"- wall time of this invocation: {run.get('wall_seconds_this_invocation', '?')} s with "
-        f"{run.get('workers', '?')} worker(s) (resumed dialogs: {run.get('resumed_dialogs', 0)}); sum of "
+        f"- wall time: {run.get('wall_seconds_total', '?')} s in all, over {len(invocations)} invocation(s) "
+        f"({'; '.join(invocations) or '-'}); sum of "
         f"per-dialog times: {run.get('dialog_seconds_sum', '?')} s, of which the whole-catalog re-rankings took "
         f"{run.get('whole_catalog_seconds_sum', 0)} s",
         f"- fusion weights (profile `{run.get('weights_profile', '?')}`): `{json.dumps(run.get('weights', {}))}`",

@@ -1,20 +1,26 @@
 """Honest tuning of the fusion weights on development data only (never a test split).
 
-REDIAL dev: the REDIAL *train* dialogs (``redial/train_data_partial.jsonl`` + ``redial/ievalm/valid_data.jsonl``,
-de-duplicated as ``tools/data_build.py`` does) whose user key ``redial:<conversationId>`` falls into the
-10% hash bucket that :func:`tools.recommenders.split_redial_dev` holds out. :func:`build_redial_dev` writes
-them as ``dev_data.jsonl`` into a scratch data dir, and a copy of ``data/`` whose interactions lack those dev
-dialogs; :func:`build_dev_home` indexes a scratch ``CRSAGENT_HOME`` over that copy, so the collaborative
-models and the popularity prior never saw the dev dialogs. INSPIRED dev: ``inspired/dev.tsv`` (its dialogs
-are not in the training interactions).
+Development sets are carved out of the TRAIN dialogs by :func:`build_dev`:
+
+- REDIAL: the train dialogs (``redial/train_data_partial.jsonl`` + ``redial/ievalm/valid_data.jsonl``,
+  de-duplicated as ``tools/data_build.py`` does) whose user key ``redial:<conversationId>`` falls into the
+  10% hash bucket that :func:`tools.recommenders.split_redial_dev` holds out, written as ``dev_data.jsonl``;
+- INSPIRED: the train dialogs (``inspired/unicrs/train_data_dbpedia.jsonl``) whose key ``inspired:<line>``
+  falls into hash bucket 0 of 5. INSPIRED ``dev.tsv`` is never used for tuning: it stays a clean split.
+
+:func:`build_dev` also writes a copy of ``data/`` whose interactions lack every held-out dialog, and
+:func:`build_dev_home` indexes a scratch ``CRSAGENT_HOME`` over it, so the collaborative models and the
+popularity prior never saw a dev dialog.
 
 Search (:func:`coordinate_search`): every dev dialog is replayed once through the real pipeline
 (:func:`capture`), keeping the state of each predicting user turn; a weight setting is then scored by
-re-running the graph's ``execute`` node on those states (the only node that depends on the weights). The
-chosen weights are written to ``data/fusion_weights.json`` and the final numbers always come from a full
+re-running the graph's ``execute`` node on those states (the only node that depends on the weights).
+:func:`ablation_table` switches one idea off at a time and :func:`limits` says why golds are missed. The
+chosen weights go to ``data/fusion_weights.json`` (``--write``); final numbers always come from a full
 ``crsagent eval`` run.
 
-Run as ``python -m eval.tune --shared ../shared/data --work /tmp/tune`` (see ``--help``).
+Run as ``python -m eval.tune --shared ../shared/data --work /tmp/tune --base-home ~/.crsagent`` (an indexed
+home to copy, which saves re-embedding the catalog); ``--rounds 0`` only scores the current profiles.
 """
 
 from __future__ import annotations
