@@ -138,8 +138,11 @@ def plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     trace = list(state.get("trace", []))
     fallbacks = state.get("fallbacks", 0)
     parse_fell_back = any(t.get("step") == "parse" and t.get("fallback") for t in trace)
-    if ctx.llm is not None and steps and parsed.intent in ("recommend", "more", "feedback") and not parse_fell_back:
-        # (when the LLM could not even parse this turn, its plan is not asked for: the deterministic one is used)
+    if ctx.llm is not None and steps and parsed.intent in ("recommend", "more", "feedback") and parse_fell_back:
+        # an LLM that could not parse this turn is not asked for its plan (one call saved per failing turn)
+        fallbacks += 1
+        trace.append({"step": "plan", "tool": "llm", "ms": 0.0, "fallback": "deterministic", "error": "skipped: the parse fell back"})
+    elif ctx.llm is not None and steps and parsed.intent in ("recommend", "more", "feedback"):
         plan_, error = llm_plan(ctx.llm, parsed, prefs, state.get("message", ""))
         if plan_ is None:
             fallbacks += 1

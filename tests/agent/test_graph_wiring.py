@@ -151,8 +151,9 @@ def test_unusable_parse_falls_back_to_the_rules(agent_with: Any, answer: Answer,
     # a model that could not parse the turn is not asked for its plan: the deterministic plan runs
     assert transport.steps == ["parse", "respond"]
     fb = _fallbacks(result)
-    assert set(fb) == {"parse"} and fb["parse"]["fallback"] == "rules" and error in fb["parse"]["error"]
-    assert result.fallbacks == 1 and result.llm_calls == 2
+    assert set(fb) == {"parse", "plan"} and fb["parse"]["fallback"] == "rules" and error in fb["parse"]["error"]
+    assert fb["plan"]["error"] == "skipped: the parse fell back"
+    assert result.fallbacks == 2 and result.llm_calls == 2
     assert [x["title"] for x in result.state["liked"]] == ["The Matrix (1999)"]  # the rule parser's reading
     assert "sci-fi" in result.state["constraints"]["genres_include"]
     assert result.items
