@@ -425,20 +425,10 @@ class AttributeSimulator:
             off_old = sum(1 for y in years if y < t.decade)
             off_new = sum(1 for y in years if y >= t.decade + 10)
             words = _decade_words(t.decade)
-            if off_old * 2 > len(years):
-                entry = ("decade", words)
-                self.told.add(entry)
-                return (
-                    f"{self._say(_REJECT_OLD) or ''} Something from the {words}.".strip(),
-                    f"decade:{words}",
-                )
-            if off_new * 2 > len(years):
-                entry = ("decade", words)
-                self.told.add(entry)
-                return (
-                    f"{self._say(_REJECT_NEW) or ''} Something from the {words}.".strip(),
-                    f"decade:{words}",
-                )
+            for off, phrases in ((off_old, _REJECT_OLD), (off_new, _REJECT_NEW)):
+                if off * 2 > len(years):
+                    self.told.add(("decade", words))
+                    return f"{self._say(phrases) or ''} Something from the {words}.".strip(), f"decade:{words}"
         wanted = set(t.genres)
         counts: dict[str, int] = {}
         for it in shown:

@@ -93,7 +93,6 @@ class Service:
         self.memory = self._open_memory() if persist else None
         self.context.memory = self.memory
         self._conn: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
         checkpointer = None
         if persist:
             from langgraph.checkpoint.sqlite import SqliteSaver
