@@ -157,3 +157,4 @@ class AgentContext:
         """Load everything now (the first turn is then as fast as the others)."""
         _ = (self.toolkit.catalog, self.toolkit.vectors, self.grounder, self.parser, self.recommenders, self.popularity)
         self.toolkit.embedder.query("warm up")
+        self.hard_filter.warm()

@@ -6,6 +6,7 @@ exposed to an LLM planner as LangChain structured tools (:func:`langchain_tools`
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -170,20 +171,24 @@ def popular(ctx: AgentContext, work: TurnWork, args: PopularArgs) -> dict[str, A
     bus, exclude = work.bus, work.exclude
     universe, allowed, banned = bus.universe, bus.filter.allowed, bus.filter.excluded
     for pool in ((None, bus.preferred) if bus.preferred is not None else (None,)):
+        sets = [s for s in (universe, pool, allowed) if s is not None]
+
+        def eligible(item_id: int, sets: list[frozenset[int]] = sets) -> bool:
+            return item_id not in exclude and item_id not in banned and all(item_id in s for s in sets)
+
+        narrowest = min(sets, key=len, default=None)
+        if narrowest is not None and 8 * len(narrowest) < len(ranked):  # few pass: rank those, not the catalog
+            scores = ctx.popularity
+            best = heapq.nlargest(args.n, ((scores[i], -i) for i in narrowest if i in scores and eligible(i)))
+            picked += [(-neg_id, score) for score, neg_id in best]
+            continue
         n = 0
         for item_id, score in ranked:
-            if (
-                (universe is not None and item_id not in universe)
-                or (pool is not None and item_id not in pool)
-                or (allowed is not None and item_id not in allowed)
-                or item_id in exclude
-                or item_id in banned
-            ):
-                continue
-            picked.append((item_id, score))
-            n += 1
-            if n >= args.n:
-                break
+            if eligible(item_id):
+                picked.append((item_id, score))
+                n += 1
+                if n >= args.n:
+                    break
     return {"added": work.bus.add("popularity", picked)}
 
 

@@ -7,9 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.orm import Session
 
 from tools.catalog import load_catalog, make_engine
-from tools.hard_filter import Constraints, HardFilter, compile_constraints
+from tools.hard_filter import GENRES, Constraints, HardFilter, compile_constraints
 from tools.settings import load_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -73,3 +76,32 @@ def test_out_of_range_values_are_rejected() -> None:
         Constraints(year_min=99999)
     with pytest.raises(ValueError):
         Constraints(min_rating=-1)
+
+
+_PEOPLE = ["Ridley Scott", "Tom Hanks", "Christopher Nolan", "Stanley Kubrick", "Hayao Miyazaki", "Nobody At All"]
+
+
+@given(
+    include=st.lists(st.sampled_from(GENRES[:12]), max_size=2),
+    exclude=st.lists(st.sampled_from(GENRES[:12]), max_size=2),
+    year_min=st.one_of(st.none(), st.integers(1950, 2020)),
+    year_max=st.one_of(st.none(), st.integers(1950, 2020)),
+    people=st.lists(st.sampled_from(_PEOPLE), max_size=2),
+    no_people=st.lists(st.sampled_from(_PEOPLE), max_size=1),
+    rating=st.one_of(st.none(), st.floats(0, 10)),
+)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_fast_evaluation_agrees_with_the_compiled_sql(
+    hard_filter: HardFilter, include: list[str], exclude: list[str], year_min: int | None, year_max: int | None,
+    people: list[str], no_people: list[str], rating: float | None,
+) -> None:
+    """The array evaluation gives exactly the ids of the single SQLAlchemy statement, on random constraints."""
+    c = Constraints(genres_include=include, genres_exclude=exclude, year_min=year_min, year_max=year_max,
+                    people_include=people, people_exclude=no_people, min_rating=rating)
+    if c.contradiction():
+        return
+    with Session(hard_filter.engine) as session:
+        expected = set(session.scalars(compile_constraints(c)))
+        every = set(session.scalars(compile_constraints(Constraints())))
+    result = hard_filter.apply(c)
+    assert {i for i in every if result.permits(i)} == expected
