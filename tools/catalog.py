@@ -340,9 +340,13 @@ def make_engine(settings: Settings) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create every table that does not exist yet; unreachable databases raise :class:`CatalogError`."""
+    """Create the tables of a new database, or check that an existing one has this version's schema
+    (:mod:`tools.schema`; an embedded SQLite home is upgraded in place, a server database must be upgraded
+    with ``crsagent db upgrade``). Unreachable databases raise :class:`CatalogError`."""
+    from tools.schema import ensure_schema
+
     try:
-        Base.metadata.create_all(engine)
+        ensure_schema(engine, upgrade_outdated=engine.dialect.name == "sqlite")
     except SQLAlchemyError as exc:
         raise CatalogError(f"database unreachable at {engine.url.render_as_string(hide_password=True)} ({type(exc).__name__}): check DATABASE_URL") from exc
 

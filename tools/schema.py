@@ -1,0 +1,111 @@
+"""Database schema versions (Alembic): create, check and upgrade the crsagent tables.
+
+The schema is versioned by the migration scripts in ``tools/migrations/versions``. A new database gets every
+table and is stamped with the newest revision; an older one is brought up to date by ``crsagent db upgrade``
+(``crsagent index`` does it too). A running app never migrates: it refuses an outdated schema with a clear
+message, so several replicas can share one database and be upgraded in a controlled way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, inspect
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from tools.catalog import CatalogError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: The first revision: the schema as it was before versioning (databases without a version are taken as it).
+BASELINE = "0001"
+
+
+class SchemaError(CatalogError):
+    """The database schema is older (or newer) than this version of crsagent expects."""
+
+
+def target_metadata() -> MetaData:
+    """Every crsagent table: the catalog's and the memory store's (they share one declarative base)."""
+    import memory.store  # noqa: F401  (registers the memory tables on the base)
+    from tools.catalog import Base
+
+    return Base.metadata
+
+
+def _unreachable(engine: Engine, exc: SQLAlchemyError) -> CatalogError:
+    where = engine.url.render_as_string(hide_password=True)
+    return CatalogError(f"database error at {where} ({type(exc).__name__}): check DATABASE_URL")
+
+
+def _config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is stamped with (None: not versioned yet)."""
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise _unreachable(engine, exc) from exc
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the database to the newest revision; returns (before, after). A database created before
+    versioning existed (crsagent tables, no version) is taken as the baseline revision first."""
+    before = current_revision(engine)
+    try:
+        with engine.begin() as conn:
+            cfg = _config(conn)
+            if before is None and inspect(conn).has_table("items"):
+                command.stamp(cfg, BASELINE)
+            command.upgrade(cfg, "head")
+    except SQLAlchemyError as exc:
+        raise _unreachable(engine, exc) from exc
+    return before, head_revision()
+
+
+def ensure_schema(engine: Engine, *, upgrade_outdated: bool = False) -> None:
+    """Create the tables of an empty database (stamped at head) and accept an up-to-date one. An outdated one
+    is upgraded when ``upgrade_outdated`` (an embedded SQLite home, owned by one user) and otherwise refused
+    with :class:`SchemaError` naming the command that upgrades it."""
+    head = head_revision()
+    current = current_revision(engine)
+    if current == head:
+        return
+    try:
+        with engine.begin() as conn:
+            if current is None and not inspect(conn).has_table("items"):
+                target_metadata().create_all(conn)
+                command.stamp(_config(conn), "head")
+                return
+    except SQLAlchemyError:
+        if current_revision(engine) == head:  # another process created the schema at the same moment
+            return
+        raise
+    if upgrade_outdated:
+        try:
+            upgrade(engine)
+        except CatalogError:
+            if current_revision(engine) != head:  # else another process upgraded it at the same moment
+                raise
+        return
+    raise SchemaError(
+        f"the database schema is at revision {current or 'unversioned'}, this crsagent needs {head}: "
+        "run `crsagent db upgrade` once (back up the database first)"
+    )

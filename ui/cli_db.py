@@ -1,0 +1,43 @@
+"""``crsagent db current|upgrade``: the database schema version (Alembic migrations in tools/migrations)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+db_app = typer.Typer(help="The database schema: show its version, upgrade it.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``db`` command group to the ``crsagent`` typer app."""
+    from ui.cli import _emit_json, _settings, cli_command, console
+
+    @db_app.command("current")
+    @cli_command
+    def current(json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
+        """The schema revision of the database (DATABASE_URL or the home's SQLite) and the newest one."""
+        from tools.catalog import make_engine
+        from tools.schema import current_revision, head_revision
+
+        engine = make_engine(_settings())
+        got, head = current_revision(engine), head_revision()
+        if json_out:
+            _emit_json({"current": got, "head": head, "up_to_date": got == head})
+        else:
+            console.print(f"schema revision: {got or 'none (new or unversioned database)'}; newest: {head}")
+
+    @db_app.command("upgrade")
+    @cli_command
+    def upgrade(json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
+        """Create or migrate the tables to the newest schema (run once before starting upgraded replicas)."""
+        from tools.catalog import make_engine
+        from tools.schema import upgrade as run_upgrade
+
+        before, after = run_upgrade(make_engine(_settings()))
+        if json_out:
+            _emit_json({"before": before, "after": after})
+        else:
+            console.print(f"schema: {before or 'none'} -> {after}")
+
+    app.add_typer(db_app, name="db")
