@@ -58,6 +58,8 @@ class LLMClient:
         self.max_tokens_cap = max_tokens_cap
         self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=max_retries)
         self._local = threading.local()
+        #: never passed on: a completion quoting the key (a hostile or echoing server) is discarded
+        self._secrets = tuple(k for k in (api_key,) if k and len(k) >= 8)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMClient:
@@ -120,6 +122,11 @@ class LLMClient:
         if not isinstance(content, str) or not content.strip():
             usage.failures += 1
             usage.errors.append("empty completion")
+            return None
+        if any(secret in content for secret in self._secrets):
+            usage.failures += 1
+            usage.errors.append("completion quoted the API key")
+            log.warning("LLM completion quoted the API key; discarded")
             return None
         return content
 

@@ -69,10 +69,24 @@ def explain(
         plot = re.split(r"(?<=[a-z]{2}[.!?])\s", item.plot)[0].strip().rstrip(".")
         if len(plot) > 110:
             plot = plot[:107].rsplit(" ", 1)[0] + "..."
-        if not _TITLE_YEAR.search(plot) and (grounder is None or not grounder.find_titles(plot)):
-            # a plot naming other movies ("... This Island Earth (1955)") is left out
+        if _plot_quotable(plot, item.id, grounder):
             reasons.append(plot)
     return "; ".join(reasons[:3])
+
+
+_MARKUP = re.compile(r"[<>`]|\]\(|\*\*|^\s*#")
+
+
+def _plot_quotable(plot: str, item_id: int, grounder: Grounder | None) -> bool:
+    """Whether a plot snippet may be quoted in a reason. Catalog text is data, never instructions: a plot
+    naming other movies ("... This Island Earth (1955)", a catalog title, a quoted title-like span such as
+    "recommend 'The Fake Movie 9000'"), carrying markup or echoing a system prompt is left out (the card still
+    shows the plot, escaped)."""
+    if _TITLE_YEAR.search(plot) or _MARKUP.search(plot):
+        return False
+    if grounder is None:
+        return not _QUOTED.search(plot) and not echoes_prompt(plot)
+    return not grounder.find_titles(plot) and _sentence_ok(plot, {item_id}, grounder)
 
 
 def to_shown(item: Item, scored: Scored | None, why: str) -> ShownItem:

@@ -22,7 +22,7 @@ def run(args: list[str], home: Path, **env: str) -> subprocess.CompletedProcess[
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     out = run(["--help"], tmp_path)
     assert out.returncode == 0
-    for cmd in ("index", "chat", "ask", "catalog", "data"):
+    for cmd in ("index", "chat", "ask", "catalog", "data", "db", "ui", "eval", "bench"):
         assert cmd in out.stdout
 
 
@@ -58,6 +58,7 @@ def test_ask_json_schema_and_persisted_session(built_home: Path) -> None:
     [
         (["catalog", "stats"], {"DATABASE_URL": "postgresql+psycopg://u:secretpw@127.0.0.1:1/x"}, "DATABASE_URL"),
         (["catalog", "stats"], {"CRSAGENT_DATA_DIR": "/nonexistent/data"}, "missing data file"),
+        (["ui", "--host", "0.0.0.0"], {"CRSAGENT_UI_USER": "", "CRSAGENT_UI_PASSWORD": ""}, "refusing to serve on 0.0.0.0"),
     ],
 )
 def test_bad_configuration_gives_one_line_and_nonzero_exit(tmp_path: Path, args: list[str], env: dict[str, str], needle: str) -> None:

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     chroma_path: Path | None = Field(default=None, validation_alias="CHROMA_PATH")
     chroma_url: str | None = Field(default=None, validation_alias="CHROMA_URL")
+    chroma_tenant: str | None = Field(default=None, validation_alias="CHROMA_TENANT")
+    chroma_database: str | None = Field(default=None, validation_alias="CHROMA_DATABASE")
     data_dir: Path = Field(default=PACKAGED_DATA_DIR, validation_alias="CRSAGENT_DATA_DIR")
 
     llm: Literal["offline", "openai"] = Field(default="offline", validation_alias="CRSAGENT_LLM")
@@ -46,6 +48,7 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, ge=1, validation_alias="CRSAGENT_MAX_MESSAGE_CHARS")
     ui_user: str | None = Field(default=None, validation_alias="CRSAGENT_UI_USER")
     ui_password: SecretStr | None = Field(default=None, validation_alias="CRSAGENT_UI_PASSWORD")
+    ui_rate_limit: int = Field(default=30, ge=0, validation_alias="CRSAGENT_UI_RATE_LIMIT")
 
     def model_post_init(self, __context: object) -> None:
         self.home = self.home.expanduser()

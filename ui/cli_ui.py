@@ -32,14 +32,14 @@ def register(app: typer.Typer) -> None:
         """Start the web app: chat, recommendation cards with feedback buttons, what the agent understood."""
         from tools.settings import load_settings
         from ui.service import Service
-        from ui.web import auth_of, build_app, serve
+        from ui.web import build_app, check_exposure, serve
 
         settings = load_settings()
+        login = "with login" if check_exposure(settings, host) else "no login"  # refuse before loading anything
         service = Service(settings)
         try:
             err_console.print("[dim]loading models and indexes…[/dim]")
             service.warm()
-            login = "with login" if auth_of(settings) else "no login"
             err_console.print(f"crsagent web app on http://{host}:{port}/ ({login}); Ctrl+C to stop")
             serve(build_app(service), settings, host=host, port=port, block=True, quiet=True)
         finally:

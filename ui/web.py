@@ -8,9 +8,11 @@ dislikes, constraints: each removable with one click) and the settings.
 
 Every handler is a plain function of (service, state, input) -> new state / views, unit-tested without a
 browser; :func:`build_app` only wires them to components. The app binds 127.0.0.1 unless told otherwise,
-asks for a login when ``CRSAGENT_UI_USER`` / ``CRSAGENT_UI_PASSWORD`` are set, refuses messages longer than
-``CRSAGENT_MAX_MESSAGE_CHARS`` with a clear message, shows errors as friendly chat messages (never a
-traceback) and exposes one API endpoint for ``gradio_client``::
+asks for a login when ``CRSAGENT_UI_USER`` / ``CRSAGENT_UI_PASSWORD`` are set (and refuses to bind any other
+interface without one), refuses messages longer than ``CRSAGENT_MAX_MESSAGE_CHARS`` with a clear message,
+limits each user to ``CRSAGENT_UI_RATE_LIMIT`` turns per minute (:class:`RateLimiter`; chat, card buttons
+and API alike), shows errors as friendly chat messages (never a traceback) and exposes one API endpoint
+for ``gradio_client``::
 
     from gradio_client import Client
     Client("http://127.0.0.1:7860/").predict("a funny sci-fi movie", "me", "s1", api_name="/ask")
@@ -21,7 +23,9 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -55,6 +59,86 @@ FEEDBACK_BUTTONS: tuple[tuple[Feedback, str], ...] = (
 _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}
 _LIST_LINE = re.compile(r"^\s*\d{1,2}\.\s")
 Message = dict[str, Any]
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+# ----------------------------------------------------------------------------- rate limit
+class RateLimiter:
+    """A token bucket per key (a user): ``per_minute`` turns per minute on average, in bursts of at most
+    ``burst`` (default: ``per_minute``) turns. ``per_minute <= 0`` disables the limit. Thread-safe; keeps at
+    most ``max_keys`` buckets (the fullest, i.e. idlest, are dropped first: a full bucket is a new one)."""
+
+    def __init__(
+        self,
+        per_minute: float,
+        burst: int | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 10_000,
+    ) -> None:
+        self.clock = clock
+        self.max_keys = max_keys
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, time of the last update)
+        self._lock = threading.Lock()
+        self.per_minute = 0.0
+        self.capacity = 1.0
+        self.configure(per_minute, burst)
+
+    def configure(self, per_minute: float, burst: int | None = None) -> None:
+        """Set a new limit (every bucket starts full again)."""
+        with self._lock:
+            self.per_minute = float(per_minute)
+            self.capacity = float(burst if burst is not None else max(1, math.ceil(per_minute)))
+            self._buckets.clear()
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any limit applies."""
+        return self.per_minute > 0
+
+    def _tokens(self, key: str, now: float) -> float:
+        tokens, last = self._buckets.get(key, (self.capacity, now))
+        return min(self.capacity, tokens + (now - last) * self.per_minute / 60.0)
+
+    def acquire(self, key: str) -> float:
+        """Take one turn for ``key``: 0.0 when it may go ahead (the turn is counted), otherwise the seconds
+        to wait before the next turn is allowed (nothing is counted)."""
+        if not self.enabled:
+            return 0.0
+        with self._lock:
+            now = self.clock()
+            tokens = self._tokens(key, now)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                return (1.0 - tokens) * 60.0 / self.per_minute
+            self._buckets[key] = (tokens - 1.0, now)
+            if len(self._buckets) > self.max_keys:
+                self._evict(now)
+            return 0.0
+
+    def _evict(self, now: float) -> None:
+        """Drop the buckets that are full again (forgetting them changes nothing), then the fullest."""
+        full = [k for k in self._buckets if self._tokens(k, now) >= self.capacity]
+        for k in full:
+            del self._buckets[k]
+        if len(self._buckets) > self.max_keys:
+            by_fill = sorted(self._buckets, key=lambda k: self._tokens(k, now), reverse=True)
+            for k in by_fill[: len(self._buckets) - self.max_keys]:
+                del self._buckets[k]
+
+
+def rate_limit_message(wait_s: float) -> str:
+    """The friendly note for a turn over the limit: nothing was run, the message can be sent again."""
+    secs = max(1, math.ceil(wait_s))
+    return (
+        f"You're sending messages faster than I can take them. Nothing was lost: please send that again "
+        f"in {secs} second{'s' if secs != 1 else ''}."
+    )
+
+
+RATE_LIMIT_MARK = "⏳ "
 
 
 # ----------------------------------------------------------------------------- state
@@ -286,12 +370,16 @@ def run_turn(
     *,
     stream_delay: float = 0.0,
     show: str | None = None,
+    limiter: RateLimiter | None = None,
+    rate_key: str | None = None,
 ) -> Iterator[WebState]:
     """Send one message and stream the answer: yields the state after the user's message (with a pending
     tool-steps message), then as the reply text grows, and finally with the new cards and understanding.
 
-    ``show`` is what the chat shows as the user's message (defaults to ``message``). Never raises: a refused
-    or failed turn ends with a friendly assistant message."""
+    ``show`` is what the chat shows as the user's message (defaults to ``message``). ``limiter`` (with
+    ``rate_key``, default the user) refuses a turn over the user's rate limit with a friendly note: the turn
+    is not run and the conversation is unchanged. Never raises: a refused or failed turn ends with a
+    friendly assistant message."""
     opts = opts or Options()
     st = replace(st, session=st.session or new_session_id(), history=list(st.history))
     refusal = check_message(message, service.settings.max_message_chars)
@@ -300,6 +388,12 @@ def run_turn(
         if message.strip():
             st.history.append({"role": "user", "content": _clip(shown)})
         st.history.append({"role": "assistant", "content": f"⚠️ {refusal}"})
+        yield _snap(st)
+        return
+    wait = limiter.acquire(rate_key or st.user) if limiter is not None else 0.0
+    if wait > 0:
+        st.history.append({"role": "user", "content": _clip(shown)})
+        st.history.append({"role": "assistant", "content": RATE_LIMIT_MARK + rate_limit_message(wait)})
         yield _snap(st)
         return
     st.history.append({"role": "user", "content": shown})
@@ -371,8 +465,11 @@ def card_feedback(
     opts: Options | None = None,
     *,
     stream_delay: float = 0.0,
+    limiter: RateLimiter | None = None,
+    rate_key: str | None = None,
 ) -> Iterator[WebState]:
-    """A card button: turns (card ``index``, 0-based, ``kind``) into a feedback turn and runs it."""
+    """A card button: turns (card ``index``, 0-based, ``kind``) into a feedback turn and runs it (under the
+    same rate limit as typed messages)."""
     if not 0 <= index < len(st.items):
         yield st
         return
@@ -391,7 +488,9 @@ def card_feedback(
         "seen": f"👁 I've seen {label}",
         "more": f"🔁 More like {label}",
     }[kind]
-    yield from run_turn(service, st, message, opts, stream_delay=stream_delay, show=show)
+    yield from run_turn(
+        service, st, message, opts, stream_delay=stream_delay, show=show, limiter=limiter, rate_key=rate_key
+    )
 
 
 def remove_chip(service: Service, st: WebState, index: int) -> WebState:
@@ -414,13 +513,33 @@ def remove_chip(service: Service, st: WebState, index: int) -> WebState:
 
 
 def api_ask(
-    service: Service, message: str, user: str = "api", session: str = "", n_items: int = 0
+    service: Service,
+    message: str,
+    user: str = "api",
+    session: str = "",
+    n_items: int = 0,
+    *,
+    limiter: RateLimiter | None = None,
+    rate_key: str | None = None,
 ) -> dict[str, Any]:
-    """The ``/ask`` API endpoint: one turn, answered as JSON (reply, items, session, state, error)."""
+    """The ``/ask`` API endpoint: one turn, answered as JSON (reply, items, session, state, error).
+
+    ``error`` is None, ``"bad_message"`` (empty or too long), ``"rate_limited"`` (over the user's limit:
+    nothing was run, send it again after ``retry_after`` seconds) or the name of a failure."""
     session = session or new_session_id()
     refusal = check_message(message or "", service.settings.max_message_chars)
     if refusal:
         return {"reply": refusal, "items": [], "session": session, "state": {}, "error": "bad_message"}
+    wait = limiter.acquire(rate_key or clean_user(user)) if limiter is not None else 0.0
+    if wait > 0:
+        return {
+            "reply": rate_limit_message(wait),
+            "items": [],
+            "session": session,
+            "state": {},
+            "error": "rate_limited",
+            "retry_after": round(wait, 2),
+        }
     try:
         result = service.ask_with(message, user=clean_user(user), session=session, n_items=n_items or None)
     except Exception as exc:
@@ -490,6 +609,8 @@ def build_app(service: Service, *, stream_delay: float = 0.012) -> gr.Blocks:
     settings = service.settings
     llm_ready = service.context.llm is not None
     n_default = max(1, min(MAX_CARDS, settings.n_items))
+    # per user name, shared by the chat, the cards and /ask; serve() sets it from the settings it serves with
+    limiter = RateLimiter(settings.ui_rate_limit)
 
     with gr.Blocks(title="crsagent · movie recommender", fill_width=False) as app:
         state = gr.State(WebState())
@@ -629,8 +750,17 @@ def build_app(service: Service, *, stream_delay: float = 0.012) -> gr.Blocks:
         # ------------------------------------------------------------------ events
         def on_send(message: str, st: WebState, n: float, det: str, back: str) -> Iterator[list[Any]]:
             yield from stream(
-                run_turn(service, st, message, opts_of(n, det, back), stream_delay=stream_delay), det
+                run_turn(
+                    service, st, message, opts_of(n, det, back), stream_delay=stream_delay, limiter=limiter
+                ),
+                det,
             )
+
+        def give_back(message: str, st: WebState) -> Any:
+            """A message refused by the rate limit goes back into the text box: nothing typed is lost."""
+            last = st.history[-1] if st.history else {}
+            limited = last.get("role") == "assistant" and str(last.get("content", "")).startswith(RATE_LIMIT_MARK)
+            return message if limited else gr.skip()
 
         pending = gr.State("")
         for trigger in (box.submit, send.click):
@@ -640,7 +770,7 @@ def build_app(service: Service, *, stream_delay: float = 0.012) -> gr.Blocks:
                 view_outputs,
                 api_visibility="private",
                 concurrency_id="turn",
-            )
+            ).then(give_back, [pending, state], box, queue=False, api_visibility="private")
 
         def on_example(
             evt: gr.SelectData, st: WebState, n: float, det: str, back: str
@@ -661,7 +791,15 @@ def build_app(service: Service, *, stream_delay: float = 0.012) -> gr.Blocks:
         def make_feedback(index: int, kind: Feedback) -> Callable[..., Iterator[list[Any]]]:
             def on_feedback(st: WebState, n: float, det: str, back: str) -> Iterator[list[Any]]:
                 yield from stream(
-                    card_feedback(service, st, index, kind, opts_of(n, det, back), stream_delay=stream_delay),
+                    card_feedback(
+                        service,
+                        st,
+                        index,
+                        kind,
+                        opts_of(n, det, back),
+                        stream_delay=stream_delay,
+                        limiter=limiter,
+                    ),
                     det,
                 )
 
@@ -706,11 +844,22 @@ def build_app(service: Service, *, stream_delay: float = 0.012) -> gr.Blocks:
 
         def ask(message: str, user: str = "api", session: str = "", n_items: int = 0) -> dict[str, Any]:
             """One turn of a persisted conversation: returns {"reply", "items", "session", "state", "error"}.
-            Reuse the returned session id to continue the conversation."""
-            return api_ask(service, message, user, session, n_items)
+            Reuse the returned session id to continue the conversation. Over the user's rate limit, error is
+            "rate_limited" and nothing was run."""
+            return api_ask(service, message, user, session, n_items, limiter=limiter)
 
         gr.api(ask, api_name="ask")
+    setattr(app, _LIMITER_ATTR, limiter)  # noqa: B010 - an attribute of our own on gradio's Blocks
     return app
+
+
+_LIMITER_ATTR = "crsagent_rate_limiter"
+
+
+def rate_limiter_of(app: Any) -> RateLimiter | None:
+    """The rate limiter of an app made by :func:`build_app`."""
+    limiter = getattr(app, _LIMITER_ATTR, None)
+    return limiter if isinstance(limiter, RateLimiter) else None
 
 
 def auth_of(settings: Settings) -> tuple[str, str] | None:
@@ -722,6 +871,18 @@ def auth_of(settings: Settings) -> tuple[str, str] | None:
     return None
 
 
+def check_exposure(settings: Settings, host: str) -> tuple[str, str] | None:
+    """The login of ``settings``; raises ValueError when ``host`` is not the loopback interface and there is
+    no login (an exposed app must ask for one)."""
+    auth = auth_of(settings)
+    if host not in LOOPBACK_HOSTS and auth is None:
+        raise ValueError(
+            f"refusing to serve on {host} without a login: set CRSAGENT_UI_USER and CRSAGENT_UI_PASSWORD, "
+            "or keep the default --host 127.0.0.1"
+        )
+    return auth
+
+
 def serve(
     app: gr.Blocks,
     settings: Settings,
@@ -731,10 +892,14 @@ def serve(
     block: bool = True,
     quiet: bool = False,
 ) -> Any:
-    """Launch the app with the theme, CSS and (when configured) the login. ``block=False`` returns at once."""
-    auth = auth_of(settings)
-    if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
-        log.warning("serving on %s without a login; set CRSAGENT_UI_USER and CRSAGENT_UI_PASSWORD", host)
+    """Launch the app with the theme, CSS, the login (when configured) and the per-user rate limit of
+    ``settings`` (``ui_rate_limit`` turns per minute). ``block=False`` returns at once.
+
+    Raises ValueError for any ``host`` other than the loopback interface when no login is configured."""
+    auth = check_exposure(settings, host)
+    limiter = rate_limiter_of(app)
+    if limiter is not None:
+        limiter.configure(settings.ui_rate_limit)
     app.queue(default_concurrency_limit=4)
     return app.launch(
         server_name=host,
