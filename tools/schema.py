@@ -80,6 +80,26 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     return before, head_revision()
 
 
+def write_revision(message: str) -> Path:
+    """Write a new migration script for the difference between the models and the newest migration (for
+    developers who changed a table); returns its path. The difference is taken against a scratch SQLite
+    database built by the migrations alone, never against a live database."""
+    import tempfile
+
+    from sqlalchemy import create_engine
+
+    with tempfile.TemporaryDirectory(prefix="crsagent-revision-") as tmp:
+        engine = create_engine(f"sqlite:///{Path(tmp) / 'scratch.db'}")
+        with engine.begin() as conn:
+            cfg = _config(conn)
+            command.upgrade(cfg, "head")
+            number = int(head_revision()) + 1
+            script = command.revision(cfg, message=message, autogenerate=True, rev_id=f"{number:04d}")
+        engine.dispose()
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)
+
+
 def ensure_schema(engine: Engine, *, upgrade_outdated: bool = False) -> None:
     """Create the tables of an empty database (stamped at head) and accept an up-to-date one. An outdated one
     is upgraded when ``upgrade_outdated`` (an embedded SQLite home, owned by one user) and otherwise refused

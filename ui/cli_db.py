@@ -40,4 +40,12 @@ def register(app: typer.Typer) -> None:
         else:
             console.print(f"schema: {before or 'none'} -> {after}")
 
+    @db_app.command("revision", hidden=True)
+    @cli_command
+    def revision(message: Annotated[str, typer.Argument(help="What the migration changes.")]) -> None:
+        """(developers) Write the migration script for the tables changed in the models."""
+        from tools.schema import write_revision
+
+        console.print(f"wrote {write_revision(message)}: review it, then `crsagent db upgrade`")
+
     app.add_typer(db_app, name="db")
