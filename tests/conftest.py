@@ -1,8 +1,17 @@
-"""Shared fixtures: a real crsagent home (SQLite + persistent Chroma + the bundled model) built once."""
+"""Shared fixtures: a real crsagent home (SQLite + persistent Chroma + the bundled model) built once.
+
+Server mode (``CRSAGENT_TEST_SERVERS=1``, the second pass of ``make test``): the same suite runs against a
+real PostgreSQL cluster and a real ``chroma run`` server started for the session on 127.0.0.1
+(tests/servers.py). Every crsagent ``Settings`` created without its own ``DATABASE_URL`` / ``CHROMA_URL`` --
+in this process and in ``crsagent`` subprocesses -- goes to its own PostgreSQL database and Chroma database,
+one per ``CRSAGENT_HOME``. If the servers cannot start, the run stops with their log; nothing is skipped.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +23,84 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
+SERVER_MODE = os.environ.get("CRSAGENT_TEST_SERVERS", "") not in ("", "0")
+
+#: Tests about embedded storage itself (the files under CRSAGENT_HOME); server mode skips them, saying why.
+EMBEDDED_ONLY = {
+    "tests/test_settings.py::test_defaults_and_derived_paths": "checks the embedded defaults (SQLite file, Chroma dir)",
+    "tests/tools/test_catalog.py::test_unwritable_home_is_a_clear_error": "the SQLite file needs a writable home",
+    "tests/test_cli.py::test_unwritable_home": "the SQLite file needs a writable home",
+}
+
+
+def _load_helper(name: str, filename: str):  # type: ignore[no-untyped-def]
+    """A helper module of tests/, loaded by path (the tests are not an installed package)."""
+    import importlib.util
+    import sys
+
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(filename))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In server mode: start PostgreSQL and Chroma for the whole session and route every home to them."""
+    if not SERVER_MODE or hasattr(config, "_crsagent_servers"):
+        return
+    import tempfile
+    import time
+
+    servers = _load_helper("crsagent_tests_servers", "servers.py")
+    t0 = time.monotonic()
+    stack = contextlib.ExitStack()
+    try:
+        pg, chroma = stack.enter_context(servers.running_servers())
+    except servers.ServerFailed as exc:
+        stack.close()
+        pytest.exit(f"server mode (CRSAGENT_TEST_SERVERS=1): the test servers could not start: {exc}", returncode=1)
+    router = servers.Router.from_servers(pg, chroma)
+    router.install()
+    hook_dir = servers.subprocess_hook_dir(Path(tempfile.mkdtemp(prefix="crsagent-route-")))
+    stack.callback(shutil.rmtree, hook_dir, True)
+    os.environ[servers.ROUTES_ENV] = router.env_value()
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(hook_dir), os.environ.get("PYTHONPATH", "")) if p)
+    config._crsagent_servers = (stack, router, pg, chroma)  # type: ignore[attr-defined]
+    import atexit
+    import signal
+
+    atexit.register(stack.close)  # also when the session ends abnormally
+
+    def _terminated(signum: int, frame: object) -> None:  # `kill PID` / CI cancel: unwind, stop the servers
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, _terminated)
+    config._crsagent_servers_note = (  # type: ignore[attr-defined]
+        f"server mode: PostgreSQL {pg.url()} and Chroma {chroma.url} up in {time.monotonic() - t0:.1f}s"
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return getattr(config, "_crsagent_servers_note", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    held = getattr(config, "_crsagent_servers", None)
+    if held is not None:
+        held[1].uninstall()
+        held[0].close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not SERVER_MODE:
+        return
+    for item in items:
+        reason = EMBEDDED_ONLY.get(item.nodeid.split("[")[0])
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=f"embedded mode only: {reason}"))
 SHARED_DATA = Path(os.environ.get("CRSAGENT_SHARED_DATA", REPO.parent / "shared" / "data"))
 SHARED_REASON = "needs ../shared/data (REDIAL/INSPIRED/MovieLens); absent in a user's clone"
 
@@ -34,6 +121,8 @@ def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tools.toolkit import Toolkit
 
     reuse = os.environ.get("CRSAGENT_TEST_HOME")  # developers may reuse an indexed home between runs
+    if SERVER_MODE:  # the session's servers are new: index into them (the home only keeps models)
+        reuse = None
     home = Path(reuse) if reuse else tmp_path_factory.mktemp("crsagent-home")
     toolkit = Toolkit(load_settings(home=home))
     run_index(toolkit)
@@ -42,7 +131,7 @@ def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(built_home: Path):  # type: ignore[no-untyped-def]
-    """Settings pointing at the built home (offline LLM)."""
+    """Settings pointing at the built home (offline LLM); in server mode, at its databases on the servers."""
     from tools.settings import load_settings
 
     return load_settings(home=built_home, llm="offline", database_url=None, chroma_url=None)
@@ -68,17 +157,7 @@ def fresh_user(request: pytest.FixtureRequest) -> Iterator[str]:
 # ----------------------------------------------------------------------------- the local LLM server
 def _load_llm_server_helper():  # type: ignore[no-untyped-def]
     """tests/llm_server.py, loaded by path (the tests are not an installed package)."""
-    import importlib.util
-    import sys
-
-    name = "crsagent_tests_llm_server"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("llm_server.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return _load_helper("crsagent_tests_llm_server", "llm_server.py")
 
 
 @pytest.fixture(scope="session")

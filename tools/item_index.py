@@ -7,6 +7,7 @@ ONNX model is never downloaded.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -37,14 +38,27 @@ def chroma_client(settings: Settings) -> Any:
     try:
         if settings.chroma_url:
             url = urlparse(settings.chroma_url)
+            host, port, ssl = url.hostname or "127.0.0.1", url.port or 8000, url.scheme == "https"
+            tenant = settings.chroma_tenant or chromadb.DEFAULT_TENANT
+            database = settings.chroma_database or chromadb.DEFAULT_DATABASE
+            if database != chromadb.DEFAULT_DATABASE:  # a named database is created on first use
+                admin = chromadb.AdminClient(ChromaSettings(
+                    chroma_api_impl="chromadb.api.fastapi.FastAPI", chroma_server_host=host,
+                    chroma_server_http_port=port, chroma_server_ssl_enabled=ssl, anonymized_telemetry=False,
+                ))
+                try:
+                    admin.get_database(database, tenant=tenant)
+                except chromadb.errors.NotFoundError:
+                    with contextlib.suppress(chromadb.errors.UniqueConstraintError):
+                        admin.create_database(database, tenant=tenant)
             return chromadb.HttpClient(
-                host=url.hostname or "127.0.0.1", port=url.port or 8000, ssl=url.scheme == "https", settings=chroma_settings
+                host=host, port=port, ssl=ssl, tenant=tenant, database=database, settings=chroma_settings
             )
         settings.chroma_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
     except Exception as exc:  # chromadb raises many kinds
         where = settings.chroma_url or settings.chroma_dir
-        raise VectorStoreError(f"cannot open the Chroma store at {where} ({type(exc).__name__}): check CHROMA_URL / CHROMA_PATH") from exc
+        raise VectorStoreError(f"cannot open the Chroma store at {where} ({type(exc).__name__}): check CHROMA_URL / CHROMA_DATABASE / CHROMA_PATH") from exc
 
 
 def items_collection(client: Any) -> Any:

@@ -1,7 +1,7 @@
 """The service facade: the one API the web UI, the CLI, evaluation and the simulator call.
 
 A :class:`Service` owns the loaded tools, the agent graph and the session store (LangGraph's SQLite
-checkpointer under ``CRSAGENT_HOME``; a conversation is keyed by (user, session) and survives restarts).
+checkpointer under ``CRSAGENT_HOME``, or PostgreSQL when ``DATABASE_URL`` is PostgreSQL; a conversation is keyed by (user, session) and survives restarts).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -72,6 +71,40 @@ def state_summary(state: AgentState, catalog: Any) -> dict[str, Any]:
     }
 
 
+def open_checkpointer(settings: Settings) -> tuple[Any, Any]:
+    """The LangGraph checkpointer that persists conversations, and the handle to close at the end.
+
+    PostgreSQL when ``DATABASE_URL`` is PostgreSQL (so every app replica shares the conversations; needs
+    ``pip install 'crsagent[postgres]'``), else a SQLite file under ``CRSAGENT_HOME``."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.db_url)
+    if url.get_backend_name() == "postgresql":
+        try:
+            import psycopg
+            from langgraph.checkpoint.postgres import PostgresSaver
+            from psycopg.rows import dict_row
+            from psycopg_pool import ConnectionPool
+        except ImportError as exc:
+            raise RuntimeError(
+                f"DATABASE_URL is PostgreSQL but {exc.name} is missing: pip install 'crsagent[postgres]'"
+            ) from exc
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        kwargs: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
+        with psycopg.connect(conninfo, **kwargs) as conn:  # one process at a time creates / migrates the tables
+            conn.execute("SELECT pg_advisory_lock(7311)")
+            PostgresSaver(conn).setup()  # type: ignore[arg-type]
+            conn.execute("SELECT pg_advisory_unlock(7311)")
+        pool: ConnectionPool[Any] = ConnectionPool(conninfo, min_size=1, max_size=8, kwargs=kwargs, open=True)
+        return PostgresSaver(pool), pool  # type: ignore[arg-type]
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    sqlite_conn = sqlite3.connect(str(settings.checkpoint_path), check_same_thread=False, timeout=30)
+    sqlite_conn.execute("PRAGMA journal_mode=WAL")
+    return SqliteSaver(sqlite_conn), sqlite_conn
+
+
 class Service:
     """Conversations with the agent, persisted per (user, session)."""
 
@@ -92,15 +125,10 @@ class Service:
         )
         self.memory = self._open_memory() if persist else None
         self.context.memory = self.memory
-        self._conn: sqlite3.Connection | None = None
+        self._conn: Any = None  # what close() closes: the SQLite connection or the PostgreSQL pool
         checkpointer = None
         if persist:
-            from langgraph.checkpoint.sqlite import SqliteSaver
-
-            settings.home.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(str(settings.checkpoint_path), check_same_thread=False, timeout=30)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            checkpointer = SqliteSaver(self._conn)
+            checkpointer, self._conn = open_checkpointer(settings)
         self.graph = build_graph(checkpointer)
         self.stateless_graph = build_graph(None) if persist else self.graph
 
@@ -125,13 +153,16 @@ class Service:
 
     def ask(self, message: str, *, user: str = "default", session: str = "default") -> TurnResult:
         """Answer one user message in a persisted conversation. Never raises for bad input or failures."""
+        return self._ask(message, user, session, self.context)
+
+    def _ask(self, message: str, user: str, session: str, ctx: AgentContext) -> TurnResult:
         t0 = time.perf_counter()
-        if self.context.llm is not None:
-            self.context.llm.reset_usage()
+        if ctx.llm is not None:
+            ctx.llm.reset_usage()
         message = message if isinstance(message, str) else str(message)
         try:
             turn = {**_turn_input(message), "user": user, "session": session}
-            state = self.graph.invoke(turn, self._config(user, session), context=self.context)
+            state = self.graph.invoke(turn, self._config(user, session), context=ctx)
         except Exception as exc:  # any component failure becomes a friendly reply; the session is kept
             log.exception("turn failed")
             return TurnResult(reply=FRIENDLY_ERROR.format(what=type(exc).__name__), error=type(exc).__name__,
@@ -175,24 +206,18 @@ class Service:
         offline: bool = False,
     ) -> TurnResult:
         """:meth:`ask` with per-turn options: ``n_items`` items shown (1-20) and ``offline`` (the offline
-        engine even when an LLM is configured). The options apply to this turn only: the turn runs through
-        :meth:`ask` (memory hooks included) with a variant of the agent context, so turns made through this
-        method run one at a time (do not mix it with concurrent plain :meth:`ask` calls in one process)."""
+        engine even when an LLM is configured). The options apply to this turn only (a shallow variant of
+        the agent context that shares the loaded models), so concurrent turns never see each other's options."""
         import copy
 
-        with _OPTIONS_LOCK:
-            if (n_items is None or n_items == self.context.n_items) and (not offline or self.context.llm is None):
-                return self.ask(message, user=user, session=session)
-            variant = copy.copy(self.context)  # shallow: shares the loaded models, indexes and cached tools
+        ctx = self.context
+        if (n_items is not None and n_items != ctx.n_items) or (offline and ctx.llm is not None):
+            ctx = copy.copy(ctx)
             if n_items is not None:
-                variant.n_items = max(1, min(20, int(n_items)))
+                ctx.n_items = max(1, min(20, int(n_items)))
             if offline:
-                variant.llm = None
-            original, self.context = self.context, variant
-            try:
-                return self.ask(message, user=user, session=session)
-            finally:
-                self.context = original
+                ctx.llm = None
+        return self._ask(message, user, session, ctx)
 
     def update_preferences(
         self, *, user: str = "default", session: str = "default", remove: list[str] | tuple[str, ...] = ()
@@ -251,5 +276,3 @@ class Service:
             if (fact.key, fact.polarity) in wanted:
                 self.memory.forget(user, fact_id=fact.id)
 
-
-_OPTIONS_LOCK = threading.Lock()
