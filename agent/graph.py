@@ -162,6 +162,7 @@ def execute(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     work.query_vec = query_vector(ctx, work.query_text, prefs)
     catalog = ctx.toolkit.catalog
     work.exclude = catalog.with_twins([*prefs.liked, *prefs.disliked, *prefs.seen, *state.get("shown_ever", [])])
+    work.asked = [m.item_id for m in parsed.mentions if m.sentiment == "neutral"]
     universe = state.get("universe")
     work.bus.universe = frozenset(universe) if universe else None
     steps = list(state.get("plan") or [])
@@ -328,6 +329,12 @@ def route_after_reflect(state: AgentState) -> str:
 
 
 # ----------------------------------------------------------------------------- remember
+#: Added to a reply while long-term memory cannot reach its vector store (writes wait in the outbox).
+MEMORY_QUEUED_NOTE = (
+    "(My memory search is offline for a moment: I saved what you told me and will index it as soon as it is back.)"
+)
+
+
 def remember(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Write this turn's lasting facts and item feedback to the user's long-term memory."""
     ctx = runtime.context
@@ -340,7 +347,16 @@ def remember(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any
     parsed = ParsedTurn.model_validate(state.get("parsed") or {})
     feedback = shown_feedback_items(parsed, state.get("prev_shown", []))
     written = remember_turn(ctx.memory, user, state.get("session") or "default", state.get("message", ""), parsed, feedback)
-    return {"trace": [*state.get("trace", []), {"step": "remember", "tool": "memory", "ms": 0.0, "written": len(written)}]}
+    record: dict[str, Any] = {"step": "remember", "tool": "memory", "ms": 0.0, "written": len(written)}
+    out: dict[str, Any] = {}
+    try:
+        queued = ctx.memory.pending_sync(user)
+    except Exception:  # the database itself is failing: remember_turn has logged it
+        queued = 0
+    if queued:  # the vector store is unreachable: the facts are safe in SQL and indexed when it is back
+        record["queued"] = queued
+        out["reply"] = f"{state.get('reply', '')}\n\n{MEMORY_QUEUED_NOTE}".strip()
+    return {**out, "trace": [*state.get("trace", []), record]}
 
 
 # ----------------------------------------------------------------------------- the graph

@@ -42,6 +42,32 @@ NEG_TITLE = re.compile(
     r"boring|awful|terrible|overrated|can ?t stand|not|no|wasn ?t (?:good|great)|sucked|meh)\b"
 )
 SEEN_TITLE = re.compile(r"\b(seen|saw|watched|already (?:seen|watched|saw))\b")
+#: "I haven't seen X", "never watched X", "not sure if I've seen X": the user has NOT seen it (no stance, no
+#: exclusion; it stays a candidate)
+UNSEEN_TITLE = re.compile(
+    r"\b(?:havent|hasnt|have not|has not|never|not|didnt|did not|dont think ive|do not think i have|"
+    r"not sure (?:if|whether) ive|not sure (?:if|whether) i have|yet to|havent yet|have not yet)"
+    r"(?: \w+){0,2}? (?:seen|saw|watched|watch|see|heard of)\b"
+)
+UNWANTED_AFTER = re.compile(r"\b(?:dont|do not|never|wont|will not) (?:want|plan|intend|care|need)\b|\bno interest\b")
+#: "Have you seen X?": a seeker sharing a movie they know (a soft like), not a statement that they saw it
+ASKED_SEEN = re.compile(r"\b(?:have you (?:ever )?(?:seen|watched)|did you (?:ever )?(?:see|watch)|ever seen)\b")
+#: strong dislike words anywhere in the clause before the title (bare "not" / "no" count only right before it)
+NEG_STRONG = re.compile(
+    r"\b(hate|hated|dislike|disliked|didn ?t (?:like|enjoy|love)|did not (?:like|enjoy|love)|not (?:a fan of|into)|"
+    r"dont (?:like|enjoy|want)|do not (?:like|enjoy|want)|boring|awful|terrible|overrated|can ?t stand|"
+    r"wasn ?t (?:good|great)|sucked|meh|no more|anything but|except|instead of)\b"
+)
+BUT_NOT = re.compile(r"\b(?:anything but|but not|other than|except)\s*$")
+NEG_ADJACENT = re.compile(r"\b(?:not|no|nothing like|but not|not like)\s*$")
+#: "not as good as X", "not like X": a comparison with X, which the user rates well
+COMPARE_BEFORE = re.compile(r"\b(?:as (?:good|great|funny|scary) as|similar to|such as|like|along the lines of)\s*$")
+LIKED_AFTER = re.compile(
+    r"^\W*(?:\w+ ){0,2}?(?:and )?(?:i )?(?:really |absolutely )?(?:loved|liked|enjoyed|love|like|adore)\b|"
+    r"^\W*(?:\w+ ){0,3}?(?:was|is|s) (?:\w+ )?(?:great|good|awesome|amazing|excellent|fantastic|funny|hilarious|"
+    r"a great|my favou?rite|one of my favou?rites)\b"
+)
+DISLIKED_AFTER = re.compile(r"^\W*(?:was|is|s) (?:so |really |pretty )?(?:boring|bad|awful|terrible|overrated|not good|meh)\b")
 LIKE_TITLE = re.compile(r"\b(love|loved|like|liked|enjoy|enjoyed|favorite|favourite|adore|great|awesome|fan of|similar to|such as)\b")
 ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5, "5th": 5,
@@ -118,12 +144,8 @@ class RuleParser:
         title_spans = [(m.start, m.end) for m in mentions]
         for m in mentions:
             clause_before = fold(CLAUSE_SPLIT.split(raw[max(0, m.start - 40) : m.start].lower())[-1])
-            after = fold(raw[m.end : m.end + 25])
-            sentiment: Sentiment = "like"
-            if SEEN_TITLE.search(clause_before) or re.search(r"^\W*(already|i ve seen|seen it)", after):
-                sentiment = "seen"
-            if NEG_TITLE.search(clause_before) or re.search(r"^\W*(was|is) (boring|bad|awful|terrible|overrated)", after):
-                sentiment = "dislike"
+            after = fold(CLAUSE_SPLIT.split(raw[m.end : m.end + 40].lower())[0])
+            sentiment = title_sentiment(clause_before, after, fold(raw[max(0, m.start - 40) : m.start]))
             out.mentions.append(TitleMention(item_id=m.match.item_id, text=m.text, sentiment=sentiment))
 
         masked = self._mask(raw, title_spans)
@@ -257,7 +279,12 @@ class RuleParser:
                     continue
                 clause = next((c for c in FEEDBACK_SPLIT.split(low) if m.group(0) in c), low)
                 sentiment: Sentiment
-                if SEEN_TITLE.search(clause):
+                unseen = bool(UNSEEN_TITLE.search(fold(clause)))
+                if unseen and not _INTEREST.search(clause):
+                    continue  # "I haven't seen the first one": no stance, the item stays a candidate
+                if unseen:
+                    sentiment = "like"
+                elif SEEN_TITLE.search(clause):
                     sentiment = "seen"
                 elif NEG_TITLE.search(clause):
                     sentiment = "dislike"
@@ -296,6 +323,32 @@ class RuleParser:
                     if m.item_id == target:
                         m.sentiment = "neutral"
                 return
+
+
+_INTEREST = re.compile(r"\b((?:sounds?|looks?) (?:good|great|interesting|fun|cool|nice)|like|love|perfect|yes|interested|watch)\b")
+
+
+def title_sentiment(before: str, after: str, window: str = "") -> Sentiment:
+    """The user's stance on a title from the folded clause ``before`` it, the folded text ``after`` it and
+    the folded ``window`` before it across clause breaks ("anything but X").
+
+    "I haven't seen X" is no stance (``neutral``: X stays a candidate, it is neither a dislike nor seen);
+    "seen X and loved it" / "have you seen X?" is a like; "seen X" alone is ``seen``; a dislike needs a dislike
+    word in the clause or a bare "not" / "no" right before the title ("not X"), but "not as good as X" is a
+    comparison in X's favour.
+    """
+    if UNSEEN_TITLE.search(before):  # "haven't seen X and don't want to" is a dislike
+        return "dislike" if UNWANTED_AFTER.search(after) else "neutral"
+    if (NEG_STRONG.search(before) or NEG_ADJACENT.search(before) or DISLIKED_AFTER.search(after)
+            or BUT_NOT.search(window)):
+        return "dislike"
+    if COMPARE_BEFORE.search(before) or ASKED_SEEN.search(before):
+        return "like"
+    seen = list(SEEN_TITLE.finditer(before))
+    if seen or re.search(r"^\W*(already|i ?ve seen|seen it)", after):
+        liked_too = before[seen[-1].end() :] if seen else ""  # "seen and loved X", not "loved A and seen X"
+        return "like" if (LIKE_TITLE.search(liked_too) or LIKED_AFTER.search(after)) else "seen"
+    return "like"
 
 
 def soft_text(low: str) -> str:

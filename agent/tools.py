@@ -33,6 +33,8 @@ class TurnWork:
     answer: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     exclude: set[int] = field(default_factory=set)
+    #: items the user named this turn without a stance ("I haven't seen X", "is X any good?")
+    asked: list[int] = field(default_factory=list)
 
 
 class FilterArgs(BaseModel):
@@ -197,9 +199,13 @@ def rank(ctx: AgentContext, work: TurnWork, args: RankArgs) -> dict[str, Any]:
     pool = work.bus.ids()
     cf_scores: dict[int, float] = {}
     seeds, seed_weights = cf_seeds(ctx, work)
-    boost: list[int] = []
-    if ctx.weights.agent_repeat > 0:
-        boost = [i for i in work.prefs.mentioned_by_agent if i not in work.exclude]
+    boost: dict[int, float] = {}
+    for items, bonus in ((work.prefs.mentioned_by_agent, ctx.weights.agent_repeat), (work.asked, ctx.weights.asked_repeat)):
+        if bonus > 0:
+            for i in items:
+                if i not in work.exclude:
+                    boost[i] = max(boost.get(i, 0.0), bonus)
+    if boost:
         work.bus.add("mentioned", ((i, 1.0) for i in boost))
         pool = work.bus.ids()
     if seeds and pool:

@@ -262,7 +262,8 @@ GRID: dict[str, tuple[Any, ...]] = {
     "negative": (0.0, 0.5, 1.0),
     "ease_share": (0.25, 0.5, 0.75),
     "seed_recency": (0.6, 0.8, 1.0),
-    "agent_repeat": (0.0, 0.1, 0.3),
+    "agent_repeat": (0.0, 0.1, 0.3, 0.6),
+    "asked_repeat": (0.0, 0.1, 0.3, 0.6),
     "popularity_sources": (
         None, {"redial": 1.0}, {"redial": 1.0, "inspired": 0.2, "movielens": 0.02},
         {"inspired": 1.0, "redial": 0.2, "movielens": 0.02},
@@ -316,6 +317,7 @@ def ablations(tuned: Any) -> list[tuple[str, Any]]:
         ("no seen items as CF seeds", {"seen_seed": 0.0}),
         ("no other-side mentions as CF seeds", {"agent_mention": 0.0}),
         ("no bonus for other-side mentions", {"agent_repeat": 0.0}),
+        ("no bonus for items the user asked about", {"asked_repeat": 0.0}),
         ("trained popularity model (all sources)", {"popularity_sources": None}),
         ("no popularity prior", {"popularity": 0.0}),
         ("no semantic signal", {"semantic": 0.0}),

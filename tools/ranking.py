@@ -36,6 +36,10 @@ class FusionWeights(BaseModel):
         "lose this much score instead (exclusions always stay hard; the shown list is still checked by reflect)",
     )
     agent_repeat: float = Field(default=0.0, ge=0, description="bonus for items the other side of a logged dialog mentioned")
+    asked_repeat: float = Field(
+        default=0.0, ge=0,
+        description="bonus for items the user named this turn without a stance (\"I haven't seen X\", \"is X good?\")",
+    )
     popularity_sources: dict[str, float] | None = Field(
         default=None, description="per-source weights of the popularity counts (None = the trained Popularity model)"
     )
@@ -108,15 +112,16 @@ def fuse(
     disliked: Sequence[int] = (),
     exclude: Collection[int] = (),
     k: int = 50,
-    boost: Collection[int] = (),
+    boost: Mapping[int, float] | None = None,
     twins: Mapping[int, Sequence[int]] | None = None,
 ) -> list[Scored]:
     """Aggregate the signals of every candidate into one score and return the top ``k``.
 
     ``cf_scores`` are collaborative scores over (at least) the bus's candidates; ``popularity`` is a prior
     in [0, 1]; ``disliked`` items attenuate candidates similar to them (by item-vector cosine). Candidates
-    outside ``bus.preferred`` (soft constraints) lose ``weights.constraint_penalty``; ``boost`` items (the
-    other side's mentions) gain ``weights.agent_repeat``. ``twins`` (other catalog entries of the same
+    outside ``bus.preferred`` (soft constraints) lose ``weights.constraint_penalty``; ``boost`` items gain
+    their bonus (the other side's mentions ``weights.agent_repeat``, items the user asked about
+    ``weights.asked_repeat``). ``twins`` (other catalog entries of the same
     movie) keeps only the best-scored entry of each movie.
     """
     pool = [i for i in bus.ids() if i not in exclude and bus.permits(i)]
@@ -149,12 +154,10 @@ def fuse(
     outside = np.zeros(n, dtype=bool)
     if bus.preferred is not None and weights.constraint_penalty > 0:
         outside = np.fromiter((i not in bus.preferred for i in pool), dtype=bool, count=n)
-    boosted = np.zeros(n, dtype=bool)
-    if weights.agent_repeat > 0 and boost:
-        wanted = frozenset(boost)
-        boosted = np.fromiter((i in wanted for i in pool), dtype=bool, count=n)
-    total = (parts_sem + parts_cf + parts_pop + parts_neg - weights.constraint_penalty * outside
-             + weights.agent_repeat * boosted)
+    bonus = np.zeros(n)
+    if boost:
+        bonus = np.fromiter((boost.get(i, 0.0) for i in pool), dtype=np.float64, count=n)
+    total = parts_sem + parts_cf + parts_pop + parts_neg - weights.constraint_penalty * outside + bonus
     order = np.lexsort((ids, -total))
     need = k + 60 if weights.mmr_lambda < 1.0 else k  # mmr re-orders the head of the ranking
     taken: set[int] = set()
@@ -171,8 +174,8 @@ def fuse(
             parts["negative"] = float(parts_neg[j])
         if outside[j]:
             parts["constraints"] = -weights.constraint_penalty
-        if boosted[j]:
-            parts["mentioned"] = weights.agent_repeat
+        if bonus[j]:
+            parts["mentioned"] = float(bonus[j])
         ranked.append(Scored(item, float(total[j]), parts))
         if len(ranked) >= need:
             break

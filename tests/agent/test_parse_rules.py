@@ -101,3 +101,32 @@ def test_commands(parser: RuleParser) -> None:
 def test_soft_text_drops_filler_and_negated_parts(parser: RuleParser) -> None:
     p = parser.parse("I'd like a slow-burn space thriller with a twist, but no gore")
     assert "slow" in p.soft and "twist" in p.soft and "gore" not in p.soft
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "sentiment"),
+    [
+        ("I haven't seen Titanic", "Titanic", "neutral"),  # not seen is no dislike: it stays a candidate
+        ("I have not seen Heat but I heard it's good", "Heat", "neutral"),
+        ("not sure if I've seen Inception", "Inception", "neutral"),
+        ("I never watched The Matrix", "The Matrix", "neutral"),
+        ("I haven't seen Titanic and don't want to", "Titanic", "dislike"),
+        ("I've seen Titanic and loved it!", "Titanic", "like"),  # seen and liked: a positive seed
+        ("I saw Heat last week, it was great", "Heat", "like"),
+        ("I saw Heat", "Heat", "seen"),
+        ("Have you seen The Matrix?", "The Matrix", "like"),
+        ("something similar to Inception", "Inception", "like"),
+        ("it was good but not as good as The Matrix", "The Matrix", "like"),
+        ("I don't like Titanic", "Titanic", "dislike"),
+        ("anything but Titanic", "Titanic", "dislike"),
+        ("Titanic was boring", "Titanic", "dislike"),
+    ],
+)
+def test_title_stances(service: Service, parser: RuleParser, text: str, title: str, sentiment: str) -> None:
+    stance = {service.toolkit.catalog.items[m.item_id].title: m.sentiment for m in parser.parse(text).mentions}
+    assert stance == {title: sentiment}
+
+
+def test_unseen_shown_item_is_no_feedback(parser: RuleParser) -> None:
+    p = parser.parse("I haven't seen the first one, the second sounds good", [11, 12, 13])
+    assert {(f.position, f.sentiment) for f in p.shown_feedback} == {(2, "like")}

@@ -65,3 +65,13 @@ def test_exclusions_and_mmr() -> None:
 
 def test_empty_bus_gives_empty_ranking() -> None:
     assert fuse(CandidateBus(), weights=FusionWeights(), vectors=None, query=None, cf_scores=None, popularity={}) == []
+
+
+def test_boosted_items_gain_their_bonus() -> None:
+    bus = CandidateBus()
+    bus.add("popularity", [(2, 1.0), (4, 1.0)])
+    pop = {2: 1.0, 4: 0.5}
+    w = FusionWeights(semantic=0, collaborative=0, popularity=1)
+    assert fuse(bus, weights=w, vectors=None, query=None, cf_scores=None, popularity=pop)[0].item_id == 2
+    boosted = fuse(bus, weights=w, vectors=None, query=None, cf_scores=None, popularity=pop, boost={4: 0.6})
+    assert boosted[0].item_id == 4 and boosted[0].parts["mentioned"] == 0.6
