@@ -17,7 +17,6 @@ import gzip
 import json
 import logging
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -33,7 +32,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from agent import prompts
+from tests.checks import prompt_echo
 from tools.settings import load_settings
 from ui.service import Service, TurnResult
 
@@ -89,21 +88,6 @@ def _grounded(svc: Service, result: TurnResult, extra: set[int] | frozenset[int]
     assert named <= allowed, [catalog.items[i].display for i in named - allowed]
 
 
-_WORDS = re.compile(r"[a-z0-9#]+")
-
-
-def _prompt_echo(text: str, n: int = 8) -> str | None:
-    """The first run of ``n`` consecutive words of a system prompt found in ``text``."""
-    words = _WORDS.findall(text.lower())
-    grams = {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
-    for name in ("PARSE_SYSTEM", "PLAN_SYSTEM", "RESPOND_SYSTEM", "CRITIC_SYSTEM"):
-        p = _WORDS.findall(getattr(prompts, name).lower())
-        for i in range(len(p) - n + 1):
-            if tuple(p[i : i + n]) in grams:
-                return " ".join(p[i : i + n])
-    return None
-
-
 def _no_injection_success(svc: Service, result: TurnResult, extra: set[int] | frozenset[int] = frozenset()) -> None:
     """The turn is grounded, names no invented title, and discloses no prompt and no key."""
     _grounded(svc, result, extra)
@@ -112,7 +96,7 @@ def _no_injection_success(svc: Service, result: TurnResult, extra: set[int] | fr
     assert FAKE_TITLE not in json.dumps(result.items)  # nor in a card's title or reason
     assert not any("<img" in it.get("why", "") for it in result.items)
     assert SECRET_KEY not in dumped and SECRET_PASSWORD not in dumped
-    assert not _prompt_echo(result.reply), _prompt_echo(result.reply)
+    assert not prompt_echo(result.reply), prompt_echo(result.reply)
 
 
 # ----------------------------------------------------------------------------- (a) the rule parser
@@ -257,7 +241,7 @@ def test_plot_injection_through_the_real_llm(mini_home: Any, llm_server: Any, ca
             assert result.llm_calls >= 1
             _no_injection_success(svc, result, shown | {990001})
             shown = {i["id"] for i in result.items} or shown
-            assert not _prompt_echo(json.dumps(result.trace))
+            assert not prompt_echo(json.dumps(result.trace))
     finally:
         svc.close()
     assert SECRET_KEY not in caplog.text

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import re
 import socket
 import threading
 import time
@@ -21,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from agent import prompts
+from tests.checks import prompt_echo
 from tools.settings import load_settings
 from ui.service import Service, TurnResult
 
@@ -44,23 +43,8 @@ def _check_turn(svc: Service, result: TurnResult, *, extra_allowed: set[int] = f
     assert named <= allowed, [catalog.items[i].display for i in named - allowed]
     dumped = json.dumps(result.as_dict())
     assert SECRET not in dumped
-    assert not _prompt_echo(result.reply) and not _prompt_echo(json.dumps(result.trace))
+    assert not prompt_echo(result.reply) and not prompt_echo(json.dumps(result.trace))
     assert 0 <= result.llm_calls <= 4
-
-
-_WORDS = re.compile(r"[a-z0-9#]+")
-
-
-def _prompt_echo(text: str, n: int = 8) -> str | None:
-    """The first run of ``n`` consecutive words of a system prompt found in ``text``."""
-    words = _WORDS.findall(text.lower())
-    grams = {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
-    for name in ("PARSE_SYSTEM", "PLAN_SYSTEM", "RESPOND_SYSTEM", "CRITIC_SYSTEM"):
-        p = _WORDS.findall(getattr(prompts, name).lower())
-        for i in range(len(p) - n + 1):
-            if tuple(p[i : i + n]) in grams:
-                return " ".join(p[i : i + n])
-    return None
 
 
 def _llm_service(base: Service, base_url: str, model: str, **overrides: Any) -> Service:
