@@ -606,10 +606,9 @@ class Grounder:
 
         Year first (exact, then within tolerance), then popularity, weighted up when the query's words equal
         the item's own title (1.5x; 3x with the query's leading article) or one of its aliases (1.2x), then
-        the newer film (equally unknown remakes: "Parasite" is the 2019 one), then metadata completeness
-        (duplicates of one film), then the lower id.
+        metadata completeness (duplicates), then the lower id.
         """
-        best: tuple[tuple[float, int, float, int, int, int], Item, float] | None = None
+        best: tuple[tuple[float, int, float, int, int], Item, float] | None = None
         for item_id in ids:
             item = self.catalog.items.get(item_id)
             if item is None:
@@ -625,7 +624,7 @@ class Grounder:
                 bonus = _ALIAS_BONUS
             pop = (max(item.popularity, 0.0) + 1.0) * bonus
             completeness = bool(item.plot) + bool(item.genres) + bool(item.directors or item.stars)
-            rank = (factor, same_year, pop, item.year or 0, completeness, -item.id)
+            rank = (factor, same_year, pop, completeness, -item.id)
             if best is None or rank > best[0]:
                 best = (rank, item, factor)
         return (best[1], best[2]) if best else None

@@ -39,7 +39,7 @@ def target_metadata() -> MetaData:
 
 def _unreachable(engine: Engine, exc: SQLAlchemyError) -> CatalogError:
     where = engine.url.render_as_string(hide_password=True)
-    return CatalogError(f"database error at {where} ({type(exc).__name__}): check DATABASE_URL")
+    return CatalogError(f"database unreachable at {where} ({type(exc).__name__}): check DATABASE_URL")
 
 
 def _config(connection: Connection | None = None) -> Config:
