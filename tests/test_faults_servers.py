@@ -351,3 +351,42 @@ def test_two_processes_write_the_same_users_memory_on_postgresql(
     store.flush_outbox(force=True)
     assert store.pending_sync() == 0
     assert _chroma_fact_ids(store, "same") == {f.id for f in facts}
+
+
+# ----------------------------------------------------------------------------- replicas starting together
+def test_replicas_starting_together_on_a_new_postgresql_database_all_get_the_schema(pg: Any) -> None:
+    """Several app processes opening one new database at the same moment: one creates the schema, the others
+    wait for it and accept it (none sees it half-made or 'unversioned')."""
+    import threading
+
+    from sqlalchemy import create_engine
+
+    from tools.catalog import init_db
+    from tools.schema import current_revision, head_revision
+
+    def open_db(engine: Any, delay: float, start: threading.Barrier, errors: list[BaseException]) -> None:
+        start.wait()
+        time.sleep(delay)  # staggered: some read the version while the first one is still creating tables
+        try:
+            init_db(engine)
+        except BaseException as exc:  # collected and reported below
+            errors.append(exc)
+
+    for attempt in range(5):
+        url = pg.create_database(f"schema_race_{attempt}")
+        engines = [create_engine(url) for _ in range(8)]
+        start = threading.Barrier(len(engines))
+        errors: list[BaseException] = []
+
+        threads = [threading.Thread(target=open_db, args=(engine, 0.02 * i, start, errors))
+                   for i, engine in enumerate(engines)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        try:
+            assert errors == [], errors
+            assert all(current_revision(engine) == head_revision() for engine in engines)
+        finally:
+            for engine in engines:
+                engine.dispose()

@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, inspect
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -100,16 +100,31 @@ def write_revision(message: str) -> Path:
     return Path(script.path)
 
 
+#: Key of the PostgreSQL advisory lock that serialises schema creation between processes ("crs" in ASCII).
+SCHEMA_LOCK_KEY = 0x637273
+
+
+def _lock_schema(conn: Connection) -> None:
+    """Hold a lock until ``conn``'s transaction ends so that one process at a time creates or checks the schema
+    (PostgreSQL: a transaction-level advisory lock; SQLite serialises writers by itself)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+
+
 def ensure_schema(engine: Engine, *, upgrade_outdated: bool = False) -> None:
     """Create the tables of an empty database (stamped at head) and accept an up-to-date one. An outdated one
     is upgraded when ``upgrade_outdated`` (an embedded SQLite home, owned by one user) and otherwise refused
     with :class:`SchemaError` naming the command that upgrades it."""
     head = head_revision()
-    current = current_revision(engine)
-    if current == head:
+    if current_revision(engine) == head:
         return
     try:
         with engine.begin() as conn:
+            _lock_schema(conn)
+            # read again under the lock: another process may have created or upgraded the schema meanwhile
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current == head:
+                return
             if current is None and not inspect(conn).has_table("items"):
                 target_metadata().create_all(conn)
                 command.stamp(_config(conn), "head")

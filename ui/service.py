@@ -49,9 +49,15 @@ class TurnResult:
         }
 
 
+def storable(text: str) -> str:
+    """``text`` without what a database cannot store: NUL characters (PostgreSQL text refuses them) and lone
+    surrogates (not encodable as UTF-8; each becomes "?")."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def _turn_input(message: str, role: str = "user", universe: list[int] | None = None) -> dict[str, Any]:
     return {
-        "message": message, "role": role, "trace": [], "llm_calls": 0, "fallbacks": 0, "replans": 0,
+        "message": storable(message), "role": role, "trace": [], "llm_calls": 0, "fallbacks": 0, "replans": 0,
         "needs_replan": False, "error": None, "plan": [], "ranking": [], "answer_items": [], "notes": [],
         "universe": universe,
     }
@@ -160,9 +166,12 @@ class Service:
         if ctx.llm is not None:
             ctx.llm.reset_usage()
         message = message if isinstance(message, str) else str(message)
+        user, session = storable(user), storable(session)
         try:
             turn = {**_turn_input(message), "user": user, "session": session}
-            state = self.graph.invoke(turn, self._config(user, session), context=ctx)
+            # durability="exit": a turn is saved once, when it is complete; a process killed mid-turn leaves the
+            # conversation at its last complete turn, never half-way through the graph
+            state = self.graph.invoke(turn, self._config(user, session), context=ctx, durability="exit")
         except Exception as exc:  # any component failure becomes a friendly reply; the session is kept
             log.exception("turn failed")
             return TurnResult(reply=FRIENDLY_ERROR.format(what=type(exc).__name__), error=type(exc).__name__,
