@@ -101,6 +101,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reason = EMBEDDED_ONLY.get(item.nodeid.split("[")[0])
         if reason:
             item.add_marker(pytest.mark.skip(reason=f"embedded mode only: {reason}"))
+@pytest.fixture(autouse=True)
+def _still_routed_to_the_servers() -> Iterator[None]:
+    """Server mode: fail the test that left ``tools.settings.Settings`` unrouted (e.g. by reloading the module),
+    since every later test would silently fall back to embedded storage."""
+    yield
+    if SERVER_MODE:
+        from tools.settings import Settings
+
+        hook = Settings.__dict__.get("model_post_init")
+        assert hasattr(hook, "_crsagent_original"), "this test replaced tools.settings.Settings: later tests would not reach the servers"
+
+
 SHARED_DATA = Path(os.environ.get("CRSAGENT_SHARED_DATA", REPO.parent / "shared" / "data"))
 SHARED_REASON = "needs ../shared/data (REDIAL/INSPIRED/MovieLens); absent in a user's clone"
 

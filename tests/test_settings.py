@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,12 +25,15 @@ def test_defaults_and_derived_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
 
 def test_environment_is_read_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tools.settings as module
-
-    importlib.reload(module)  # importing reads nothing ...
+    # importing reads nothing: an invalid value only fails once settings are loaded (in a fresh interpreter, so
+    # this process's already imported module is left as it is)
+    code = "import tools.settings as m\nprint('imported', flush=True)\nm.load_settings()"
+    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "CRSAGENT_LLM": "magic"},
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    assert proc.stdout.strip() == "imported" and proc.returncode != 0 and "CRSAGENT_LLM" in proc.stderr
     monkeypatch.setenv("CRSAGENT_LLM", "openai")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-value")
-    s = module.load_settings()  # ... calling does
+    s = load_settings()  # ... calling does
     assert s.llm == "openai"
     assert "sk-secret-value" not in repr(s) and "sk-secret-value" not in str(s.model_dump())
 
