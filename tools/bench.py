@@ -38,12 +38,13 @@ MOODS = [
 LIKED = ["The Matrix", "Inception", "Toy Story", "Heat", "Alien", "Titanic", "Pulp Fiction", "The Notebook", "Up", "Scream"]
 
 
-def bench_messages(n: int, seed: int = 0) -> list[list[str]]:
-    """Deterministic two-turn conversations with distinct texts (no query-cache hits)."""
+def bench_messages(n: int, seed: int = 0, liked: list[str] = LIKED) -> list[list[str]]:
+    """Deterministic two-turn conversations with distinct texts (no query-cache hits); each first turn names
+    one of the ``liked`` titles, so collaborative filtering runs."""
     rng = random.Random(seed)
     convs: list[list[str]] = []
     for k in range(n):
-        first = f"I loved {rng.choice(LIKED)}, I want a {rng.choice(GENRE_WORDS)} movie {rng.choice(DECADES)} #{k}"
+        first = f"I loved {rng.choice(liked)}, I want a {rng.choice(GENRE_WORDS)} movie {rng.choice(DECADES)} #{k}"
         second = f"{rng.choice(MOODS)}, no {rng.choice(GENRE_WORDS)} please, variant {k}"
         convs.append([first, second])
     return convs
@@ -164,9 +165,13 @@ def run_bench(settings: Settings, n_conversations: int = 30, synthetic_items: in
         with tempfile.TemporaryDirectory(prefix="crsagent-bench-") as tmp:
             syn = synthetic_service(settings, Path(tmp), synthetic_items, progress)
             syn.warm()
-            measure(syn, bench_messages(3, seed=98), "warmup")
+            # the same conversations, liking the synthetic catalog's most popular titles instead of real ones
+            popular = sorted(syn.toolkit.catalog.items.values(), key=lambda it: -(it.popularity or 0.0))
+            liked = [it.title for it in popular[: len(LIKED)]]
+            measure(syn, bench_messages(3, seed=98, liked=liked), "warmup")
             progress("measuring the synthetic catalog")
             key = f"synthetic_{synthetic_items // 1000}k"
-            result["catalogs"][key] = {"n_items": len(syn.toolkit.catalog), **measure(syn, conversations, key)}
+            syn_conversations = bench_messages(n_conversations, liked=liked)
+            result["catalogs"][key] = {"n_items": len(syn.toolkit.catalog), **measure(syn, syn_conversations, key)}
             syn.toolkit.engine.dispose()
     return result
