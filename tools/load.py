@@ -277,7 +277,8 @@ def run_load_levels(
     return out
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -296,9 +297,9 @@ def local_app(settings: Settings, *, port: int | None = None) -> Iterator[tuple[
     try:
         service.warm()
         app = build_app(service, stream_delay=0.0)
-        port = port or _free_port()
+        port = port or free_port()
         serve(app, settings, host="127.0.0.1", port=port, block=False, quiet=True)
-        _wait_up(f"http://127.0.0.1:{port}/")
+        wait_up(f"http://127.0.0.1:{port}/")
         yield f"http://127.0.0.1:{port}/", auth_of(settings)
     finally:
         if app is not None:
@@ -307,7 +308,8 @@ def local_app(settings: Settings, *, port: int | None = None) -> Iterator[tuple[
         service.close()
 
 
-def _wait_up(url: str, timeout: float = 60.0) -> None:
+def wait_up(url: str, timeout: float = 60.0) -> None:
+    """Wait until ``url`` answers (any HTTP status); raises the last connection error after ``timeout`` s."""
     import urllib.error
     import urllib.request
 
