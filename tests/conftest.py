@@ -101,6 +101,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reason = EMBEDDED_ONLY.get(item.nodeid.split("[")[0])
         if reason:
             item.add_marker(pytest.mark.skip(reason=f"embedded mode only: {reason}"))
+
+
 @pytest.fixture(autouse=True)
 def _still_routed_to_the_servers() -> Iterator[None]:
     """Server mode: fail the test that left ``tools.settings.Settings`` unrouted (e.g. by reloading the module),

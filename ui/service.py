@@ -155,7 +155,7 @@ class Service:
 
     @staticmethod
     def _config(user: str, session: str) -> dict[str, Any]:
-        return {"configurable": {"thread_id": f"{user}::{session}"}}
+        return {"configurable": {"thread_id": f"{storable(user)}::{storable(session)}"}}
 
     def ask(self, message: str, *, user: str = "default", session: str = "default") -> TurnResult:
         """Answer one user message in a persisted conversation. Never raises for bad input or failures."""
@@ -166,7 +166,7 @@ class Service:
         if ctx.llm is not None:
             ctx.llm.reset_usage()
         message = message if isinstance(message, str) else str(message)
-        user, session = storable(user), storable(session)
+        user, session = storable(user), storable(session)  # the memory nodes write both to SQL
         try:
             turn = {**_turn_input(message), "user": user, "session": session}
             # durability="exit": a turn is saved once, when it is complete; a process killed mid-turn leaves the
@@ -237,6 +237,7 @@ class Service:
         ``genres_exclude:G``, ``people_include:P``, ``people_exclude:P``, ``years``, ``min_rating``,
         ``soft:TEXT``, ``command:TEXT``; unknown keys are ignored. Returns the new :func:`state_summary`.
         """
+        user = storable(user)  # as :meth:`ask` stored it (memory rows are keyed by it)
         config = self._config(user, session)
         state = self.get_state(user=user, session=session)
         if not state:
