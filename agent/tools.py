@@ -136,16 +136,19 @@ def collaborative(ctx: AgentContext, work: TurnWork, args: CollabArgs) -> dict[s
     if not seeds:
         return {"added": 0}
     added = 0
-    for name in CF_MODELS:
+    for name, share in cf_shares(ctx).items():
         rec = ctx.recommenders.get(name)
-        if rec is None:
+        if rec is None or share <= 0:
             continue
         found = rec.recommend(seeds, k=args.n, exclude=work.exclude, candidates=work.bus.universe, seed_weights=weights)
         added += work.bus.add("collaborative", found)
     return {"added": added, "seeds": len(seeds)}
 
 
-CF_MODELS = ("itemknn", "ease")
+def cf_shares(ctx: AgentContext) -> dict[str, float]:
+    """The weight of each collaborative model in the collaborative score (item-kNN and EASE weigh 2 together)."""
+    w = ctx.weights
+    return {"itemknn": 2.0 * (1.0 - w.ease_share), "ease": 2.0 * w.ease_share, "als": w.als}
 
 
 def cf_seeds(ctx: AgentContext, work: TurnWork) -> tuple[list[int], list[float]]:
@@ -209,14 +212,12 @@ def rank(ctx: AgentContext, work: TurnWork, args: RankArgs) -> dict[str, Any]:
         work.bus.add("mentioned", ((i, 1.0) for i in boost))
         pool = work.bus.ids()
     if seeds and pool:
-        share = {"ease": ctx.weights.ease_share, "itemknn": 1.0 - ctx.weights.ease_share}
-        for name in CF_MODELS:
+        for name, w in cf_shares(ctx).items():
             rec = ctx.recommenders.get(name)
-            if rec is None or share.get(name, 0.5) <= 0:
+            if rec is None or w <= 0:
                 continue
             found = rec.recommend(seeds, k=len(pool), candidates=pool, seed_weights=seed_weights)
             top = max((s for _, s in found), default=0.0) or 1.0
-            w = 2.0 * share.get(name, 0.5)
             for item_id, s in found:
                 cf_scores[item_id] = cf_scores.get(item_id, 0.0) + w * s / top
     weights = ctx.weights.model_copy(update={"mmr_lambda": 0.8}) if args.diversify else ctx.weights

@@ -266,21 +266,21 @@ class DialogEvaluator:
         return out[:DEPTH]
 
     def cf_only(self, context_ids: Sequence[int]) -> list[int]:
-        """The collaborative recommenders seeded with every context-mentioned item (no text)."""
-        from agent.tools import CF_MODELS
+        """The agent's collaborative recommenders (with its weights) seeded with every context-mentioned item."""
+        from agent.tools import cf_shares
 
         seeds = list(dict.fromkeys(context_ids))
         if not seeds:
             return []
         totals: dict[int, float] = defaultdict(float)
-        for name in CF_MODELS:
+        for name, share in cf_shares(self.service.context).items():
             rec = self.service.context.recommenders.get(name)
-            if rec is None:
+            if rec is None or share <= 0:
                 continue
             found = rec.recommend(seeds, k=4 * DEPTH, candidates=self.universe_set)
             top = max((s for _, s in found), default=0.0) or 1.0
             for item, score in found:
-                totals[item] += score / top
+                totals[item] += share * score / top
         return [i for i, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:DEPTH]]
 
     # ---------------------------------------------------------------------------- the protocol

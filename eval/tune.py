@@ -3,8 +3,11 @@
 Development sets are carved out of the TRAIN dialogs by :func:`build_dev`:
 
 - REDIAL: the train dialogs (``redial/train_data_partial.jsonl`` + ``redial/ievalm/valid_data.jsonl``,
-  de-duplicated as ``tools/data_build.py`` does) whose user key ``redial:<conversationId>`` falls into the
-  10% hash bucket that :func:`tools.recommenders.split_redial_dev` holds out, written as ``dev_data.jsonl``;
+  de-duplicated as ``tools/data_build.py`` does) between a set of held-out crowd workers
+  (:func:`worker_holdout`, about 400 dialogs), written as ``dev_data.jsonl``. The official test split shares
+  no worker with train, and a dev set of random dialogs (``--split dialog``: the 10% hash bucket of
+  :func:`tools.recommenders.split_redial_dev`) rewards the habits of workers whose other dialogs trained the
+  models; dialogs pairing a held-out worker with another one are left out of both sides;
 - INSPIRED: the train dialogs (``inspired/unicrs/train_data_dbpedia.jsonl``) whose key ``inspired:<line>``
   falls into hash bucket 0 of 5. INSPIRED ``dev.tsv`` is never used for tuning: it stays a clean split.
 
@@ -34,6 +37,7 @@ import logging
 import os
 import shutil
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +59,8 @@ log = logging.getLogger(__name__)
 REDIAL_TRAIN_FILES = ("redial/train_data_partial.jsonl", "redial/ievalm/valid_data.jsonl")
 INSPIRED_TRAIN_FILE = "inspired/unicrs/train_data_dbpedia.jsonl"
 DEV_BUCKETS, DEV_BUCKET = 10, 0
+#: size of the worker-disjoint REDIAL dev set (about 10% of the 4,101 train dialogs in ../shared)
+WORKER_DEV_DIALOGS = 400
 #: INSPIRED train is small: a 20% hold-out (bucket 0 of 5) is its tuning set.
 INSPIRED_BUCKETS = 5
 
@@ -74,6 +80,36 @@ class DevSetup:
     n_removed_interactions: int
 
 
+def _workers(record: dict[str, Any]) -> tuple[str, str]:
+    """The (seeker, recommender) worker ids of a REDIAL dialog."""
+    return str(record.get("initiatorWorkerId")), str(record.get("respondentWorkerId"))
+
+
+def worker_holdout(pairs: Sequence[tuple[str, str]], target: int) -> set[str]:
+    """Workers whose dialogs among themselves make a dev set of at least ``target`` dialogs while as few
+    dialogs as possible pair one of them with another worker (those are lost to both sides).
+
+    Greedy and deterministic: add the worker with the most dialogs into the set minus the most out of it
+    (ties by id) until ``target`` dialogs lie inside. REDIAL's test split shares no worker with train, so a
+    random-dialog dev set, whose workers also fill the training dialogs, over-rewards their habits.
+    """
+    links: dict[str, Counter[str]] = defaultdict(Counter)
+    for a, b in pairs:
+        links[a][b] += 1
+        links[b][a] += 1 if a != b else 0
+    degree = {w: sum(c.values()) for w, c in links.items()}
+    into: Counter[str] = Counter()
+    chosen: set[str] = set()
+    inside = 0
+    while inside < target and len(chosen) < len(links):
+        best = max((w for w in links if w not in chosen), key=lambda w: (2 * into[w] - degree[w], w))
+        chosen.add(best)
+        inside += into[best] + links[best][best]
+        for other, n in links[best].items():
+            into[other] += n
+    return chosen
+
+
 def _redial_user_key(record: dict[str, Any]) -> str:
     from tools.data_build import clean_text, dialog_text_key
 
@@ -81,12 +117,14 @@ def _redial_user_key(record: dict[str, Any]) -> str:
     return f"redial:{conv or dialog_text_key(record['messages'])}"
 
 
-def build_dev(shared: Path, work: Path, packaged_data: Path | None = None) -> DevSetup:
+def build_dev(shared: Path, work: Path, packaged_data: Path | None = None, split: str = "worker") -> DevSetup:
     """Carve dev sets out of the TRAIN dialogs and write a copy of data/ without their interactions.
 
-    REDIAL: the train dialogs (partial train file + iEvaLM copy, de-duplicated like tools/data_build.py)
-    whose ``redial:<conversationId>`` key falls in hash bucket 0 of 10, the split of
-    :func:`tools.recommenders.split_redial_dev`, written to ``work/redial/dev_data.jsonl``. INSPIRED: the
+    REDIAL: from the train dialogs (partial train file + iEvaLM copy, de-duplicated like tools/data_build.py),
+    ``split="worker"`` (the default) holds out the dialogs between the workers :func:`worker_holdout` picks and
+    drops the dialogs with one of them from the dev home, so dev workers are as unseen as the test split's;
+    ``split="dialog"`` holds out the dialogs whose ``redial:<conversationId>`` key falls in hash bucket 0 of 10
+    (the split of :func:`tools.recommenders.split_redial_dev`). Written to ``work/redial/dev_data.jsonl``. INSPIRED: the
     train dialogs (``inspired/unicrs/train_data_dbpedia.jsonl``) whose ``inspired:<line>`` key falls in
     bucket 0 of :data:`INSPIRED_BUCKETS`, written to ``work/inspired/train_holdout.jsonl``. INSPIRED
     ``dev.tsv`` is never used for tuning, so it stays a clean evaluation split.
@@ -101,8 +139,8 @@ def build_dev(shared: Path, work: Path, packaged_data: Path | None = None) -> De
         d.mkdir(parents=True, exist_ok=True)
     seen_ids: set[str] = set()
     seen_text: set[str] = set()
-    dev_users: set[str] = set()
-    redial_lines: list[str] = []
+    dev_users: set[str] = set()  #: held-out dialogs: out of the dev home's interactions
+    records: list[tuple[str, dict[str, Any]]] = []
     for rel in REDIAL_TRAIN_FILES:
         with open(shared / rel, encoding="utf-8") as fh:
             for line in fh:
@@ -116,10 +154,22 @@ def build_dev(shared: Path, work: Path, packaged_data: Path | None = None) -> De
                 if conv:
                     seen_ids.add(conv)
                 seen_text.add(text_key)
-                user = _redial_user_key(record)
-                if _dev_bucket(user, DEV_BUCKETS) == DEV_BUCKET:
-                    dev_users.add(user)
-                    redial_lines.append(line if line.endswith("\n") else line + "\n")
+                records.append((line if line.endswith("\n") else line + "\n", record))
+    redial_lines: list[str] = []
+    if split == "worker":
+        dev_workers = worker_holdout([_workers(r) for _, r in records], WORKER_DEV_DIALOGS)
+        for line, record in records:
+            inside = [w in dev_workers for w in _workers(record)]
+            if any(inside):  # a dialog with one held-out worker is in neither set
+                dev_users.add(_redial_user_key(record))
+            if all(inside):
+                redial_lines.append(line)
+    else:
+        for line, record in records:
+            user = _redial_user_key(record)
+            if _dev_bucket(user, DEV_BUCKETS) == DEV_BUCKET:
+                dev_users.add(user)
+                redial_lines.append(line)
     (redial_dir / "dev_data.jsonl").write_text("".join(redial_lines), encoding="utf-8")
     inspired_lines: list[str] = []
     with open(shared / INSPIRED_TRAIN_FILE, encoding="utf-8") as fh:
@@ -261,6 +311,7 @@ GRID: dict[str, tuple[Any, ...]] = {
     "liked_in_query": (0.0, 0.5, 1.0),
     "negative": (0.0, 0.5, 1.0),
     "ease_share": (0.25, 0.5, 0.75),
+    "als": (0.0, 0.5, 1.0, 2.0),
     "seed_recency": (0.6, 0.8, 1.0),
     "agent_repeat": (0.0, 0.1, 0.3, 0.6),
     "asked_repeat": (0.0, 0.1, 0.3, 0.6),
@@ -324,6 +375,7 @@ def ablations(tuned: Any) -> list[tuple[str, Any]]:
         ("no collaborative signal", {"collaborative": 0.0}),
         ("item-kNN only (no EASE)", {"ease_share": 0.0}),
         ("EASE only (no item-kNN)", {"ease_share": 1.0}),
+        ("no ALS", {"als": 0.0}),
         ("no liked items in the text query", {"liked_in_query": 0.0}),
         ("no seed recency decay", {"seed_recency": 1.0}),
         ("no dislike attenuation", {"negative": 0.0}),
@@ -409,6 +461,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, required=True, help="scratch folder (dev data, dev home, results)")
     parser.add_argument("--base-home", type=Path, default=None, help="an indexed home to copy (skips embedding)")
     parser.add_argument("--dataset", choices=("redial", "inspired", "both"), default="both")
+    parser.add_argument("--split", choices=("worker", "dialog"), default="worker",
+                        help="REDIAL dev set: dialogs of held-out workers (default) or a random 10%% of dialogs")
     parser.add_argument("--rounds", type=int, default=2, help="coordinate-ascent rounds (0 = no search)")
     parser.add_argument("--start", default=None, help="fusion-weights profile to start from (default: the dataset's)")
     parser.add_argument("--write", type=Path, default=None, help="write the tuned profiles into this fusion_weights.json")
@@ -420,7 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     threadpool_limits(limits=1)
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
-    setup = build_dev(args.shared, work)
+    setup = build_dev(args.shared, work, split=args.split)
     settings = build_dev_home(setup, work / "home", args.base_home)
     service = Service(settings, persist=False)
     service.warm()
@@ -430,7 +484,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for dataset in datasets:
         if dataset == "redial":
             data_dir, dialogs = setup.redial_dir, load_redial(setup.redial_dir / "dev_data.jsonl")
-            label = "REDIAL train dialogs held out (hash bucket 0 of 10)"
+            label = ("REDIAL train dialogs of held-out workers" if args.split == "worker"
+                     else "REDIAL train dialogs held out (hash bucket 0 of 10)")
         else:
             data_dir, dialogs = args.shared / "inspired", load_inspired_unicrs(setup.inspired_file)
             label = "INSPIRED train dialogs held out (hash bucket 0 of 5); dev.tsv untouched"

@@ -30,6 +30,7 @@ class FusionWeights(BaseModel):
     mmr_lambda: float = Field(default=1.0, ge=0, le=1, description="1 = no diversification")
     seen_seed: float = Field(default=0.0, ge=0, description="seed weight of items the user has seen")
     ease_share: float = Field(default=0.5, ge=0, le=1, description="share of EASE in the collaborative score (rest: item-kNN)")
+    als: float = Field(default=0.0, ge=0, description="weight of ALS in the collaborative score (item-kNN + EASE weigh 2)")
     constraint_penalty: float = Field(
         default=0.0, ge=0,
         description="0 = wanted genres / years / people / rating are hard filters; > 0 = candidates that miss them "

@@ -35,6 +35,7 @@ from eval.offline import (
     split_path,
     summarize,
 )
+from tools.ranking import FusionWeights
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REDIAL_TRAIN = FIXTURES / "redial_train_excerpt.jsonl"
@@ -72,7 +73,8 @@ class _StubService:
         self.calls: list[dict[str, Any]] = []
         self.ranking = ranking
         self.toolkit = SimpleNamespace(catalog={i: None for i in range(1000)})
-        self.context = SimpleNamespace(popularity={i: 1.0 / (1 + i) for i in range(1000)}, recommenders={})
+        self.context = SimpleNamespace(popularity={i: 1.0 / (1 + i) for i in range(1000)}, recommenders={},
+                                       weights=FusionWeights())
 
     def run_turn(self, state: Any, message: str, *, role: str = "user", universe: Any = None) -> Any:
         state = dict(state or {})
