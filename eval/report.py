@@ -192,7 +192,8 @@ def render_report(summary: Mapping[str, Any], details: Mapping[str, Any], plots:
         f"({'; '.join(invocations) or '-'}); sum of "
         f"per-dialog times: {run.get('dialog_seconds_sum', '?')} s, of which the whole-catalog re-rankings took "
         f"{run.get('whole_catalog_seconds_sum', 0)} s",
-        f"- fusion weights (profile `{run.get('weights_profile', '?')}`): `{json.dumps(run.get('weights', {}))}`",
+        f"- fusion weights (profile `{run.get('weights_profile', '?')}`, tuned by `python -m eval.tune` on dev sets carved "
+        f"from train dialogs only; no test split chose anything): `{json.dumps(run.get('weights', {}))}`",
         "",
     ]
     if plots:
