@@ -114,10 +114,11 @@ def synthetic_data(out: Path, n_items: int, n_users: int, seed: int = 0) -> None
 
 
 def synthetic_service(settings: Settings, workdir: Path, n_items: int, progress: Callable[[str], None]) -> Any:
-    """A service over a synthetic catalog: real DB load, real item-kNN / popularity training."""
+    """A service over a synthetic catalog: real DB load, real item-kNN / ALS / popularity training (EASE, a dense
+    item-item inverse, is left out at this size)."""
     from tools.catalog import load_interactions
     from tools.item_index import ItemVectors
-    from tools.recommenders import ItemKNN, Popularity
+    from tools.recommenders import ALS, ItemKNN, Popularity
     from tools.toolkit import Toolkit
     from ui.service import Service
 
@@ -135,14 +136,16 @@ def synthetic_service(settings: Settings, workdir: Path, n_items: int, progress:
     matrix = rng.standard_normal((len(catalog), dim)).astype(np.float32)
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     toolkit.__dict__["vectors"] = ItemVectors(np.asarray(catalog.ids()), matrix)
-    progress("training item-kNN and popularity on synthetic interactions")
+    progress("training item-kNN, ALS and popularity on synthetic interactions")
     interactions = load_interactions(toolkit.engine)
     knn = ItemKNN()
     knn.fit(interactions, catalog.ids())
+    als = ALS()
+    als.fit(interactions, catalog.ids())
     popularity = Popularity(catalog)
     popularity.fit(interactions, catalog.ids())
     service = Service(syn_settings, toolkit=toolkit, persist=False)
-    service.context.__dict__["recommenders"] = {"itemknn": knn, "popularity": popularity}
+    service.context.__dict__["recommenders"] = {"itemknn": knn, "als": als, "popularity": popularity}
     return service
 
 
