@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -117,13 +117,14 @@ def _redial_user_key(record: dict[str, Any]) -> str:
     return f"redial:{conv or dialog_text_key(record['messages'])}"
 
 
-def build_dev(shared: Path, work: Path, packaged_data: Path | None = None, split: str = "worker") -> DevSetup:
+def build_dev(
+    shared: Path, work: Path, packaged_data: Path | None = None, split: Literal["worker", "dialog"] = "worker"
+) -> DevSetup:
     """Carve dev sets out of the TRAIN dialogs and write a copy of data/ without their interactions.
 
     REDIAL: from the train dialogs (partial train file + iEvaLM copy, de-duplicated like tools/data_build.py),
     ``split="worker"`` (the default) holds out the dialogs between the workers :func:`worker_holdout` picks and
-    drops the dialogs with one of them from the dev home, so dev workers are as unseen as the test split's;
-    ``split="dialog"`` holds out the dialogs whose ``redial:<conversationId>`` key falls in hash bucket 0 of 10
+    drops the dialogs with one of them from the dev home; ``split="dialog"`` holds out the dialogs whose ``redial:<conversationId>`` key falls in hash bucket 0 of 10
     (the split of :func:`tools.recommenders.split_redial_dev`). Written to ``work/redial/dev_data.jsonl``. INSPIRED: the
     train dialogs (``inspired/unicrs/train_data_dbpedia.jsonl``) whose ``inspired:<line>`` key falls in
     bucket 0 of :data:`INSPIRED_BUCKETS`, written to ``work/inspired/train_holdout.jsonl``. INSPIRED
@@ -491,7 +492,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             label = "INSPIRED train dialogs held out (hash bucket 0 of 5); dev.tsv untouched"
         start = load_fusion_weights(settings, args.start or dataset)
         ctx.weights = start
-        cache = work / f"corpus-{dataset}.pkl"
+        cache = work / (f"corpus-redial-{args.split}.pkl" if dataset == "redial" else f"corpus-{dataset}.pkl")
         if cache.exists():
             with open(cache, "rb") as fh:
                 corpus = pickle.load(fh)  # noqa: S301 - our own scratch file
