@@ -128,8 +128,8 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A CRSAGENT_HOME with the shipped catalog indexed: real SQLite, real Chroma, real embedding model."""
+def _indexed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The session's index of the shipped catalog: (home, what ``run_index`` reported)."""
     from tools.indexing import run_index
     from tools.settings import load_settings
     from tools.toolkit import Toolkit
@@ -139,8 +139,21 @@ def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         reuse = None
     home = Path(reuse) if reuse else tmp_path_factory.mktemp("crsagent-home")
     toolkit = Toolkit(load_settings(home=home))
-    run_index(toolkit)
-    return home
+    return home, run_index(toolkit)
+
+
+@pytest.fixture(scope="session")
+def built_home(_indexed) -> Path:  # type: ignore[no-untyped-def]
+    """A CRSAGENT_HOME with the shipped catalog indexed: real SQLite, real Chroma, real embedding model."""
+    return _indexed[0]
+
+
+@pytest.fixture(scope="session")
+def index_summary(_indexed):  # type: ignore[no-untyped-def]
+    """What indexing the shipped catalog into :func:`built_home` did (a fresh home: everything new)."""
+    if os.environ.get("CRSAGENT_TEST_HOME") and not SERVER_MODE:
+        pytest.skip("CRSAGENT_TEST_HOME reuses an indexed home: this session indexed nothing")
+    return _indexed[1]
 
 
 @pytest.fixture(scope="session")

@@ -46,6 +46,11 @@ class Embedder:
         self._cache_size = cache_size
 
     @property
+    def model_ref(self) -> str | None:
+        """The configured model (``CRSAGENT_EMBEDDING_MODEL``), or None for the bundled all-MiniLM-L6-v2."""
+        return self._model_ref
+
+    @property
     def model(self) -> SentenceTransformer:
         """The loaded sentence-transformers model (loaded on first use, from local files only)."""
         if self._model is None:

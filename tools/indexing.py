@@ -11,6 +11,7 @@ from typing import Any
 from tools.catalog import load_catalog, load_items
 from tools.item_index import build_item_index, items_collection
 from tools.recommenders import train_all
+from tools.shipped_vectors import load_reusable
 from tools.toolkit import Toolkit
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ class IndexSummary:
     items: int
     embedded: int
     deleted: int
+    reused: int = 0
     models: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -34,7 +36,7 @@ class IndexSummary:
         """JSON-ready form."""
         return {
             "catalog_loaded": self.catalog_loaded, "items": self.items, "embedded": self.embedded,
-            "deleted": self.deleted, "models": self.models, "seconds": self.seconds,
+            "reused": self.reused, "deleted": self.deleted, "models": self.models, "seconds": self.seconds,
         }
 
 
@@ -51,7 +53,8 @@ def run_index(toolkit: Toolkit, progress: ProgressFactory | None = None, *, forc
     items = list(catalog.items.values())
     collection = items_collection(toolkit.chroma)
     advance = progress("embedding items", len(items)) if progress else None
-    report = build_item_index(collection, items, toolkit.embedder, progress=advance)
+    shipped = load_reusable(toolkit.settings.data_dir, toolkit.embedder)
+    report = build_item_index(collection, items, toolkit.embedder, progress=advance, shipped=shipped)
     toolkit.__dict__.pop("vectors", None)
     seconds["embeddings"] = round(time.perf_counter() - t0, 2)
 
@@ -59,4 +62,4 @@ def run_index(toolkit: Toolkit, progress: ProgressFactory | None = None, *, forc
     t0 = time.perf_counter()
     models = train_all(toolkit, force=force or loaded)
     seconds["recommenders"] = round(time.perf_counter() - t0, 2)
-    return IndexSummary(loaded, len(items), report.embedded, report.deleted, models, seconds)
+    return IndexSummary(loaded, len(items), report.embedded, report.deleted, report.reused, models, seconds)

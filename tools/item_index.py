@@ -19,6 +19,7 @@ import numpy as np
 from tools.catalog import Item
 from tools.embeddings import Embedder
 from tools.settings import Settings
+from tools.shipped_vectors import ShippedVectors
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class IndexReport:
     total: int
     embedded: int
     deleted: int
+    reused: int = 0
 
 
 def build_item_index(
@@ -83,8 +85,11 @@ def build_item_index(
     embedder: Embedder,
     batch_size: int = 256,
     progress: Callable[[int], None] | None = None,
+    shipped: ShippedVectors | None = None,
 ) -> IndexReport:
-    """Embed items whose content changed (by content hash) and upsert them; delete items no longer present."""
+    """Upsert the items whose content changed (by content hash); delete items no longer present.
+
+    A changed item takes its vector from ``shipped`` when that holds one for the same text, else it is embedded."""
     existing: dict[str, str] = {}
     offset = 0
     while True:
@@ -99,17 +104,21 @@ def build_item_index(
     stale = [key for key in existing if key not in wanted]
     for start in range(0, len(stale), 5000):
         collection.delete(ids=stale[start : start + 5000])
+    known = shipped.lookup(todo) if shipped is not None else {}
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
-        vecs = embedder.encode([it.embedding_text() for it in batch], batch_size=batch_size)
+        fresh = [it for it in batch if it.id not in known]
+        encoded = embedder.encode([it.embedding_text() for it in fresh], batch_size=batch_size) if fresh else []
+        by_id = {**{it.id: known[it.id] for it in batch if it.id in known}, **dict(zip((it.id for it in fresh), encoded, strict=True))}
         collection.upsert(
             ids=[str(it.id) for it in batch],
-            embeddings=vecs,
+            embeddings=np.asarray([by_id[it.id] for it in batch], dtype=np.float32),
             metadatas=[{"hash": it.content_hash(), "year": it.year or 0} for it in batch],
         )
         if progress:
             progress(len(batch))
-    return IndexReport(total=len(wanted), embedded=len(todo), deleted=len(stale))
+    reused = sum(1 for it in todo if it.id in known)
+    return IndexReport(total=len(wanted), embedded=len(todo) - reused, deleted=len(stale), reused=reused)
 
 
 class ItemVectors:
