@@ -108,8 +108,10 @@ def build_item_index(
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
         fresh = [it for it in batch if it.id not in known]
-        encoded = embedder.encode([it.embedding_text() for it in fresh], batch_size=batch_size) if fresh else []
-        by_id = {**{it.id: known[it.id] for it in batch if it.id in known}, **dict(zip((it.id for it in fresh), encoded, strict=True))}
+        by_id = {it.id: known[it.id] for it in batch if it.id in known}
+        if fresh:
+            encoded = embedder.encode([it.embedding_text() for it in fresh], batch_size=batch_size)
+            by_id.update(zip((it.id for it in fresh), encoded, strict=True))
         collection.upsert(
             ids=[str(it.id) for it in batch],
             embeddings=np.asarray([by_id[it.id] for it in batch], dtype=np.float32),
