@@ -6,7 +6,7 @@ Development sets are carved out of the TRAIN dialogs by :func:`build_dev`:
   de-duplicated as ``tools/data_build.py`` does) between a set of held-out crowd workers
   (:func:`worker_holdout`, about 400 dialogs), written as ``dev_data.jsonl``. The official test split shares
   no worker with train, and a dev set of random dialogs (``--split dialog``: the 10% hash bucket of
-  :func:`tools.recommenders.split_redial_dev`) rewards the habits of workers whose other dialogs trained the
+  :func:`eval.recommenders_dev.split_redial_dev`) rewards the habits of workers whose other dialogs trained the
   models; dialogs pairing a held-out worker with another one are left out of both sides;
 - INSPIRED: the train dialogs (``inspired/unicrs/train_data_dbpedia.jsonl``) whose key ``inspired:<line>``
   falls into hash bucket 0 of 5. INSPIRED ``dev.tsv`` is never used for tuning: it stays a clean split.
@@ -125,13 +125,13 @@ def build_dev(
     REDIAL: from the train dialogs (partial train file + iEvaLM copy, de-duplicated like tools/data_build.py),
     ``split="worker"`` (the default) holds out the dialogs between the workers :func:`worker_holdout` picks and
     drops the dialogs with one of them from the dev home; ``split="dialog"`` holds out the dialogs whose ``redial:<conversationId>`` key falls in hash bucket 0 of 10
-    (the split of :func:`tools.recommenders.split_redial_dev`). Written to ``work/redial/dev_data.jsonl``. INSPIRED: the
+    (the split of :func:`eval.recommenders_dev.split_redial_dev`). Written to ``work/redial/dev_data.jsonl``. INSPIRED: the
     train dialogs (``inspired/unicrs/train_data_dbpedia.jsonl``) whose ``inspired:<line>`` key falls in
     bucket 0 of :data:`INSPIRED_BUCKETS`, written to ``work/inspired/train_holdout.jsonl``. INSPIRED
     ``dev.tsv`` is never used for tuning, so it stays a clean evaluation split.
     """
+    from eval.recommenders_dev import hash_bucket
     from tools.data_build import clean_text, dialog_text_key
-    from tools.recommenders import _dev_bucket
     from tools.settings import PACKAGED_DATA_DIR
 
     packaged = packaged_data or PACKAGED_DATA_DIR
@@ -168,7 +168,7 @@ def build_dev(
     else:
         for line, record in records:
             user = _redial_user_key(record)
-            if _dev_bucket(user, DEV_BUCKETS) == DEV_BUCKET:
+            if hash_bucket(user, DEV_BUCKETS) == DEV_BUCKET:
                 dev_users.add(user)
                 redial_lines.append(line)
     (redial_dir / "dev_data.jsonl").write_text("".join(redial_lines), encoding="utf-8")
@@ -176,7 +176,7 @@ def build_dev(
     with open(shared / INSPIRED_TRAIN_FILE, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             user = f"inspired:{lineno}"
-            if line.strip() and _dev_bucket(user, INSPIRED_BUCKETS) == DEV_BUCKET:
+            if line.strip() and hash_bucket(user, INSPIRED_BUCKETS) == DEV_BUCKET:
                 dev_users.add(user)
                 inspired_lines.append(line if line.endswith("\n") else line + "\n")
     inspired_file = inspired_dir / "train_holdout.jsonl"
