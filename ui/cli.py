@@ -223,7 +223,7 @@ def bench(
 
 def _bench_load(target: str, sessions: str, duration: float, out: Path | None, json_out: bool) -> None:
     """``bench --load``: N concurrent sessions against the web app for each N; exit 1 on errors or leaks."""
-    from tools.load import local_app, parse_levels, run_load_levels
+    from ui.load import local_app, parse_levels, run_load_levels
     from ui.web import auth_of
 
     levels = parse_levels(sessions)

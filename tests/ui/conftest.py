@@ -7,15 +7,14 @@ from typing import Any
 
 import pytest
 
-from tools.load import free_port, wait_up
+from ui.load import free_port, wait_up
+from ui.web.app import build_app, serve
 
 
 @pytest.fixture(scope="session")
 def launch_web(service: Any) -> Iterator[Callable[[Any], str]]:
     """Serve the web app (``build_app`` + ``serve``, as ``crsagent ui`` runs it) on 127.0.0.1 with the given
     settings (login and limits); returns its URL. Every app started is closed at the end of the session."""
-    from ui.web import build_app, serve
-
     apps: list[Any] = []
 
     def launch(settings: Any) -> str:

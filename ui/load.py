@@ -26,15 +26,20 @@ import math
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from tools.settings import Settings
+from gradio_client import Client
+
+from tools.settings import Settings
+from ui.service import Service
+from ui.web.app import auth_of, build_app, serve
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +147,6 @@ def _run_worker(
     n_items: int,
 ) -> None:
     """Conversations of :data:`SCRIPT` until the deadline (a turn started before it is finished)."""
-    from gradio_client import Client
-
     try:
         client = Client(url, auth=auth, verbose=False)
     except Exception as exc:  # the server is down or refuses us: every planned turn would fail
@@ -178,7 +181,11 @@ def _run_worker(
                     worker.examples.append(f"{session} turn {turn}: error {kind}")
                     break
                 leaks = check_reply(
-                    out, session=session, turn=turn, genre=worker.genre, other_genres=worker.others,
+                    out,
+                    session=session,
+                    turn=turn,
+                    genre=worker.genre,
+                    other_genres=worker.others,
                     disliked=worker.disliked,
                 )
                 for kind in leaks:
@@ -213,7 +220,8 @@ def run_load(
     run = uuid.uuid4().hex[:6]
     genres = GENRES[:sessions]
     workers = [
-        _Worker(user=f"load-{run}-{i}-{g}", genre=g, others=frozenset(genres) - {g}) for i, g in enumerate(genres)
+        _Worker(user=f"load-{run}-{i}-{g}", genre=g, others=frozenset(genres) - {g})
+        for i, g in enumerate(genres)
     ]
     start = _Start(sessions, duration_s, timeout_s=turn_timeout_s)
     with ThreadPoolExecutor(max_workers=sessions, thread_name_prefix="load") as pool:
@@ -288,9 +296,6 @@ def free_port() -> int:
 def local_app(settings: Settings, *, port: int | None = None) -> Iterator[tuple[str, tuple[str, str] | None]]:
     """Serve the web app for a load test on 127.0.0.1 (``--load auto``), with the per-user rate limit
     off (a load test measures the agent, not the limiter); yields (URL, login or None)."""
-    from ui.service import Service
-    from ui.web import auth_of, build_app, serve
-
     settings = settings.model_copy(update={"ui_rate_limit": 0})
     service = Service(settings)
     app = None
@@ -310,9 +315,6 @@ def local_app(settings: Settings, *, port: int | None = None) -> Iterator[tuple[
 
 def wait_up(url: str, timeout: float = 60.0) -> None:
     """Wait until ``url`` answers (any HTTP status); raises the last connection error after ``timeout`` s."""
-    import urllib.error
-    import urllib.request
-
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -324,4 +326,3 @@ def wait_up(url: str, timeout: float = 60.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
-

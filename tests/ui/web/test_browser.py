@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +26,7 @@ ARGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",
 ]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
+SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "screenshot.png"
 NO_CHROMIUM = (
     "Debian's chromium is not installed (`make dev` installs it as root; without root run "
     "`sudo apt-get install chromium`)"
@@ -39,8 +40,6 @@ def browser() -> Iterator[Any]:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the browser test: {NO_CHROMIUM}", pytrace=False)
         pytest.skip(NO_CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
     executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=executable, headless=True, args=ARGS)

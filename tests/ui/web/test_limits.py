@@ -1,5 +1,4 @@
-"""The web app's per-user rate limit (unit and through the real API), its loopback-only default, and the load
-test (``tools/load.py``, ``crsagent bench --load``) against the served app."""
+"""The web app's per-user rate limit (unit and through the real API) and its loopback-only default."""
 
 from __future__ import annotations
 
@@ -9,20 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from gradio_client import Client
 
-from tools.load import check_reply, parse_levels, percentile, run_load
-from ui.web import (
-    RATE_LIMIT_MARK,
-    RateLimiter,
-    WebState,
-    api_ask,
-    build_app,
-    rate_limit_message,
-    rate_limiter_of,
-    run_turn,
-    serve,
-)
+from ui import cli_ui
+from ui.web.app import build_app, rate_limiter_of, serve
+from ui.web.handlers import api_ask, run_turn
+from ui.web.ratelimit import RATE_LIMIT_MARK, RateLimiter, rate_limit_message
+from ui.web.state import WebState
 
 
 class FakeClock:
@@ -57,7 +49,9 @@ def test_limit_off_burst_and_reconfigure() -> None:
     off = RateLimiter(0, clock=clock)
     assert not off.enabled and all(off.acquire("x") == 0.0 for _ in range(1000))
     slow = RateLimiter(1, burst=2, clock=clock)
-    assert [slow.acquire("x") for _ in range(3)][:2] == [0.0, 0.0] and slow.acquire("x") == pytest.approx(60.0)
+    assert [slow.acquire("x") for _ in range(3)][:2] == [0.0, 0.0] and slow.acquire("x") == pytest.approx(
+        60.0
+    )
     slow.configure(0)
     assert slow.acquire("x") == 0.0
 
@@ -84,7 +78,10 @@ def test_chat_turn_over_the_limit_runs_nothing_and_keeps_the_message(service: An
     assert first.items and first.understood["turns"] == 1
     *_, second = run_turn(service, first, "not the first one", limiter=limiter)
     assert second.history[-2] == {"role": "user", "content": "not the first one"}  # the message is shown
-    assert second.history[-1]["content"].startswith(RATE_LIMIT_MARK) and "Nothing was lost" in second.history[-1]["content"]
+    assert (
+        second.history[-1]["content"].startswith(RATE_LIMIT_MARK)
+        and "Nothing was lost" in second.history[-1]["content"]
+    )
     assert second.items == first.items and second.understood == first.understood  # nothing changed
     assert service.get_state(user=fresh_user, session=first.session)["turns"] == 1  # no turn was run
 
@@ -97,13 +94,15 @@ def test_api_over_the_limit(service: Any, fresh_user: str) -> None:
     assert outs[2]["retry_after"] == pytest.approx(30.0) and outs[2]["items"] == []
     assert service.get_state(user=fresh_user, session=session)["turns"] == 2
     # another user (the limit is per user) and an empty message (refused before counting) are unaffected
-    assert api_ask(service, "a scary horror movie", fresh_user + "-2", session, limiter=limiter)["error"] is None
+    assert (
+        api_ask(service, "a scary horror movie", fresh_user + "-2", session, limiter=limiter)["error"] is None
+    )
     assert api_ask(service, "   ", fresh_user, session, limiter=limiter)["error"] == "bad_message"
 
 
-def test_rate_limit_through_the_served_api(launch_web: Callable[[Any], str], settings: Any, fresh_user: str) -> None:
-    from gradio_client import Client
-
+def test_rate_limit_through_the_served_api(
+    launch_web: Callable[[Any], str], settings: Any, fresh_user: str
+) -> None:
     url = launch_web(settings.model_copy(update={"ui_rate_limit": 2}))
     client = Client(url, verbose=False)
     session = f"rl-{uuid.uuid4().hex[:6]}"
@@ -115,7 +114,9 @@ def test_rate_limit_through_the_served_api(launch_web: Callable[[Any], str], set
 
 
 # ----------------------------------------------------------------------------- where the app listens
-def test_binds_loopback_by_default_and_refuses_a_public_host_without_login(service: Any, settings: Any) -> None:
+def test_binds_loopback_by_default_and_refuses_a_public_host_without_login(
+    service: Any, settings: Any
+) -> None:
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
     app = build_app(service, stream_delay=0.0)
     assert rate_limiter_of(app) is not None and rate_limiter_of(app).per_minute == settings.ui_rate_limit  # type: ignore[union-attr]
@@ -124,60 +125,4 @@ def test_binds_loopback_by_default_and_refuses_a_public_host_without_login(servi
         with pytest.raises(ValueError, match="without a login"):
             serve(app, no_login, host=host, port=1, block=False, quiet=True)
     # the ``crsagent ui`` command's default (its --help is checked in test_chat_cli.py) is the loopback too
-    from ui import cli_ui
-
     assert '"127.0.0.1"' in inspect.getsource(cli_ui)
-
-
-# ----------------------------------------------------------------------------- the load test
-def test_leak_check_detects_a_reply_of_another_session(launch_web: Callable[[Any], str], settings: Any) -> None:
-    from gradio_client import Client
-
-    client = Client(launch_web(settings.model_copy(update={"ui_rate_limit": 0})), verbose=False)
-    user = f"leak-{uuid.uuid4().hex[:6]}"
-    comedy = client.predict("recommend me a comedy movie", user, "a", api_name="/ask")
-    horror = client.predict("recommend me a horror movie", user + "-b", "b", api_name="/ask")
-    ok = {"session": "a", "turn": 1, "genre": "comedy", "other_genres": {"horror"}, "disliked": set()}
-    assert check_reply(comedy, **ok) == []  # type: ignore[arg-type]
-    # B's reply delivered to A: wrong session, a foreign genre, items of the wrong genre
-    assert {"session_id", "foreign_genre", "off_genre_item"} <= set(check_reply(horror, **ok))  # type: ignore[arg-type]
-    # A's state mixed with B's: a dislike A never said, a wrong turn count, a disliked movie shown again
-    mixed = {**comedy, "state": {**comedy["state"], "disliked": [{"id": 1}], "turns": 2}}
-    assert {"foreign_dislike", "turn_count"} <= set(check_reply(mixed, **ok))  # type: ignore[arg-type]
-    first = comedy["items"][0]["id"]
-    assert "disliked_item_shown" in check_reply(comedy, **{**ok, "disliked": {first}})  # type: ignore[arg-type]
-
-
-def test_load_two_sessions_no_errors_no_leaks(launch_web: Callable[[Any], str], settings: Any) -> None:
-    url = launch_web(settings.model_copy(update={"ui_rate_limit": 0}))  # load-test the agent, not the limiter
-    result = run_load(url, sessions=2, duration_s=3.0, turn_timeout_s=60)
-    print(f"\n[load] {result}")
-    assert result["errors"] == 0, result["examples"]
-    assert result["leaks"] == 0, result["examples"]
-    assert result["turns"] > 2 and result["throughput_tps"] > 0
-    assert 0 < result["latency_ms"]["p50"] <= result["latency_ms"]["p95"] <= result["latency_ms"]["max"]
-    assert result["duration_s"] < 3.0 + 60
-
-
-def test_load_against_a_rate_limited_server_reports_errors(launch_web: Callable[[Any], str], settings: Any) -> None:
-    url = launch_web(settings.model_copy(update={"ui_rate_limit": 1}))
-    result = run_load(url, sessions=1, duration_s=1.0)
-    assert result["error_kinds"].get("rate_limited", 0) >= 1 and result["leaks"] == 0
-
-
-def test_load_helpers_and_cli_errors() -> None:
-    assert parse_levels("1,4,16") == [1, 4, 16]
-    for bad in ("", "a,b", "0", "1,99"):
-        with pytest.raises(ValueError):
-            parse_levels(bad)
-    assert percentile([], 50) == 0.0 and percentile([3, 1, 2], 50) == 2 and percentile(list(range(1, 101)), 95) == 95
-    with pytest.raises(ValueError):
-        run_load("http://127.0.0.1:1/", sessions=0, duration_s=1)
-
-    from ui.cli import app
-
-    runner = CliRunner()
-    for args in (["--load", "ftp://x"], ["--load", "auto", "--sessions", "1,x"], ["--load", "auto", "--duration", "0"]):
-        res = runner.invoke(app, ["bench", *args])
-        assert res.exit_code == 2, (args, res.output)
-        assert "Traceback" not in res.output

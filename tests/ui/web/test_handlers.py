@@ -7,26 +7,20 @@ from typing import Any
 
 import pytest
 
-from ui.web import (
+from ui.web.app import build_app
+from ui.web.handlers import (
     FRIENDLY_ERROR,
-    MAX_CARDS,
     TOOLS_TITLE,
-    Options,
-    WebState,
     api_ask,
-    build_app,
     card_feedback,
-    card_html,
     check_message,
-    chips_for,
-    clean_user,
     feedback_message,
-    memory_facts,
-    new_conversation,
     remove_chip,
     run_turn,
-    understood_markdown,
 )
+from ui.web.render import card_html, chips_for, memory_facts, understood_markdown
+from ui.web.state import Options, WebState, clean_user, new_conversation
+from ui.web.views import MAX_CARDS
 
 REQUEST = "I want a funny sci-fi movie from the 90s, no horror"
 

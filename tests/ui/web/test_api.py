@@ -9,12 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from gradio_client import Client
 from pydantic import SecretStr
+
+from ui.web.app import auth_of
 
 
 def test_gradio_client_calls_the_ask_endpoint(web_url: str) -> None:
-    from gradio_client import Client
-
     client = Client(web_url, verbose=False)
     assert "/ask" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     session = f"api-{uuid.uuid4().hex[:8]}"
@@ -31,10 +32,6 @@ def test_gradio_client_calls_the_ask_endpoint(web_url: str) -> None:
 
 
 def test_login_from_settings(launch_web: Callable[[Any], str], settings: Any) -> None:
-    from gradio_client import Client
-
-    from ui.web import auth_of
-
     assert auth_of(settings.model_copy(update={"ui_user": None, "ui_password": None})) is None
     assert auth_of(settings.model_copy(update={"ui_user": "ada", "ui_password": None})) is None
     secured = settings.model_copy(update={"ui_user": "ada", "ui_password": SecretStr("s3cret")})

@@ -1,0 +1,156 @@
+"""What the web app shows, as plain text / HTML: the chat text of a reply, the "🔧 plan / tools" trace, the
+recommendation cards (catalog text HTML-escaped), the removable preference chips and the side panel's text."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from ui.service import TurnResult
+from ui.web.state import WebState
+
+_LIST_LINE = re.compile(r"^\s*\d{1,2}\.\s")
+
+
+def reply_markdown(result: TurnResult) -> str:
+    """The chat text of a reply: the agent's words, its numbered item lines reduced to the titles (the cards
+    below carry the details)."""
+    if not result.items:
+        return result.reply
+    lines = [ln for ln in result.reply.splitlines() if not _LIST_LINE.match(ln)]
+    head = lines[:1]
+    tail = lines[1:]
+    titles = [
+        f"{n}. **{html.escape(i['title'])}**" + (f" ({i['year']})" if i.get("year") else "")
+        for n, i in enumerate(result.items, 1)
+    ]
+    return "\n".join([*head, *titles, *tail])
+
+
+def trace_markdown(result: TurnResult, backend: str) -> str:
+    """The body of the collapsible "🔧 plan / tools" message: the plan, each step with its timing, fallbacks."""
+    trace = result.trace
+    tools = [t["tool"] for t in trace if t.get("step") == "execute" and t.get("tool")]
+    lines = [f"**Plan:** {' → '.join(f'`{t}`' for t in tools) if tools else '(no tools needed)'}", ""]
+    lines += ["| step | tool | ms | details |", "|---|---|---:|---|"]
+    for t in trace:
+        details = []
+        if "candidates_in" in t or "candidates_out" in t:
+            details.append(f"{t.get('candidates_in', 0)} → {t.get('candidates_out', 0)} candidates")
+        for key in ("added", "ranked", "removed", "violations", "reason", "error"):
+            if t.get(key) not in (None, "", 0):
+                details.append(f"{key}: {t[key]}")
+        if t.get("fallback"):
+            details.append(f"⚠️ fell back to {t['fallback']}")
+        cell = html.escape("; ".join(str(d) for d in details)).replace("|", "\\|")
+        lines.append(f"| {t.get('step', '')} | {t.get('tool') or ''} | {t.get('ms', 0)} | {cell} |")
+    falls = [t for t in trace if t.get("fallback")]
+    lines.append("")
+    if falls:
+        lines.append("**Fallbacks:** " + "; ".join(f"{t['step']} → {t['fallback']}" for t in falls))
+    lines.append(
+        f"**Total** {result.latency_ms:.0f} ms · LLM calls {result.llm_calls} · fallbacks {result.fallbacks}"
+        f" · engine {backend}"
+    )
+    return "\n".join(lines)
+
+
+def memory_facts(trace: list[dict[str, Any]], extra: Any = None) -> list[str]:
+    """The long-term memory facts a turn used: the records of ``recall`` / ``memory`` trace steps (under
+    ``facts``, ``records`` or ``memory``) and ``extra`` (a result's own list of memory records, if any). A
+    record is a string or a dict with ``text`` (and optionally ``use``: how the fact was applied)."""
+    records: list[Any] = list(extra) if isinstance(extra, list) else []
+    for t in trace:
+        if t.get("step") in ("recall", "memory") or t.get("tool") == "memory":
+            for key in ("facts", "records", "memory"):
+                if isinstance(t.get(key), list):
+                    records += t[key]
+    out: list[str] = []
+    for rec in records:
+        text = rec.get("text") if isinstance(rec, dict) else rec
+        if not text:
+            continue
+        use = rec.get("use") if isinstance(rec, dict) else None
+        line = f"{text} ({use})" if use else str(text)
+        if line not in out:
+            out.append(line)
+    return out
+
+
+def _one_line(text: str, limit: int = 140) -> str:
+    first = re.split(r"(?<=[a-z]{2}[.!?])\s", text.strip(), maxsplit=1)[0]
+    if len(first) > limit:
+        first = first[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return first
+
+
+def _why(why: str, plot: str, keep: int) -> str:
+    """The reason without its plot snippet (the card shows the plot on its own line), ``keep`` parts at most."""
+    parts = [p for p in why.split("; ") if p]
+    if plot:
+        parts = [p for p in parts if not plot.startswith(p.rstrip(".…")[:40].rstrip())]
+    return "; ".join(parts[:keep])
+
+
+def card_html(item: dict[str, Any], n: int, plot: str = "", detail: str = "short", turn: int = 0) -> str:
+    """One recommendation card: rank, title, year, genres, director / stars, a one-line plot, the why.
+    ``detail="full"`` shows the whole plot, more stars, the full reason and the score. ``turn`` (the
+    conversation's turn count) is kept as an attribute so that tests and scripts can wait for new cards."""
+    e = html.escape
+    year = f'<span class="rec-year">{item["year"]}</span>' if item.get("year") else ""
+    genres = "".join(f'<span class="rec-tag">{e(g)}</span>' for g in (item.get("genres") or [])[:4])
+    people = []
+    if item.get("directors"):
+        people.append(f"🎬 {e(', '.join(item['directors'][:2]))}")
+    stars = item.get("stars") or []
+    if stars:
+        people.append(f"⭐ {e(', '.join(stars[: 4 if detail == 'full' else 2]))}")
+    plot_text = (plot.strip() if detail == "full" else _one_line(plot)) if plot else ""
+    why = _why(item.get("why") or "", plot, 3 if detail == "full" else 2)
+    parts = [
+        f'<div class="rec-head"><span class="rec-rank">{n}</span>'
+        f'<span class="rec-title">{e(item["title"])}</span>{year}</div>',
+        f'<div class="rec-tags">{genres}</div>' if genres else "",
+        f'<div class="rec-people">{" · ".join(people)}</div>' if people else "",
+        f'<div class="rec-plot">{e(plot_text)}</div>' if plot_text else "",
+        f'<div class="rec-why">💡 {e(why)}</div>' if why else "",
+    ]
+    if detail == "full" and item.get("score") is not None:
+        parts.append(f'<div class="rec-score">score {float(item["score"]):.3f} · id {item["id"]}</div>')
+    return (
+        f'<div class="rec-card-body" data-item-id="{item["id"]}" data-turn="{turn}">'
+        f"{''.join(p for p in parts if p)}</div>"
+    )
+
+
+def chips_for(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """The removable preferences of a state summary as (removal key, button label), in display order."""
+    chips: list[tuple[str, str]] = []
+    for kind, icon in (("liked", "👍"), ("disliked", "👎"), ("seen", "👁")):
+        chips += [(f"{kind}:{x['id']}", f"✕ {icon} {x['title']}") for x in summary.get(kind, [])]
+    c = summary.get("constraints") or {}
+    chips += [(f"genres_include:{g}", f"✕ {g}") for g in c.get("genres_include", [])]
+    chips += [(f"genres_exclude:{g}", f"✕ no {g}") for g in c.get("genres_exclude", [])]
+    chips += [(f"people_include:{p}", f"✕ with {p}") for p in c.get("people_include", [])]
+    chips += [(f"people_exclude:{p}", f"✕ without {p}") for p in c.get("people_exclude", [])]
+    lo, hi = c.get("year_min"), c.get("year_max")
+    if lo or hi:
+        label = f"{lo}–{hi}" if lo and hi else (f"from {lo}" if lo else f"until {hi}")
+        chips.append(("years", f"✕ {label}"))
+    if c.get("min_rating") is not None:
+        chips.append(("min_rating", f"✕ rated ≥ {c['min_rating']}"))
+    chips += [(f"soft:{s}", f"✕ “{s}”") for s in summary.get("soft", [])]
+    chips += [(f"command:{s}", f"✕ {s}") for s in summary.get("commands", [])]
+    return chips
+
+
+def understood_markdown(st: WebState) -> str:
+    """The side panel's text above the removable chips."""
+    if not st.chips:
+        text = "_Nothing yet. Tell me a movie you loved, a genre or a mood._"
+    else:
+        text = "Click a chip to remove it; it applies from your next message."
+    if st.memory:
+        text += "\n\n**Memory used this turn**\n" + "\n".join(f"- {html.escape(m)}" for m in st.memory)
+    return text
