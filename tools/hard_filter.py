@@ -18,13 +18,6 @@ from sqlalchemy.orm import Session
 
 from tools.catalog import ItemGenreRow, ItemPersonRow, ItemRow, person_key
 
-#: The genre vocabulary of the shipped catalog (see tools/data_build.py).
-GENRES: tuple[str, ...] = (
-    "action", "adventure", "animation", "biography", "comedy", "crime", "documentary", "drama", "family",
-    "fantasy", "film-noir", "history", "horror", "music", "mystery", "romance", "sci-fi", "sport", "thriller",
-    "war", "western", "superhero", "short", "tv movie",
-)
-
 
 class Constraints(BaseModel):
     """What every shown item must satisfy. Empty lists and None mean "no constraint"."""

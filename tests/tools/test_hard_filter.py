@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from tools.catalog import load_catalog, make_engine
-from tools.hard_filter import GENRES, Constraints, HardFilter, compile_constraints
+from tools.genres import GENRES
+from tools.hard_filter import Constraints, HardFilter, compile_constraints
 from tools.settings import load_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
