@@ -1,7 +1,7 @@
-"""Generate ``tests/tools/grounding_cases.jsonl``, the grounding dev set, from the shipped catalog.
+"""Generate ``tests/tools/grounding/grounding_cases.jsonl``, the grounding dev set, from the shipped catalog.
 
-Deterministic (seeded): ``python tests/tools/make_grounding_cases.py [--catalog data/catalog.jsonl.gz]
-[--out tests/tools/grounding_cases.jsonl] [--seed 13]``.
+Deterministic (seeded): ``python tests/tools/grounding/make_grounding_cases.py
+[--catalog data/catalog.jsonl.gz] [--out tests/tools/grounding/grounding_cases.jsonl] [--seed 13]``.
 
 Each line is ``{"query", "expected_title", "expected_year", "kind"}``. Real cases take catalog titles and
 vary them the way people and language models write them: typos, missing / bare / slightly wrong year,
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

@@ -1,0 +1,290 @@
+"""Finding titles inside free text (user messages and generated replies) and grounding them.
+
+Candidates come from three sources: alias-key n-grams over the folded tokens (mapped back to character
+spans of the original text), quoted / bold / italic spans, and ``Title (Year)`` spans checked with fuzzy
+matching; the longest match wins. Precision rules (see :mod:`tools.grounding.title_cues` for the rest):
+
+- chat phrases seen in REDIAL train dialogues as ordinary language ("Check It Out", "Goodbye", "Yes",
+  "Love"), genre and film words, numbers and one-letter titles need quotes, bold or a year;
+- a title followed by another sequel number or a ``: Subtitle`` ("The Matrix 5", "Jurassic Park: The Final
+  Roar") is a different, unknown film and is not grounded to the original; neither is a title inside a
+  person's name from the catalog's cast and crew ("Paul Rudd", "George Lucas").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tools.grounding.index import TitleIndex
+from tools.grounding.lexicon import (
+    ARTICLES,
+    CHAT_PHRASES,
+    GENERIC_FOLLOWERS,
+    SEQUEL_TOKENS,
+    TITLE_CONNECTORS,
+)
+from tools.grounding.matcher import SCORE_EXACT, SCORE_SUBTITLE, LexicalMatcher
+from tools.grounding.matches import ItemMatch, Mention, item_match
+from tools.grounding.title_cues import (
+    caps_are_unreliable,
+    case_marked,
+    in_capitalized_name,
+    is_ambiguous,
+    strict_words,
+)
+from tools.grounding.tokenizer import Token, gap_breaks, tokenize
+
+_MAX_NGRAM = 14
+_YEAR_AFTER_RE = re.compile(
+    r"[!?.]{0,3}\s*[\(\[]\s*((?:18|19|20)\d\d)\s*[\)\]]|[ \t]+((?:18|19|20)\d\d)(?![\w\-–])"
+)
+_YEAR_PAREN_RE = re.compile(r"[\(\[]\s*((?:18|19|20)\d\d)\s*[\)\]]")
+_EXPLICIT_RES = (
+    re.compile(r"\*\*(?P<c>[^*\n]{1,150}?)\*\*"),
+    re.compile(r"__(?P<c>[^_\n]{1,150}?)__"),
+    re.compile(r"(?<![\w*])\*(?P<c>[^*\s][^*\n]{0,149}?)\*(?![\w*])"),
+    re.compile(r"(?<![\w_])_(?P<c>[^_\s][^_\n]{0,149}?)_(?![\w_])"),
+    re.compile(r"\"(?P<c>[^\"\n]{1,150}?)\""),
+    re.compile(r"“(?P<c>[^”\n]{1,150}?)”"),
+    re.compile(r"(?<![\w'])'(?P<c>[^'\s][^\n]{0,149}?)'(?![\w'])"),
+    re.compile(r"‘(?P<c>[^’\n]{1,150}?)’(?!\w)"),
+    re.compile(r"«(?P<c>[^»\n]{1,150}?)»"),
+)
+_MAX_EXPLICIT_WORDS = 12
+
+
+@dataclass(slots=True)
+class _Candidate:
+    start: int
+    end: int
+    match: ItemMatch
+    priority: int
+
+
+class TitleFinder:
+    """Finds the catalog titles mentioned in a text, with the keys of ``index`` and the stages of ``matcher``."""
+
+    def __init__(self, index: TitleIndex, matcher: LexicalMatcher) -> None:
+        self.index = index
+        self.matcher = matcher
+
+    def find(self, text: str) -> list[Mention]:
+        """Every catalog title mentioned in ``text``, grounded, non-overlapping (longest wins), in order."""
+        toks = tokenize(text)
+        caps_unreliable = caps_are_unreliable(toks)
+        candidates: list[_Candidate] = []
+        failed_spans: list[tuple[int, int]] = []
+        self._explicit_candidates(text, candidates, failed_spans)
+        person_spans = self._person_spans(text, toks)
+        self._ngram_candidates(text, toks, caps_unreliable, failed_spans, person_spans, candidates)
+        self._year_span_candidates(text, toks, candidates)
+        # longest span wins, then priority (explicit > year span > n-gram), then position
+        candidates.sort(key=lambda c: (-(c.end - c.start), -c.priority, c.start))
+        taken: list[_Candidate] = []
+        for cand in candidates:
+            if all(cand.end <= t.start or cand.start >= t.end for t in taken):
+                taken.append(cand)
+        taken.sort(key=lambda c: c.start)
+        return [Mention(c.start, c.end, text[c.start : c.end], c.match) for c in taken]
+
+    def _explicit_candidates(self, text: str, out: list[_Candidate], failed: list[tuple[int, int]]) -> None:
+        seen: set[tuple[int, int]] = set()
+        for regex in _EXPLICIT_RES:
+            for m in regex.finditer(text):
+                start, end = m.span("c")
+                content = text[start:end]
+                lead = len(content) - len(content.lstrip())
+                content = content.strip()
+                start += lead
+                trimmed = content.rstrip(".,;:!?")
+                if trimmed.endswith(("!", "?")) and len(trimmed) < len(content):
+                    trimmed = content  # keep "Airplane!"
+                content = trimmed
+                end = start + len(content)
+                if not content or (start, end) in seen or len(content.split()) > _MAX_EXPLICIT_WORDS:
+                    continue
+                seen.add((start, end))
+                q = self.matcher.parse(content)
+                if q is None:
+                    continue
+                if strict_words(q.key.split()) and q.year is None:
+                    continue  # "**Drama**", "*horror*": genre words
+                match = self.matcher.match(q)
+                if match is None:
+                    failed.append((start, end))
+                    continue
+                out.append(_Candidate(start, end, match, 3))
+
+    def _person_spans(self, text: str, toks: list[Token]) -> list[tuple[int, int]]:
+        spans: list[tuple[int, int]] = []
+        for i in range(len(toks)):
+            key = toks[i].norm
+            for j in range(i + 1, min(len(toks), i + 5)):
+                if gap_breaks(text, toks[j - 1], toks[j]):
+                    break
+                key = f"{key} {toks[j].norm}"
+                if key in self.index.people:
+                    spans.append((toks[i].start, toks[j].end))
+                if key not in self.index.person_prefixes:
+                    break
+        return spans
+
+    def _ngram_candidates(
+        self,
+        text: str,
+        toks: list[Token],
+        caps_unreliable: bool,
+        failed: list[tuple[int, int]],
+        person_spans: list[tuple[int, int]],
+        out: list[_Candidate],
+    ) -> None:
+        n = len(toks)
+        for i in range(n):
+            if toks[i].norm in ARTICLES and i + 1 < n:
+                continue  # keys never start with an article; the span is extended below
+            key = ""
+            for j in range(i, min(n, i + _MAX_NGRAM)):
+                if j > i and gap_breaks(text, toks[j - 1], toks[j]):
+                    break
+                key = toks[j].norm if j == i else f"{key} {toks[j].norm}"
+                forms = [key]
+                alt = toks[j].alt
+                if alt:
+                    forms.append(f"{key.rsplit(' ', 1)[0]} {alt}" if j > i else alt)
+                for form in forms:
+                    weak = False
+                    ids = self.index.keys.get(form)
+                    if ids is None and j - i <= 2:
+                        ids = self.index.compact.get(form.replace(" ", "")) if len(form) >= 6 else None
+                    if ids is None and j > i:
+                        ids, weak = self.index.subtitles.get(form), True
+                    if ids:
+                        cand = self._ngram_candidate(
+                            text, toks, i, j, ids, weak, caps_unreliable, failed, person_spans
+                        )
+                        if cand is not None:
+                            out.append(cand)
+                            break
+                if key not in self.index.prefixes:
+                    break
+
+    def _ngram_candidate(
+        self,
+        text: str,
+        toks: list[Token],
+        i: int,
+        j: int,
+        ids: tuple[int, ...],
+        weak: bool,
+        caps_unreliable: bool,
+        failed: list[tuple[int, int]],
+        person_spans: list[tuple[int, int]],
+    ) -> _Candidate | None:
+        words = toks[i : j + 1]
+        start, end = words[0].start, words[-1].end
+        article = i > 0 and toks[i - 1].norm in ARTICLES and not gap_breaks(text, toks[i - 1], toks[i])
+        # a year right after the title: "Heat (1995)", "Heat 1995"
+        year: int | None = None
+        ym = _YEAR_AFTER_RE.match(text, end)
+        if ym:
+            year = int(ym.group(1) or ym.group(2))
+        nxt = j + 1
+        while nxt < len(toks) and toks[nxt].start < end:
+            nxt += 1
+        next_tok = toks[nxt] if nxt < len(toks) and not gap_breaks(text, toks[j], toks[nxt]) else None
+        gap = text[end : next_tok.start] if next_tok is not None else ""
+        if year is None and next_tok is not None:
+            # a different (unknown) sequel or subtitle: "Matrix 5", "Jurassic Park: The Final Roar"
+            if next_tok.norm in SEQUEL_TOKENS or next_tok.raw.lower() in SEQUEL_TOKENS:
+                return None
+            if gap.strip() in (":", "-", "–", "—") and next_tok.cap:
+                return None
+        content = [w.norm for w in words]
+        phrase = " ".join(content)
+        strict = (
+            strict_words(content)
+            or all(w.isdigit() for w in content)
+            or phrase in CHAT_PHRASES
+            or (article and f"{toks[i - 1].norm} {phrase}" in CHAT_PHRASES)
+            or len(phrase) <= 1
+        )
+        ambiguous = strict or is_ambiguous(words)
+        if ambiguous and year is None:
+            if strict:
+                return None  # only quotes, bold or a year make these titles
+            if not case_marked(words, toks, i, j, caps_unreliable, article):
+                return None
+            if next_tok is not None and next_tok.norm in GENERIC_FOLLOWERS and gap.strip() in ("", "-"):
+                return None  # "a Halloween movie", "Christmas films"
+        if weak and year is None and len(content) < 2:
+            return None
+        if (
+            not ambiguous
+            and year is None
+            and len(content) == 1
+            and words[0].cap
+            and not caps_unreliable
+            and in_capitalized_name(words, toks, i, j, article, names_only=True)
+        ):
+            return None
+        # a failed quoted / bold title that starts with this one ("**The Matrix Reborn**")
+        for fs, fe in failed:
+            if fs <= start < fe and (start - fs) <= 4 and end < fe:
+                return None
+        for ps, pe in person_spans:
+            if ps <= start and end <= pe and (ps, pe) != (start, end):
+                return None
+        surface = " ".join(w.norm for w in words)
+        if article:
+            surface = f"{toks[i - 1].norm} {surface}"
+        picked = self.matcher.pick(ids, year, surface)
+        if picked is None:
+            return None
+        item, factor = picked
+        if article and self.index.title_surface[item.id].split(" ", 1)[0] in ARTICLES:
+            start = toks[i - 1].start
+        if ym:
+            end = ym.end()
+        score = (SCORE_SUBTITLE if weak else SCORE_EXACT) * factor
+        return _Candidate(start, end, item_match(item, score, "exact"), 1)
+
+    def _year_span_candidates(self, text: str, toks: list[Token], out: list[_Candidate]) -> None:
+        """``Title (Year)`` written without markup and not found exactly (typos): fuzzy-check the words before."""
+        ends = {c.end for c in out}
+        for m in _YEAR_PAREN_RE.finditer(text):
+            if m.end() in ends:
+                continue
+            before = [t for t in toks if t.end <= m.start()]
+            if not before:
+                continue
+            # walk back over capitalised words and connectors, at most 10 words, within the sentence
+            k = len(before) - 1
+            if text[before[k].end : m.start()].strip():
+                continue
+            span = [before[k]]
+            while k > 0 and len(span) < 10:
+                prev, cur = before[k - 1], before[k]
+                if gap_breaks(text, prev, cur) or cur.sent_start:
+                    break
+                if not (prev.cap or prev.raw[:1].isdigit() or prev.norm in TITLE_CONNECTORS):
+                    break
+                span.insert(0, prev)
+                k -= 1
+            while span and not (span[0].cap or span[0].raw[:1].isdigit()):
+                span.pop(0)
+            tries = 0
+            for s in range(len(span)):
+                if tries >= 3:
+                    break
+                if not (span[s].cap or span[s].raw[:1].isdigit()):
+                    continue
+                tries += 1
+                title = f"{text[span[s].start : span[-1].end]} ({m.group(1)})"
+                q = self.matcher.parse(title)
+                if q is None or (strict_words(q.key.split()) and len(q.key.split()) == 1):
+                    continue
+                match = self.matcher.match(q)
+                if match is not None:
+                    out.append(_Candidate(span[s].start, m.end(), match, 2))
+                    break

@@ -1,0 +1,111 @@
+"""The lookup tables of grounding, built once from the catalog: alias keys and their variants, fuzzy
+choices, key prefixes for n-gram search in text, and the names of the catalog's people."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tools.catalog import Catalog, Item
+from tools.grounding.tokenizer import loose_key
+from tools.titles import fold, fold_title, normalize_title, straighten_apostrophes, subtitle_parts
+
+
+class TitleIndex:
+    """Every key under which a catalog item can be named, built from its title, aliases and people.
+
+    - ``keys``: normalised alias key -> item ids (plus keys the catalog holds that are no ``"<key> <year>"``);
+    - ``compact`` ("spiderman"), ``loose`` ("lord rings") and ``subtitles`` ("last jedi"): variants of the
+      keys that are no keys themselves;
+    - ``title_surface`` / ``surfaces``: the folded title (article kept) of each item, and of each of its names;
+    - ``choices`` / ``choices_sorted``: the fuzzy stage's strings (keys, then subtitles), as given and with
+      sorted tokens; the first ``n_exact_choices`` are keys;
+    - ``prefixes``: token prefixes of keys and subtitles, so n-gram search in text stops early;
+    - ``people`` / ``person_prefixes``: folded full names of directors, stars and writers (and their prefixes).
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        items = catalog.items
+        keys: dict[str, list[int]] = {}
+        surfaces: dict[int, set[str]] = {}
+        self.title_surface: dict[int, str] = {
+            it.id: fold_title(straighten_apostrophes(it.title)) for it in items.values()
+        }
+        subtitles: dict[str, list[int]] = {}
+        for item in items.values():
+            names = [item.title, *item.aliases]
+            surf = surfaces.setdefault(item.id, set())
+            for name in names:
+                name = straighten_apostrophes(name)
+                key = normalize_title(name)
+                if not key:
+                    continue
+                keys.setdefault(key, []).append(item.id)
+                surf.add(fold_title(name))
+                for sub in subtitle_keys(name):
+                    if sub != key:
+                        subtitles.setdefault(sub, []).append(item.id)
+        # keys the catalog itself holds (e.g. from the database) that are not "<key> <year>" variants
+        for key, ids in catalog.aliases.items():
+            if key in keys:
+                continue
+            head, _, tail = key.rpartition(" ")
+            if head and tail.isdigit() and all(items[i].year == int(tail) for i in ids if i in items):
+                continue
+            keys[key] = [i for i in ids if i in items]
+        self.keys: dict[str, tuple[int, ...]] = {k: tuple(dict.fromkeys(v)) for k, v in keys.items() if v}
+        self.surfaces = surfaces
+        people = people_names(items.values())
+        self.subtitles: dict[str, tuple[int, ...]] = {
+            k: tuple(dict.fromkeys(v)) for k, v in subtitles.items() if k not in self.keys and k not in people
+        }
+        compact: dict[str, list[int]] = {}
+        loose: dict[str, list[int]] = {}
+        for key, ids in self.keys.items():
+            c = key.replace(" ", "")
+            if len(c) >= 4 and c not in self.keys:
+                compact.setdefault(c, []).extend(ids)
+            lk = loose_key(key)
+            if lk != key and len(lk.split()) >= 2 and lk not in self.keys:
+                loose.setdefault(lk, []).extend(ids)
+        self.compact = {k: tuple(dict.fromkeys(v)) for k, v in compact.items()}
+        self.loose = {k: tuple(dict.fromkeys(v)) for k, v in loose.items()}
+        # fuzzy choices: every key and subtitle, as given and token-sorted
+        self.choices: list[str] = list(self.keys) + list(self.subtitles)
+        self.choices_sorted: list[str] = [" ".join(sorted(c.split())) for c in self.choices]
+        self.n_exact_choices = len(self.keys)
+        # n-gram lookup for find_titles: key prefixes (in tokens)
+        self.prefixes = frozenset(_token_prefixes((*self.keys, *self.subtitles)))
+        # people names, so "George Lucas" does not ground "Lucas"
+        self.people = frozenset(people)
+        self.person_prefixes = frozenset(_token_prefixes(people))
+
+
+def _token_prefixes(phrases: Iterable[str]) -> set[str]:
+    """Every proper token prefix of every phrase ("star wars episode" -> "star", "star wars")."""
+    prefixes: set[str] = set()
+    for phrase in phrases:
+        parts = phrase.split()
+        for n in range(1, len(parts)):
+            prefixes.add(" ".join(parts[:n]))
+    return prefixes
+
+
+def people_names(items: Iterable[Item]) -> set[str]:
+    """Folded full names (two words or more) of the catalog's directors, stars and writers."""
+    people: set[str] = set()
+    for item in items:
+        for name in (*item.directors, *item.stars, *item.writers):
+            folded = fold(straighten_apostrophes(name))
+            if " " in folded:
+                people.add(folded)
+    return people
+
+
+def subtitle_keys(title: str) -> list[str]:
+    """Keys of the parts around a colon or dash ("Star Wars: The Last Jedi" -> "star wars", "last jedi")."""
+    out = []
+    for part in subtitle_parts(title):
+        key = normalize_title(part)
+        if len(key.split()) >= 2 and loose_key(key):
+            out.append(key)
+    return out
