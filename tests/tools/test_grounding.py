@@ -378,16 +378,10 @@ def test_broken_embedder_disables_the_stage(catalog: Catalog) -> None:
 
 @pytest.fixture()
 def cli_app(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
-    import ui.cli_ground as cli_ground
+    from ui.cli import ground as cli_ground
+    from ui.cli.main import app
 
     monkeypatch.setattr(cli_ground, "_build_grounder", lambda: Grounder(catalog))
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """Test root."""
-
-    cli_ground.register(app)
     return app
 
 

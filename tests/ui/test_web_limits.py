@@ -123,8 +123,8 @@ def test_binds_loopback_by_default_and_refuses_a_public_host_without_login(servi
     for host in ("0.0.0.0", "192.168.1.20", "::"):
         with pytest.raises(ValueError, match="without a login"):
             serve(app, no_login, host=host, port=1, block=False, quiet=True)
-    # the ``crsagent ui`` command's default (its --help is checked in test_chat_cli.py) is the loopback too
-    from ui import cli_ui
+    # the ``crsagent ui`` command's default (its --help is checked in tests/ui/cli/test_ui.py) is the loopback too
+    from ui.cli import ui as cli_ui
 
     assert '"127.0.0.1"' in inspect.getsource(cli_ui)
 
@@ -174,7 +174,7 @@ def test_load_helpers_and_cli_errors() -> None:
     with pytest.raises(ValueError):
         run_load("http://127.0.0.1:1/", sessions=0, duration_s=1)
 
-    from ui.cli import app
+    from ui.cli.main import app
 
     runner = CliRunner()
     for args in (["--load", "ftp://x"], ["--load", "auto", "--sessions", "1,x"], ["--load", "auto", "--duration", "0"]):
