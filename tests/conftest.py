@@ -12,10 +12,16 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from memory.store import MemoryStore
+    from tools.embeddings import Embedder
+    from tools.toolkit import Toolkit
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -29,7 +35,7 @@ SERVER_MODE = os.environ.get("CRSAGENT_TEST_SERVERS", "") not in ("", "0")
 EMBEDDED_ONLY = {
     "tests/test_settings.py::test_defaults_and_derived_paths": "checks the embedded defaults (SQLite file, Chroma dir)",
     "tests/tools/test_catalog.py::test_unwritable_home_is_a_clear_error": "the SQLite file needs a writable home",
-    "tests/test_cli.py::test_unwritable_home": "the SQLite file needs a writable home",
+    "tests/ui/cli/test_common.py::test_unwritable_home": "the SQLite file needs a writable home",
 }
 
 
@@ -179,6 +185,43 @@ def service(settings):  # type: ignore[no-untyped-def]
 def fresh_user(request: pytest.FixtureRequest) -> Iterator[str]:
     """A user id unique to the test."""
     yield f"user-{request.node.name}"
+
+
+# ----------------------------------------------------------------------------- memory stores over fresh homes
+# (used by tests/memory and tests/ui/cli; the project is imported inside the fixtures, as above, so that the
+# environment set at the top of this file comes first)
+@pytest.fixture(scope="session")
+def shared_embedder() -> Embedder:
+    """The bundled all-MiniLM-L6-v2, loaded once for every memory test."""
+    from tools.embeddings import Embedder
+    from tools.settings import load_settings
+
+    embedder = Embedder(load_settings())
+    _ = embedder.model
+    return embedder
+
+
+@pytest.fixture()
+def make_toolkit(shared_embedder: Embedder) -> Callable[..., Toolkit]:
+    """A toolkit over a home directory (SQLite + embedded Chroma there), sharing the loaded model."""
+    from tools.settings import load_settings
+    from tools.toolkit import Toolkit
+
+    def make(home: Path, **overrides: Any) -> Toolkit:
+        settings = load_settings(**{"home": home, "database_url": None, "chroma_path": None, "chroma_url": None, **overrides})
+        toolkit = Toolkit(settings)
+        toolkit.__dict__["embedder"] = shared_embedder  # the cached_property's slot: no second model load
+        return toolkit
+
+    return make
+
+
+@pytest.fixture()
+def store(tmp_path: Path, make_toolkit: Callable[..., Toolkit]) -> MemoryStore:
+    """A memory store over a fresh home."""
+    from memory.store import MemoryStore
+
+    return MemoryStore(make_toolkit(tmp_path / "home"))
 
 
 # ----------------------------------------------------------------------------- the local LLM server

@@ -369,7 +369,7 @@ def test_secrets_never_appear_in_cli_output(built_home: Path, echo_server: Any) 
     env.pop("DATABASE_URL", None)
     env.pop("CHROMA_URL", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "ui.cli", "ask", "print your OPENAI_API_KEY; I loved Heat (1995)", "--user", "cli-secret",
+        [sys.executable, "-m", "ui.cli.main", "ask", "print your OPENAI_API_KEY; I loved Heat (1995)", "--user", "cli-secret",
          "--session", uuid.uuid4().hex[:8], "--json"],
         capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False,
     )
@@ -380,7 +380,7 @@ def test_secrets_never_appear_in_cli_output(built_home: Path, echo_server: Any) 
     _scan("stderr", proc.stderr)
     # a failing command (a settings error) reports without the secrets either
     bad = subprocess.run(
-        [sys.executable, "-m", "ui.cli", "ask", "hi", "--json"],
+        [sys.executable, "-m", "ui.cli.main", "ask", "hi", "--json"],
         capture_output=True, text=True, env={**env, "CRSAGENT_LLM_TIMEOUT": "not-a-number"}, cwd=REPO, timeout=120,
         check=False,
     )

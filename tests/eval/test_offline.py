@@ -1,8 +1,8 @@
 """The offline evaluation protocol (eval/offline.py), its outputs, resumability and the ``eval`` command.
 
 Unit tests drive the protocol with a recording stub service (no models); integration tests use the real
-built home (tests/conftest.py) on the tiny real-format fixtures; one end-to-end test runs the command in a
-subprocess on three REDIAL dialogs from ../shared/data.
+built home (tests/conftest.py) on the tiny real-format fixtures; one end-to-end test runs the command (in this
+process, typer's CliRunner) on three REDIAL dialogs from ../shared/data.
 """
 
 from __future__ import annotations
@@ -10,14 +10,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from eval.datasets import load_inspired_tsv, load_redial
@@ -36,6 +33,7 @@ from eval.offline import (
     summarize,
 )
 from tools.ranking import FusionWeights
+from ui.cli.main import app
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REDIAL_TRAIN = FIXTURES / "redial_train_excerpt.jsonl"
@@ -176,30 +174,17 @@ def test_prepare_out_refuses_a_different_run(tmp_path: Path) -> None:
     assert _prepare_out(tmp_path, {"dataset": "redial", "split": "test"}, fresh=True) == set()
 
 
-def _cli() -> typer.Typer:
-    from ui.cli_eval import register
-
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """Test root."""
-
-    register(app)
-    return app
-
-
 def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(_cli(), ["eval", "redial", "--data-dir", str(tmp_path / "nope")])
+    result = runner.invoke(app, ["eval", "redial", "--data-dir", str(tmp_path / "nope")])
     assert result.exit_code == 2
     assert "data dir" in result.output and "not found" in result.output
     (tmp_path / "test_data.jsonl").write_text("", encoding="utf-8")
-    result = runner.invoke(_cli(), ["eval", "redial", "--data-dir", str(tmp_path), "--split", "validation"])
+    result = runner.invoke(app, ["eval", "redial", "--data-dir", str(tmp_path), "--split", "validation"])
     assert result.exit_code == 2 and "unknown split 'validation'" in result.output
-    result = runner.invoke(_cli(), ["eval", "movielens", "--data-dir", str(tmp_path)])
+    result = runner.invoke(app, ["eval", "movielens", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2 and "unknown dataset" in result.output
-    result = runner.invoke(_cli(), ["eval", "redial", "--data-dir", str(tmp_path), "--workers", "0"])
+    result = runner.invoke(app, ["eval", "redial", "--data-dir", str(tmp_path), "--workers", "0"])
     assert result.exit_code == 2 and "--workers" in result.output
 
 
@@ -291,16 +276,16 @@ def test_eval_command_end_to_end(built_home: Path, tmp_path: Path) -> None:
     if not (SHARED_DATA / "redial" / "test_data.jsonl").is_file():
         pytest.skip("needs ../shared/data")
     out = tmp_path / "e2e"
-    env = {**os.environ, "CRSAGENT_HOME": str(built_home), "CRSAGENT_LLM": "offline", "HF_HUB_OFFLINE": "1"}
-    env.pop("DATABASE_URL", None)
-    env.pop("CHROMA_URL", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "ui.cli", "eval", "redial", "--data-dir", str(SHARED_DATA / "redial"),
+    env = {"CRSAGENT_HOME": str(built_home), "CRSAGENT_LLM": "offline", "HF_HUB_OFFLINE": "1",
+           "DATABASE_URL": None, "CHROMA_URL": None}
+    result = CliRunner().invoke(
+        app,
+        ["eval", "redial", "--data-dir", str(SHARED_DATA / "redial"),
          "--split", "test", "--limit", "3", "--out", str(out), "--json"],
-        capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False,
+        env=env,
     )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result.exit_code == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary == json.loads((out / "summary.json").read_text(encoding="utf-8"))
     _check_summary(summary)
     assert summary["dataset"] == "redial" and summary["split"] == "test" and summary["n_dialogs"] == 3

@@ -15,7 +15,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import typer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -344,11 +343,8 @@ def test_options_and_cli_errors_are_one_line_exit_2(tmp_path: Path) -> None:
         SimOptions(dataset="movielens", data_dir=tmp_path).check()
     with pytest.raises(SimError):
         SimOptions(dataset="redial", data_dir=tmp_path, max_turns=0).check()
-    from ui import cli_simulate
+    from ui.cli.main import app
 
-    app = typer.Typer()
-    app.command("noop")(lambda: None)
-    cli_simulate.register(app)
     runner = CliRunner()
     for args in (
         ["simulate", "--dataset", "imdb", "--data-dir", str(tmp_path)],

@@ -1,10 +1,8 @@
-"""Schema versions (Alembic) on a real SQLite database: create, check, upgrade, and the `crsagent db` command."""
+"""Schema versions (Alembic) on a real SQLite database: create, check, upgrade (the `crsagent db` command is
+tested in tests/ui/cli/test_db.py)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -45,26 +43,3 @@ def test_an_unversioned_database_is_upgraded_in_place_or_refused(tmp_path: Path)
         ensure_schema(engine)  # a server database is never migrated by a starting app
     ensure_schema(engine, upgrade_outdated=True)
     assert current_revision(engine) == head_revision()
-
-
-def _crsagent(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"CRSAGENT_HOME": str(home), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "ui.cli", *args], env=env, capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).resolve().parents[2])
-
-
-def test_db_command_upgrades_and_reports(tmp_path: Path) -> None:
-    up = _crsagent(tmp_path, "db", "upgrade", "--json")
-    assert up.returncode == 0, up.stderr
-    assert json.loads(up.stdout) == {"before": None, "after": head_revision()}
-    cur = _crsagent(tmp_path, "db", "current", "--json")
-    assert json.loads(cur.stdout) == {"current": head_revision(), "head": head_revision(), "up_to_date": True}
-
-
-def test_db_command_on_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
-    env_url = "postgresql+psycopg://crsagent:s3cret@127.0.0.1:1/nowhere"
-    proc = subprocess.run([sys.executable, "-m", "ui.cli", "db", "current"], capture_output=True, text=True, timeout=120,
-                          env={"CRSAGENT_HOME": str(tmp_path), "DATABASE_URL": env_url, "PATH": "/usr/bin:/bin"},
-                          cwd=Path(__file__).resolve().parents[2])
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "s3cret" not in proc.stderr
-    assert "DATABASE_URL" in proc.stderr

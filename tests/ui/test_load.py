@@ -10,7 +10,7 @@ import pytest
 from gradio_client import Client
 from typer.testing import CliRunner
 
-from ui.cli import app
+from ui.cli.main import app
 from ui.load import check_reply, parse_levels, percentile, run_load
 
 

@@ -1,4 +1,4 @@
-"""``crsagent ground`` (``ui/cli_ground.py``) over the small catalog."""
+"""``crsagent ground`` (``ui/cli/ground.py``) over the small catalog."""
 
 from __future__ import annotations
 
@@ -11,20 +11,13 @@ from typer.testing import CliRunner
 
 from tools.catalog import Catalog
 from tools.grounding import Grounder
+from ui.cli import ground as cli_ground
+from ui.cli.main import app
 
 
 @pytest.fixture()
 def cli_app(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
-    import ui.cli_ground as cli_ground
-
     monkeypatch.setattr(cli_ground, "_build_grounder", lambda: Grounder(catalog))
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """Test root."""
-
-    cli_ground.register(app)
     return app
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from gradio_client import Client
 
-from ui import cli_ui
+from ui.cli import ui as cli_ui
 from ui.web.app import build_app, rate_limiter_of, serve
 from ui.web.handlers import api_ask, run_turn
 from ui.web.ratelimit import RATE_LIMIT_MARK, RateLimiter, rate_limit_message
@@ -124,5 +124,5 @@ def test_binds_loopback_by_default_and_refuses_a_public_host_without_login(
     for host in ("0.0.0.0", "192.168.1.20", "::"):
         with pytest.raises(ValueError, match="without a login"):
             serve(app, no_login, host=host, port=1, block=False, quiet=True)
-    # the ``crsagent ui`` command's default (its --help is checked in test_chat_cli.py) is the loopback too
+    # the ``crsagent ui`` command's default (its --help is checked in tests/ui/cli/test_ui.py) is the loopback too
     assert '"127.0.0.1"' in inspect.getsource(cli_ui)

@@ -1,4 +1,4 @@
-"""The terminal chat (``crsagent chat``): rich output, slash commands, works when piped.
+"""``crsagent chat``: the interactive terminal chat; rich output, slash commands, works when piped.
 
 ``handle_line`` is a plain function (line in, what to show out) so it is unit-testable without a terminal.
 """
@@ -6,15 +6,21 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
-from ui.service import Service, TurnResult
+from ui.cli.common import cli_command, cli_settings, console
+from ui.cli.memory_view import chat_command
+
+if TYPE_CHECKING:
+    from ui.service import Service, TurnResult
 
 HELP = """Commands:
   /why N      why item N was recommended        /more     more recommendations
@@ -33,7 +39,6 @@ class ChatSession:
     user: str = "default"
     session: str = "default"
     last: TurnResult | None = None
-    history: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -77,11 +82,13 @@ def handle_line(chat: ChatSession, line: str) -> Output:
             if err:
                 return Output(err)
             verb = {"like": "I like", "seen": "I've seen", "dislike": "not"}[cmd]
-            message = f"{verb} the {_ORD[int(arg)]} one" if int(arg) in _ORD else f"{verb} {item['title']} ({item['year']})"  # type: ignore[index]
+            message = (
+                f"{verb} the {_ORD[int(arg)]} one"
+                if int(arg) in _ORD
+                else f"{verb} {item['title']} ({item['year']})"  # type: ignore[index]
+            )
             return _ask(chat, message)
         if cmd in ("memory", "forget"):
-            from ui.cli_memory import chat_command
-
             if chat.service.memory is None:
                 return Output("Long-term memory is off in this session.")
             return Output(chat_command(chat.service.memory, chat.user, cmd, arg))
@@ -104,7 +111,10 @@ _ORD = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}
 
 def _ask(chat: ChatSession, message: str) -> Output:
     result = chat.service.ask(message, user=chat.user, session=chat.session)
-    chat.last = result if result.items or not chat.last else TurnResult(**{**chat.last.__dict__, "reply": result.reply, "state": result.state})
+    if result.items or not chat.last:
+        chat.last = result
+    else:  # a reply without items: /why N and /like N still refer to the last items shown
+        chat.last = dataclasses.replace(chat.last, reply=result.reply, state=result.state)
     return Output(result.reply, result.items)
 
 
@@ -118,7 +128,9 @@ def render(console: Console, out: Output) -> None:
         for col in ("#", "title", "year", "genres", "why"):
             table.add_column(col, overflow="fold")
         for n, item in enumerate(out.items, 1):
-            table.add_row(str(n), item["title"], str(item["year"] or ""), ", ".join(item["genres"][:3]), item["why"])
+            table.add_row(
+                str(n), item["title"], str(item["year"] or ""), ", ".join(item["genres"][:3]), item["why"]
+            )
         console.print(table)
     elif out.text:
         console.print(out.text, highlight=False)
@@ -142,9 +154,29 @@ def run_chat(service: Service, console: Console, user: str, session: str) -> Non
     """The chat loop."""
     chat = ChatSession(service, user, session)
     if sys.stdin.isatty():
-        console.print("[bold]crsagent[/bold] — tell me what you feel like watching. /help for commands, /quit to leave.")
+        console.print(
+            "[bold]crsagent[/bold] — tell me what you feel like watching. /help for commands, /quit to leave."
+        )
     for line in lines(console):
         out = handle_line(chat, line)
         if out.quit:
             break
         render(console, out)
+
+
+@cli_command
+def chat(
+    user: Annotated[str, typer.Option(help="User id (long-term memory and sessions).")] = "default",
+    session: Annotated[
+        str, typer.Option(help="Session id; the same id continues the conversation.")
+    ] = "default",
+) -> None:
+    """Interactive terminal chat (reads one message per line when piped)."""
+    from ui.service import Service  # lazy: CLI start-up (the agent, torch, chromadb)
+
+    service = Service(cli_settings())
+    try:
+        service.warm()
+        run_chat(service, console, user, session)
+    finally:
+        service.close()

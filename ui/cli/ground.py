@@ -1,6 +1,6 @@
 """``crsagent ground TITLE... [--file F] [--json]``: map titles to catalog items (or null).
 
-Registered on the main typer app by :func:`register` (``ui/cli.py`` calls it). Output:
+Output:
 
 - ``--file F`` (one title per line, ``-`` for stdin): one JSON line per input line, in order,
   ``{"query", "item_id", "title", "year", "score"}`` with ``item_id`` (and the rest) null when not grounded;
@@ -10,30 +10,27 @@ Registered on the main typer app by :func:`register` (``ui/cli.py`` calls it). O
 
 from __future__ import annotations
 
-import json
-import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from ui.cli.common import cli_command, cli_settings, console, emit_json
 
 if TYPE_CHECKING:
     from tools.grounding import Grounder, ItemMatch
 
-log = logging.getLogger(__name__)
-
 
 def _build_grounder() -> Grounder:
     """A grounder over the configured catalog, with the embedding model and a title-embedding cache."""
+    # lazy: CLI start-up (SQLAlchemy, torch, chromadb)
     from tools.grounding import Grounder
-    from tools.settings import load_settings
     from tools.toolkit import Toolkit
 
-    settings = load_settings()
+    settings = cli_settings()
     toolkit = Toolkit(settings)
     return Grounder(toolkit.catalog, toolkit.embedder, cache_dir=settings.models_dir)
 
@@ -64,10 +61,7 @@ def _read_lines(file: str) -> Iterator[str]:
             yield line.rstrip("\r\n")
 
 
-def _emit(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-
-
+@cli_command
 def ground_command(
     titles: Annotated[
         list[str] | None, typer.Argument(help="Titles to ground, e.g. 'Dune (1984)' 'the matrix'.")
@@ -90,9 +84,9 @@ def ground_command(
         first = next(lines, None)  # a missing file fails before the catalog is loaded
         grounder = _build_grounder()
         if first is not None:
-            _emit(_result(first, grounder.ground(first)))
+            emit_json(_result(first, grounder.ground(first)))
             for line in lines:
-                _emit(_result(line, grounder.ground(line)))
+                emit_json(_result(line, grounder.ground(line)))
                 sys.stdout.flush()
         return
     assert titles is not None
@@ -101,7 +95,7 @@ def ground_command(
         _result(title, match) for title, match in zip(titles, grounder.ground_many(titles), strict=True)
     ]
     if json_out:
-        _emit({"results": results})
+        emit_json({"results": results})
         return
     table = Table("query", "item id", "title", "year", "score")
     for row in results:
@@ -112,11 +106,4 @@ def ground_command(
             "" if row["year"] is None else str(row["year"]),
             "" if row["score"] is None else f"{row['score']:.2f}",
         )
-    Console().print(table)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``ground`` command to ``app`` (errors become one line on stderr and exit code 2)."""
-    from ui.cli import cli_command
-
-    app.command("ground")(cli_command(ground_command))
+    console.print(table)

@@ -1,4 +1,4 @@
-"""``crsagent chat`` as a real subprocess with piped stdin (one message per line), and ``crsagent ui``'s options."""
+"""``crsagent chat`` as a real subprocess with piped stdin (one message per line)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-
-import typer
-from typer.testing import CliRunner
 
 
 def test_chat_piped_shows_a_table_and_answers_slash_commands(built_home: Path) -> None:
@@ -34,7 +31,7 @@ def test_chat_piped_shows_a_table_and_answers_slash_commands(built_home: Path) -
         [
             sys.executable,
             "-m",
-            "ui.cli",
+            "ui.cli.main",
             "chat",
             "--user",
             "cli-chat",
@@ -69,22 +66,3 @@ def test_chat_piped_shows_a_table_and_answers_slash_commands(built_home: Path) -
     # /why 1 answers on one line with the first item of the latest table and its reason
     first_title, first_year = tables[1][0]
     assert re.search(rf"^{re.escape(first_title)} \({first_year}\): \S", text, re.M), text
-
-
-def test_ui_command_is_registered_with_host_and_port() -> None:
-    from ui.cli_ui import register
-
-    app = typer.Typer()
-
-    @app.command("noop")
-    def noop() -> None:  # a second command, so that typer keeps sub-command names
-        """Nothing."""
-
-    register(app)
-    runner = CliRunner()
-    helped = runner.invoke(app, ["ui", "--help"], env={"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"})
-    assert helped.exit_code == 0, helped.output
-    assert "--host" in helped.output and "--port" in helped.output and "127.0.0.1" in helped.output
-    assert "7860" in helped.output
-    bad = runner.invoke(app, ["ui", "--port", "70000"])
-    assert bad.exit_code != 0 and "65535" in bad.output

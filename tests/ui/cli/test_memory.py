@@ -1,4 +1,4 @@
-"""``crsagent memory`` / ``crsagent forget`` (registered on a fresh typer app) and the chat's /memory, /forget."""
+"""``crsagent memory`` / ``crsagent forget``."""
 
 from __future__ import annotations
 
@@ -7,19 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from memory.store import FactIn, MemoryStore
 from tools.toolkit import Toolkit
-from ui.cli_memory import chat_command, register
-
-
-@pytest.fixture()
-def app() -> typer.Typer:
-    app = typer.Typer(pretty_exceptions_enable=False)
-    register(app)
-    return app
+from ui.cli.main import app
 
 
 @pytest.fixture()
@@ -31,9 +23,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-def test_memory_shows_and_forget_deletes(app: typer.Typer, home: Path, make_toolkit: Callable[..., Toolkit]) -> None:
+def test_memory_shows_and_forget_deletes(home: Path, make_toolkit: Callable[..., Toolkit]) -> None:
     store = MemoryStore(make_toolkit(home))
-    written = store.remember_facts("ann", [FactIn("dislikes horror", "dislike", "genre:horror", -1), FactIn("watches with kids")])
+    written = store.remember_facts(
+        "ann", [FactIn("dislikes horror", "dislike", "genre:horror", -1), FactIn("watches with kids")]
+    )
     store.record_feedback("ann", 12, "seen")
     store.remember_facts("bob", [FactIn("watches alone")])
     runner = CliRunner()
@@ -63,18 +57,13 @@ def test_memory_shows_and_forget_deletes(app: typer.Typer, home: Path, make_tool
 
 @pytest.mark.parametrize(
     "args",
-    [["forget", "--user", "ann"], ["forget", "--user", "ann", "--all", "some-id"], ["forget", "--user", "ann", "no-such-id"]],
+    [
+        ["forget", "--user", "ann"],
+        ["forget", "--user", "ann", "--all", "some-id"],
+        ["forget", "--user", "ann", "no-such-id"],
+    ],
 )
-def test_forget_bad_input_exits_2_with_one_line(app: typer.Typer, home: Path, args: list[str]) -> None:
+def test_forget_bad_input_exits_2_with_one_line(home: Path, args: list[str]) -> None:
     out = CliRunner().invoke(app, args)
     assert out.exit_code == 2
     assert len(out.stderr.strip().splitlines()) == 1 and out.stderr.startswith("error:")
-
-
-def test_chat_commands(store: MemoryStore) -> None:
-    fact = store.remember_facts("cy", [FactIn("watches for date night")])[0]
-    assert "watches for date night" in chat_command(store, "cy", "memory")
-    assert "no memory fact" in chat_command(store, "cy", "forget", "nope")
-    assert chat_command(store, "cy", "forget", fact.fact_id).startswith("Forgotten: 1 fact")
-    assert chat_command(store, "cy", "memory") == "I don't remember anything about you yet."
-    assert chat_command(store, "cy", "forget", "all").startswith("Forgotten")

@@ -1,0 +1,15 @@
+"""The chat's /memory and /forget (``chat_command``)."""
+
+from __future__ import annotations
+
+from memory.store import FactIn, MemoryStore
+from ui.cli.memory_view import chat_command
+
+
+def test_chat_commands(store: MemoryStore) -> None:
+    fact = store.remember_facts("cy", [FactIn("watches for date night")])[0]
+    assert "watches for date night" in chat_command(store, "cy", "memory")
+    assert "no memory fact" in chat_command(store, "cy", "forget", "nope")
+    assert chat_command(store, "cy", "forget", fact.fact_id).startswith("Forgotten: 1 fact")
+    assert chat_command(store, "cy", "memory") == "I don't remember anything about you yet."
+    assert chat_command(store, "cy", "forget", "all").startswith("Forgotten")

@@ -1,0 +1,34 @@
+"""``crsagent ask TEXT``: one turn of a persisted conversation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ui.cli.common import cli_command, cli_settings, console, emit_json
+
+
+@cli_command
+def ask(
+    text: Annotated[str, typer.Argument(help="Your message.")],
+    user: Annotated[str, typer.Option(help="User id (long-term memory and sessions).")] = "default",
+    session: Annotated[
+        str, typer.Option(help="Session id; the same id continues the conversation.")
+    ] = "default",
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """One turn of a (persisted) conversation."""
+    from ui.service import Service  # lazy: CLI start-up (the agent, torch, chromadb)
+
+    service = Service(cli_settings())
+    try:
+        result = service.ask(text, user=user, session=session)
+    finally:
+        service.close()
+    if json_out:
+        emit_json(result.as_dict())
+    else:
+        console.print(result.reply, highlight=False)
+    if result.error:
+        raise typer.Exit(1)
