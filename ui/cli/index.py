@@ -41,6 +41,6 @@ def index(
     else:
         console.print(
             f"catalog: {summary.items} items ({'reloaded' if summary.catalog_loaded else 'unchanged'}); "
-            f"embedded {summary.embedded}, removed {summary.deleted}; models: {', '.join(summary.models) or '-'}; "
+            f"embedded {summary.embedded}, reused {summary.reused} shipped vectors, removed {summary.deleted}; models: {', '.join(summary.models) or '-'}; "
             f"seconds: {summary.seconds}"
         )
