@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import math
 import socket
 import threading
 import time
@@ -38,6 +37,7 @@ from typing import Any
 from gradio_client import Client
 
 from tools.settings import Settings
+from tools.stats import p50_p95
 from ui.service import Service
 from ui.web.app import auth_of, build_app, serve
 
@@ -102,15 +102,6 @@ def check_reply(
     if {i.get("id") for i in out.get("items") or []} & disliked:
         leaks.append("disliked_item_shown")
     return leaks
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0-100) by the nearest-rank method; 0.0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return float(ordered[rank - 1])
 
 
 class _Start:
@@ -243,8 +234,7 @@ def run_load(
         "conversations": sum(w.conversations for w in workers),
         "throughput_tps": round(len(latencies) / elapsed, 2) if elapsed > 0 else 0.0,
         "latency_ms": {
-            "p50": round(percentile(latencies, 50), 1),
-            "p95": round(percentile(latencies, 95), 1),
+            **p50_p95(latencies, 1),
             "max": round(max(latencies, default=0.0), 1),
         },
         "errors": sum(errors.values()),
