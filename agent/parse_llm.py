@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 from agent.llm import LLMClient
 from agent.prompts import PARSE_SYSTEM
 from agent.state import Aspect, ParsedTurn, TitleMention
+from tools.genres import GENRES
 from tools.grounding import Grounder
-from tools.hard_filter import GENRES
 
 
 class LLMParse(BaseModel):
