@@ -46,10 +46,14 @@ dev: $(VENV)/.dev-installed
 index: install  ## idempotent: only changed items are re-embedded
 	$(BIN)/crsagent index
 
-test: dev  ## the whole test suite, twice: embedded (SQLite + persistent Chroma), then server mode
-	$(BIN)/python -m pytest
-	@# the same suite against a real PostgreSQL cluster and a real `chroma run` server on 127.0.0.1 (tests/servers.py)
-	CRSAGENT_TEST_SERVERS=1 $(BIN)/python -m pytest
+test: dev  ## lint, format and type checks, then the suite: embedded (SQLite + persistent Chroma), then server mode
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest --durations=15
+	@# the tests that touch storage (marked `storage`) again, against a real PostgreSQL cluster and a real
+	@# `chroma run` server on 127.0.0.1 (tests/servers.py)
+	CRSAGENT_TEST_SERVERS=1 $(BIN)/python -m pytest -m storage --durations=15
 
 lint: dev
 	$(BIN)/ruff check .
@@ -58,7 +62,7 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy
 
-check: lint typecheck test
+check: test  ## the same as test (it runs lint and the type checker first)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
