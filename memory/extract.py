@@ -20,7 +20,7 @@ from typing import Any
 
 from agent.parse_rules import GENRE_WORDS
 from agent.state import ParsedTurn, Preferences
-from memory.store import FREE_KEY, FactIn, RecalledFact, estimate_tokens
+from memory.facts import FREE_KEY, FactIn, RecalledFact, estimate_tokens
 from tools.titles import fold
 
 log = logging.getLogger(__name__)

@@ -1,15 +1,8 @@
 """Long-term per-user memory: facts and item feedback in SQL, fact embeddings in Chroma (MR.Rec style).
 
-Tables (on the shared :class:`tools.catalog.Base`, so ``init_db`` creates them):
-
-- ``memory_facts``: one row per fact ("dislikes horror", "likes movies with Tom Hanks", "watches with kids").
-  ``key`` is a normalised key for conflict detection (``genre:horror``, ``person:tom hanks``, ``free`` for
-  context phrases, ``summary:<session>``); ``polarity`` is +1 / -1 / 0. ``slot`` (unique per user) is ``key``
-  for keyed facts and ``free:<folded text>`` for free facts, so two writers can never store the same fact twice.
-- ``item_feedback``: liked / disliked / seen / rejected per (user, item), unique per user and item.
-- ``memory_outbox``: pending Chroma work (a transactional outbox). Every fact write adds its outbox row in the
-  same SQL transaction; the row is removed once Chroma reflects the fact. When Chroma is down the rows stay and
-  are flushed by the next call that reaches Chroma, from this or any later process: no write is ever lost.
+The tables are in :mod:`memory.tables` (``memory_facts``, ``item_feedback`` and the ``memory_outbox`` of pending
+Chroma work), the values and key helpers in :mod:`memory.facts`, the SQL transactions and the Chroma outbox in
+:mod:`memory.backend`.
 
 Every fact is embedded (with the project's embedder; Chroma never embeds) into the ``crsagent_memory``
 collection with metadata ``{"user_id", "fact_id", "kind", "key"}``; every query is filtered by
@@ -20,178 +13,41 @@ recalls another user's fact nor a forgotten one.
 from __future__ import annotations
 
 import logging
-import math
-import random
 import threading
-import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any
 
 import numpy as np
-from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint, delete, func, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
-from tools.catalog import Base
+from memory.backend import MemoryBackend
+from memory.facts import (
+    FACT_KINDS,
+    FEEDBACK_KINDS,
+    FREE_KEY,
+    FactIn,
+    FactRecord,
+    FactWrite,
+    RecalledFact,
+    estimate_tokens,
+    normalize_key,
+)
+from memory.tables import ItemFeedbackRow, MemoryFactRow
 from tools.titles import fold
 
 log = logging.getLogger(__name__)
 
-MEMORY_COLLECTION = "crsagent_memory"
-FactKind = Literal["preference", "dislike", "context", "summary"]
-FeedbackKind = Literal["liked", "disliked", "seen", "rejected"]
-FACT_KINDS: tuple[str, ...] = ("preference", "dislike", "context", "summary")
-FEEDBACK_KINDS: tuple[str, ...] = ("liked", "disliked", "seen", "rejected")
-FREE_KEY = "free"
 #: Free facts at least this similar (cosine) to a stored free fact of the same user are duplicates.
 DEDUPE_COSINE = 0.92
-#: Characters per token for the recall budget (a rough, model-independent estimate).
-CHARS_PER_TOKEN = 4
-#: After a Chroma failure, seconds before the store tries Chroma again (writes queue in the outbox meanwhile).
-CHROMA_RETRY_S = 2.0
-_MAX_TX_ATTEMPTS = 8
 _USER_LOCK_STRIPES = 64
-_SCHEMA_LOCK = threading.Lock()
-T = TypeVar("T")
-
-
-class ChromaUnavailable(RuntimeError):
-    """Chroma failed moments ago; the store does not retry until :data:`CHROMA_RETRY_S` have passed."""
 
 
 class UnknownFactError(ValueError):
     """``forget`` was given a fact id the user does not have (a one-line, user-facing message)."""
-
-
-# ----------------------------------------------------------------------------- tables
-class MemoryFactRow(Base):
-    """One long-term fact about a user."""
-
-    __tablename__ = "memory_facts"
-    __table_args__ = (UniqueConstraint("user_id", "slot", name="uq_memory_facts_user_slot"),)
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(128), index=True)
-    text: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(16))
-    key: Mapped[str] = mapped_column(String(256))
-    value: Mapped[str] = mapped_column(String(256), default="")
-    slot: Mapped[str] = mapped_column(String(512))
-    polarity: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    source_session: Mapped[str | None] = mapped_column(String(128), nullable=True)
-
-
-class ItemFeedbackRow(Base):
-    """A user's stance on one catalog item (latest wins, except that "seen" never hides a stronger stance)."""
-
-    __tablename__ = "item_feedback"
-    __table_args__ = (UniqueConstraint("user_id", "item_id", name="uq_item_feedback_user_item"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    user_id: Mapped[str] = mapped_column(String(128), index=True)
-    item_id: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    source_session: Mapped[str | None] = mapped_column(String(128), nullable=True)
-
-
-class MemoryOutboxRow(Base):
-    """Pending Chroma work: make Chroma match SQL for one fact (``fact_id``) or a whole user (``fact_id`` NULL)."""
-
-    __tablename__ = "memory_outbox"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    user_id: Mapped[str] = mapped_column(String(128))
-    fact_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    op: Mapped[str] = mapped_column(String(16))  # upsert | delete | reconcile (informational; sync is idempotent)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-
-Index("ix_memory_facts_user_key", MemoryFactRow.user_id, MemoryFactRow.key)
-
-
-# ----------------------------------------------------------------------------- values
-@dataclass(frozen=True, slots=True)
-class FactIn:
-    """A fact to remember. ``key`` is ``free`` for context phrases; ``value`` is the genre / person name."""
-
-    text: str
-    kind: FactKind = "context"
-    key: str = FREE_KEY
-    polarity: int = 0
-    value: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class FactWrite:
-    """What :meth:`MemoryStore.remember_facts` did with one fact.
-
-    ``status``: ``added`` (new fact), ``replaced`` (a contradicted fact was removed, ``replaced_id``),
-    ``merged`` (same key and polarity, wording updated), ``kept`` (a duplicate: the stored fact was only touched).
-    """
-
-    fact_id: str
-    status: Literal["added", "replaced", "merged", "kept"]
-    text: str
-    replaced_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FactRecord:
-    """A stored fact, as ``crsagent memory`` shows it."""
-
-    id: str
-    text: str
-    kind: str
-    key: str
-    value: str
-    polarity: int
-    created_at: str
-    updated_at: str
-    source_session: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-able dict."""
-        return asdict(self)
-
-
-@dataclass(frozen=True, slots=True)
-class RecalledFact:
-    """A fact retrieved for the current request, with its relevance (cosine similarity) and source."""
-
-    id: str
-    text: str
-    score: float
-    source: str = "memory"
-    kind: str = "context"
-    key: str = FREE_KEY
-    value: str = ""
-    polarity: int = 0
-
-    @property
-    def tokens(self) -> int:
-        """Estimated tokens of the fact's text."""
-        return estimate_tokens(self.text)
-
-
-@dataclass
-class _Sync:
-    """Outbox rows to apply: row ids, fact ids per user, users to reconcile."""
-
-    row_ids: list[int] = field(default_factory=list)
-    facts: dict[str, str] = field(default_factory=dict)  # fact_id -> user_id
-    users: set[str] = field(default_factory=set)
-
-
-def estimate_tokens(text: str) -> int:
-    """Tokens of a text at about four characters per token (at least one for a non-empty text)."""
-    return math.ceil(len(text) / CHARS_PER_TOKEN) if text else 0
 
 
 def _rowcount(result: Any) -> int:
@@ -205,18 +61,6 @@ def _now() -> datetime:
 
 def _iso(value: datetime) -> str:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat(timespec="seconds")
-
-
-def normalize_key(key: str) -> str:
-    """``"Genre: Sci-Fi"`` -> ``"genre:sci-fi"``; ``"person:Denis Villeneuve"`` -> ``"person:denis villeneuve"``
-    (people folded as the catalog folds them for matching)."""
-    prefix, sep, rest = key.strip().partition(":")
-    prefix = fold(prefix)
-    if not sep:
-        return prefix or FREE_KEY
-    if prefix == "person":
-        return f"person:{fold(rest)}"
-    return f"{prefix}:{' '.join(rest.lower().split())}"
 
 
 def _slot(key: str, text: str) -> str:
@@ -238,11 +82,13 @@ def _clean(fact: FactIn) -> FactIn:
         polarity = 1
     elif fact.kind in ("context", "summary"):
         polarity = 0
-    return FactIn(text=text[:1000], kind=fact.kind, key=key, polarity=polarity, value=fact.value.strip()[:256])
+    return FactIn(
+        text=text[:1000], kind=fact.kind, key=key, polarity=polarity, value=fact.value.strip()[:256]
+    )
 
 
 # ----------------------------------------------------------------------------- the store
-class MemoryStore:
+class MemoryStore(MemoryBackend):
     """Per-user long-term memory over the toolkit's engine, Chroma client and embedder.
 
     Thread-safe: writes for one user are serialised in this process (a lock per user) and, across processes,
@@ -252,66 +98,12 @@ class MemoryStore:
 
     def __init__(self, toolkit: Any) -> None:
         """``toolkit`` is a :class:`tools.toolkit.Toolkit` (``.engine``, ``.chroma``, ``.embedder``)."""
-        self.toolkit = toolkit
-        self._collection: Any | None = None
-        self._chroma_lock = threading.RLock()
+        super().__init__(toolkit)
         self._user_locks = [threading.Lock() for _ in range(_USER_LOCK_STRIPES)]
-        self._flush_lock = threading.Lock()
-        self._engine: Engine | None = None
-        self._down_until = 0.0
-
-    # ------------------------------------------------------------------ plumbing
-    @property
-    def engine(self) -> Engine:
-        """The SQLAlchemy engine (the memory tables exist once the toolkit's engine is opened)."""
-        if self._engine is None:
-            with _SCHEMA_LOCK:
-                if self._engine is None:
-                    engine = self.toolkit.engine
-                    tables = [Base.metadata.tables[n] for n in ("memory_facts", "item_feedback", "memory_outbox")]
-                    Base.metadata.create_all(engine, tables=tables)
-                    self._engine = engine
-        return self._engine
-
-    def collection(self) -> Any:
-        """The Chroma collection of fact embeddings (cosine space, no embedding function); raises when
-        Chroma is unreachable, and without trying for a few seconds after a failure."""
-        with self._chroma_lock:
-            if time.monotonic() < self._down_until:
-                raise ChromaUnavailable("Chroma failed moments ago; retrying shortly")
-            if self._collection is None:
-                self._collection = self.toolkit.chroma.get_or_create_collection(
-                    MEMORY_COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-                )
-            return self._collection
-
-    def _chroma_failed(self, exc: BaseException, what: str) -> None:
-        """Forget the collection handle and back off for a moment (the outbox keeps the pending work)."""
-        with self._chroma_lock:
-            self._collection = None
-            self._down_until = time.monotonic() + CHROMA_RETRY_S
-        if not isinstance(exc, ChromaUnavailable):
-            log.warning("memory: Chroma %s failed (%s: %s)", what, type(exc).__name__, str(exc)[:200])
 
     def _user_lock(self, user: str) -> threading.Lock:
         """The lock serialising this process's writes for one user (striped: bounded for any number of users)."""
         return self._user_locks[zlib.crc32(user.encode("utf-8")) % _USER_LOCK_STRIPES]
-
-    def _tx(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in one transaction; retry on unique-constraint races and busy databases."""
-        for attempt in range(1, _MAX_TX_ATTEMPTS + 1):
-            try:
-                with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                    return work(session)
-            except (IntegrityError, OperationalError) as exc:
-                if attempt == _MAX_TX_ATTEMPTS:
-                    raise
-                log.debug("memory transaction retry %d (%s)", attempt, type(exc).__name__)
-                time.sleep(random.uniform(0.005, 0.03) * attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _embed(self, text: str) -> np.ndarray:
-        return np.asarray(self.toolkit.embedder.query(text), dtype=np.float32)
 
     @staticmethod
     def _check_user(user: str) -> str:
@@ -323,7 +115,9 @@ class MemoryStore:
         return user
 
     # ------------------------------------------------------------------ write path
-    def remember_facts(self, user: str, facts: Iterable[FactIn], session: str | None = None) -> list[FactWrite]:
+    def remember_facts(
+        self, user: str, facts: Iterable[FactIn], session: str | None = None
+    ) -> list[FactWrite]:
         """Store facts with conflict resolution, in one transaction, then mirror them into Chroma.
 
         Per fact: a keyed fact with the same key and polarity is merged (wording updated, or only touched when
@@ -378,8 +172,10 @@ class MemoryStore:
                 try:
                     with self._chroma_lock:
                         got = collection.query(
-                            query_embeddings=[vec.tolist()], n_results=1,
-                            where={"$and": [{"user_id": user}, {"key": FREE_KEY}]}, include=["distances", "metadatas"],
+                            query_embeddings=[vec.tolist()],
+                            n_results=1,
+                            where={"$and": [{"user_id": user}, {"key": FREE_KEY}]},
+                            include=["distances", "metadatas"],
                         )
                 except Exception as exc:  # chromadb raises many kinds
                     self._chroma_failed(exc, "dedupe query")
@@ -398,7 +194,9 @@ class MemoryStore:
     def _free_fact_vectors(self, user: str) -> list[tuple[str, np.ndarray]]:
         with Session(self.engine) as s:
             rows = s.execute(
-                select(MemoryFactRow.id, MemoryFactRow.text).where(MemoryFactRow.user_id == user, MemoryFactRow.key == FREE_KEY)
+                select(MemoryFactRow.id, MemoryFactRow.text).where(
+                    MemoryFactRow.user_id == user, MemoryFactRow.key == FREE_KEY
+                )
             ).all()
         return [(fid, self._embed(text)) for fid, text in rows]
 
@@ -409,7 +207,9 @@ class MemoryStore:
         results: list[FactWrite] = []
         for fact in facts:
             slot = _slot(fact.key, fact.text)
-            existing = s.scalar(select(MemoryFactRow).where(MemoryFactRow.user_id == user, MemoryFactRow.slot == slot))
+            existing = s.scalar(
+                select(MemoryFactRow).where(MemoryFactRow.user_id == user, MemoryFactRow.slot == slot)
+            )
             if existing is None and slot in near:
                 existing = s.scalar(
                     select(MemoryFactRow).where(MemoryFactRow.user_id == user, MemoryFactRow.id == near[slot])
@@ -419,7 +219,11 @@ class MemoryStore:
                 existing.updated_at = now
                 existing.source_session = session or existing.source_session
                 if not same:
-                    existing.text, existing.kind, existing.value = fact.text, fact.kind, fact.value or existing.value
+                    existing.text, existing.kind, existing.value = (
+                        fact.text,
+                        fact.kind,
+                        fact.value or existing.value,
+                    )
                     self._outbox(s, user, existing.id, "upsert", now)
                 results.append(FactWrite(existing.id, "kept" if same else "merged", existing.text))
                 continue
@@ -432,8 +236,17 @@ class MemoryStore:
             fact_id = str(uuid.uuid4())
             s.add(
                 MemoryFactRow(
-                    id=fact_id, user_id=user, text=fact.text, kind=fact.kind, key=fact.key, value=fact.value, slot=slot,
-                    polarity=fact.polarity, created_at=now, updated_at=now, source_session=session,
+                    id=fact_id,
+                    user_id=user,
+                    text=fact.text,
+                    kind=fact.kind,
+                    key=fact.key,
+                    value=fact.value,
+                    slot=slot,
+                    polarity=fact.polarity,
+                    created_at=now,
+                    updated_at=now,
+                    source_session=session,
                 )
             )
             s.flush()
@@ -441,16 +254,14 @@ class MemoryStore:
             results.append(FactWrite(fact_id, "replaced" if replaced_id else "added", fact.text, replaced_id))
         return results
 
-    @staticmethod
-    def _outbox(s: Session, user: str, fact_id: str | None, op: str, now: datetime) -> None:
-        s.add(MemoryOutboxRow(user_id=user, fact_id=fact_id, op=op, created_at=now, attempts=0))
-
     def record_feedback(self, user: str, item_id: int, kind: str, session: str | None = None) -> str:
         """Record a stance on one item; returns ``added``, ``updated`` or ``kept``. A newer stance replaces an
         older one, except that ``seen`` never overrides liked / disliked / rejected."""
         return self.record_feedback_many(user, {int(item_id): kind}, session)[int(item_id)]
 
-    def record_feedback_many(self, user: str, stances: dict[int, str], session: str | None = None) -> dict[int, str]:
+    def record_feedback_many(
+        self, user: str, stances: dict[int, str], session: str | None = None
+    ) -> dict[int, str]:
         """Record several item stances in one transaction; returns the status per item id."""
         user = self._check_user(user)
         for kind in stances.values():
@@ -463,9 +274,21 @@ class MemoryStore:
             now = _now()
             out: dict[int, str] = {}
             for item_id, kind in stances.items():
-                row = s.scalar(select(ItemFeedbackRow).where(ItemFeedbackRow.user_id == user, ItemFeedbackRow.item_id == int(item_id)))
+                row = s.scalar(
+                    select(ItemFeedbackRow).where(
+                        ItemFeedbackRow.user_id == user, ItemFeedbackRow.item_id == int(item_id)
+                    )
+                )
                 if row is None:
-                    s.add(ItemFeedbackRow(user_id=user, item_id=int(item_id), kind=kind, updated_at=now, source_session=session))
+                    s.add(
+                        ItemFeedbackRow(
+                            user_id=user,
+                            item_id=int(item_id),
+                            kind=kind,
+                            updated_at=now,
+                            source_session=session,
+                        )
+                    )
                     s.flush()
                     out[item_id] = "added"
                 elif row.kind == kind or (kind == "seen" and row.kind != "seen"):
@@ -485,11 +308,18 @@ class MemoryStore:
         """Store (or update) the short summary of one session (one summary fact per session)."""
         if not text.strip():
             return None
-        return self.remember_facts(user, [FactIn(text=text, kind="summary", key=f"summary:{session}")], session)[0]
+        return self.remember_facts(
+            user, [FactIn(text=text, kind="summary", key=f"summary:{session}")], session
+        )[0]
 
     # ------------------------------------------------------------------ read path
     def recall(
-        self, user: str, query_text: str, k: int = 8, min_score: float = 0.3, token_budget: int = 200,
+        self,
+        user: str,
+        query_text: str,
+        k: int = 8,
+        min_score: float = 0.3,
+        token_budget: int = 200,
         kinds: Sequence[str] | None = None,
     ) -> list[RecalledFact]:
         """The user's facts most relevant to ``query_text``: top ``k`` above ``min_score`` (cosine), best first,
@@ -514,7 +344,11 @@ class MemoryStore:
             if used + cost > token_budget:
                 continue
             used += cost
-            out.append(RecalledFact(fid, row.text, round(score, 4), "memory", row.kind, row.key, row.value, row.polarity))
+            out.append(
+                RecalledFact(
+                    fid, row.text, round(score, 4), "memory", row.kind, row.key, row.value, row.polarity
+                )
+            )
             if len(out) >= k:
                 break
         return out
@@ -524,14 +358,18 @@ class MemoryStore:
             collection = self.collection()
             with self._chroma_lock:
                 got = collection.query(
-                    query_embeddings=[qvec.tolist()], n_results=max(k * 3, 10), where={"user_id": user},
+                    query_embeddings=[qvec.tolist()],
+                    n_results=max(k * 3, 10),
+                    where={"user_id": user},
                     include=["distances", "metadatas"],
                 )
         except Exception as exc:  # chromadb raises many kinds
             self._chroma_failed(exc, "query (scoring SQL facts directly)")
             return None
         hits: list[tuple[str, float]] = []
-        for fid, dist, meta in zip(got["ids"][0], got["distances"][0], got["metadatas"][0] or [], strict=False):
+        for fid, dist, meta in zip(
+            got["ids"][0], got["distances"][0], got["metadatas"][0] or [], strict=False
+        ):
             if (meta or {}).get("user_id") != user:  # never trust a hit of another user
                 continue
             hits.append((fid, 1.0 - float(dist)))
@@ -540,8 +378,10 @@ class MemoryStore:
     def _sql_hits(self, user: str, qvec: np.ndarray) -> list[tuple[str, float]]:
         with Session(self.engine) as s:
             rows = s.execute(
-                select(MemoryFactRow.id, MemoryFactRow.text).where(MemoryFactRow.user_id == user)
-                .order_by(MemoryFactRow.updated_at.desc()).limit(200)
+                select(MemoryFactRow.id, MemoryFactRow.text)
+                .where(MemoryFactRow.user_id == user)
+                .order_by(MemoryFactRow.updated_at.desc())
+                .limit(200)
             ).all()
         return [(fid, float(self._embed(text) @ qvec)) for fid, text in rows]
 
@@ -549,7 +389,9 @@ class MemoryStore:
         if not ids:
             return {}
         with Session(self.engine, expire_on_commit=False) as s:
-            rows = s.scalars(select(MemoryFactRow).where(MemoryFactRow.user_id == user, MemoryFactRow.id.in_(list(ids)))).all()
+            rows = s.scalars(
+                select(MemoryFactRow).where(MemoryFactRow.user_id == user, MemoryFactRow.id.in_(list(ids)))
+            ).all()
             s.expunge_all()
         return {r.id: r for r in rows}
 
@@ -566,13 +408,21 @@ class MemoryStore:
         out.update({"genres": {}, "people": {}, "facts": {}})
         with Session(self.engine) as s:
             for item_id, kind in s.execute(
-                select(ItemFeedbackRow.item_id, ItemFeedbackRow.kind).where(ItemFeedbackRow.user_id == user)
+                select(ItemFeedbackRow.item_id, ItemFeedbackRow.kind)
+                .where(ItemFeedbackRow.user_id == user)
                 .order_by(ItemFeedbackRow.updated_at, ItemFeedbackRow.id)
             ):
                 out.setdefault(kind, []).append(int(item_id))
             facts = s.execute(
-                select(MemoryFactRow.id, MemoryFactRow.key, MemoryFactRow.value, MemoryFactRow.polarity, MemoryFactRow.text)
-                .where(MemoryFactRow.user_id == user, MemoryFactRow.polarity != 0).order_by(MemoryFactRow.updated_at)
+                select(
+                    MemoryFactRow.id,
+                    MemoryFactRow.key,
+                    MemoryFactRow.value,
+                    MemoryFactRow.polarity,
+                    MemoryFactRow.text,
+                )
+                .where(MemoryFactRow.user_id == user, MemoryFactRow.polarity != 0)
+                .order_by(MemoryFactRow.updated_at)
             ).all()
         for fid, key, value, polarity, text in facts:
             prefix, _, rest = key.partition(":")
@@ -588,10 +438,22 @@ class MemoryStore:
         user = self._check_user(user)
         with Session(self.engine) as s:
             rows = s.scalars(
-                select(MemoryFactRow).where(MemoryFactRow.user_id == user).order_by(MemoryFactRow.created_at, MemoryFactRow.id)
+                select(MemoryFactRow)
+                .where(MemoryFactRow.user_id == user)
+                .order_by(MemoryFactRow.created_at, MemoryFactRow.id)
             ).all()
             return [
-                FactRecord(r.id, r.text, r.kind, r.key, r.value, r.polarity, _iso(r.created_at), _iso(r.updated_at), r.source_session)
+                FactRecord(
+                    r.id,
+                    r.text,
+                    r.kind,
+                    r.key,
+                    r.value,
+                    r.polarity,
+                    _iso(r.created_at),
+                    _iso(r.updated_at),
+                    r.source_session,
+                )
                 for r in rows
             ]
 
@@ -600,20 +462,19 @@ class MemoryStore:
         user = self._check_user(user)
         with Session(self.engine) as s:
             rows = s.scalars(
-                select(ItemFeedbackRow).where(ItemFeedbackRow.user_id == user).order_by(ItemFeedbackRow.updated_at, ItemFeedbackRow.id)
+                select(ItemFeedbackRow)
+                .where(ItemFeedbackRow.user_id == user)
+                .order_by(ItemFeedbackRow.updated_at, ItemFeedbackRow.id)
             ).all()
             return [
-                {"item_id": r.item_id, "kind": r.kind, "updated_at": _iso(r.updated_at), "source_session": r.source_session}
+                {
+                    "item_id": r.item_id,
+                    "kind": r.kind,
+                    "updated_at": _iso(r.updated_at),
+                    "source_session": r.source_session,
+                }
                 for r in rows
             ]
-
-    def pending_sync(self, user: str | None = None) -> int:
-        """Outbox rows not yet applied to Chroma (all users when ``user`` is None)."""
-        with Session(self.engine) as s:
-            q = select(func.count()).select_from(MemoryOutboxRow)
-            if user is not None:
-                q = q.where(MemoryOutboxRow.user_id == user)
-            return int(s.scalar(q) or 0)
 
     # ------------------------------------------------------------------ user control
     def forget(self, user: str, fact_id: str | None = None, all: bool = False) -> dict[str, int]:  # noqa: A002
@@ -638,15 +499,27 @@ class MemoryStore:
                 raw = fact_id[5:]
                 n = 0
                 if raw.lstrip("-").isdigit():
-                    n = _rowcount(s.execute(
-                        delete(ItemFeedbackRow).where(ItemFeedbackRow.user_id == user, ItemFeedbackRow.item_id == int(raw))
-                    ))
+                    n = _rowcount(
+                        s.execute(
+                            delete(ItemFeedbackRow).where(
+                                ItemFeedbackRow.user_id == user, ItemFeedbackRow.item_id == int(raw)
+                            )
+                        )
+                    )
                 if not n:
-                    raise UnknownFactError(f"no item feedback {fact_id!r} for user {user!r} (see `crsagent memory --user {user}`)")
+                    raise UnknownFactError(
+                        f"no item feedback {fact_id!r} for user {user!r} (see `crsagent memory --user {user}`)"
+                    )
                 return {"facts": 0, "items": int(n)}
-            n = _rowcount(s.execute(delete(MemoryFactRow).where(MemoryFactRow.user_id == user, MemoryFactRow.id == fact_id)))
+            n = _rowcount(
+                s.execute(
+                    delete(MemoryFactRow).where(MemoryFactRow.user_id == user, MemoryFactRow.id == fact_id)
+                )
+            )
             if not n:
-                raise UnknownFactError(f"no memory fact {fact_id!r} for user {user!r} (see `crsagent memory --user {user}`)")
+                raise UnknownFactError(
+                    f"no memory fact {fact_id!r} for user {user!r} (see `crsagent memory --user {user}`)"
+                )
             self._outbox(s, user, fact_id, "delete", now)
             return {"facts": int(n), "items": 0}
 
@@ -655,85 +528,3 @@ class MemoryStore:
         self.flush_outbox()
         log.info("memory: forgot %s for %s", counts, user)
         return counts
-
-    # ------------------------------------------------------------------ the outbox
-    def flush_outbox(self, limit: int = 500, *, force: bool = False) -> int:
-        """Apply pending outbox rows to Chroma (idempotent: Chroma is made to match SQL for each fact / user).
-        Returns the rows applied; 0 (rows kept, with the error recorded) when Chroma is unreachable.
-        ``force`` retries at once even right after a failure."""
-        if force:
-            self._down_until = 0.0
-        with self._flush_lock:  # one flusher at a time; the next one sees what the previous left
-            with Session(self.engine) as s:
-                rows = s.execute(
-                    select(MemoryOutboxRow.id, MemoryOutboxRow.user_id, MemoryOutboxRow.fact_id)
-                    .order_by(MemoryOutboxRow.id).limit(limit)
-                ).all()
-            if not rows:
-                return 0
-            sync = _Sync()
-            for row_id, user_id, fact_id in rows:
-                sync.row_ids.append(row_id)
-                if fact_id is None:
-                    sync.users.add(user_id)
-                else:
-                    sync.facts[fact_id] = user_id
-            try:
-                self._apply(sync)
-            except Exception as exc:  # chromadb raises many kinds
-                self._chroma_failed(exc, f"sync ({len(rows)} change(s) kept in the outbox)")
-                if not isinstance(exc, ChromaUnavailable):
-                    message = f"{type(exc).__name__}: {exc}"[:500]
-                    self._tx(lambda s: self._mark_failed(s, sync.row_ids, message))
-                return 0
-            self._tx(lambda s: s.execute(delete(MemoryOutboxRow).where(MemoryOutboxRow.id.in_(sync.row_ids))))
-            return len(rows)
-
-    @staticmethod
-    def _mark_failed(s: Session, row_ids: list[int], message: str) -> None:
-        for row in s.scalars(select(MemoryOutboxRow).where(MemoryOutboxRow.id.in_(row_ids))):
-            row.attempts += 1
-            row.last_error = message
-
-    def _apply(self, sync: _Sync) -> None:
-        """Make Chroma match SQL for the listed facts and users."""
-        collection = self.collection()
-        with Session(self.engine) as s:
-            current = {
-                r.id: (r.user_id, r.text, r.kind, r.key)
-                for r in s.execute(
-                    select(MemoryFactRow.id, MemoryFactRow.user_id, MemoryFactRow.text, MemoryFactRow.kind, MemoryFactRow.key)
-                    .where(MemoryFactRow.id.in_(list(sync.facts)))
-                )
-            } if sync.facts else {}
-            user_facts: dict[str, set[str]] = {}
-            for user in sync.users:
-                user_facts[user] = set(s.scalars(select(MemoryFactRow.id).where(MemoryFactRow.user_id == user)))
-        with self._chroma_lock:
-            for user, keep in user_facts.items():
-                got = collection.get(where={"user_id": user}, include=[])
-                stale = [i for i in got["ids"] if i not in keep]
-                if stale:
-                    collection.delete(ids=stale)
-                missing = [i for i in keep if i not in set(got["ids"]) and i not in sync.facts]
-                for fid in missing:  # e.g. a fact written while a reconcile was pending
-                    sync.facts[fid] = user
-                if missing:
-                    with Session(self.engine) as s:
-                        for r in s.execute(
-                            select(MemoryFactRow.id, MemoryFactRow.user_id, MemoryFactRow.text, MemoryFactRow.kind, MemoryFactRow.key)
-                            .where(MemoryFactRow.id.in_(missing))
-                        ):
-                            current[r.id] = (r.user_id, r.text, r.kind, r.key)
-            gone = [fid for fid in sync.facts if fid not in current]
-            if gone:
-                collection.delete(ids=gone)
-            live = [fid for fid in sync.facts if fid in current]
-            if live:
-                vecs = np.stack([self._embed(current[f][1]) for f in live])
-                collection.upsert(
-                    ids=live,
-                    embeddings=vecs,
-                    documents=[current[f][1] for f in live],
-                    metadatas=[{"user_id": current[f][0], "fact_id": f, "kind": current[f][2], "key": current[f][3]} for f in live],
-                )

@@ -116,7 +116,7 @@ def _sql_fact_ids(store: Any, user: str) -> set[str]:
 # ----------------------------------------------------------------------------- Chroma stopped mid-conversation
 def test_chroma_server_stopped_mid_conversation(tmp_path: Path, pg: Any, chroma: Any, mini_data: Path) -> None:
     from agent.graph import MEMORY_QUEUED_NOTE
-    from memory.store import CHROMA_RETRY_S
+    from memory.backend import CHROMA_RETRY_S
     from ui.service import Service
 
     env = _env(tmp_path / "home", mini_data, pg.create_database("chroma_outage"), chroma, "chroma_outage")
@@ -282,7 +282,8 @@ def _replaced_later(turn: dict[str, Any], committed: list[dict[str, Any]]) -> se
 # ----------------------------------------------------------------------------- two processes, one user
 WRITER = r'''
 import json, os, sys, time
-from memory.store import FactIn, MemoryStore
+from memory.facts import FactIn
+from memory.store import MemoryStore
 from tools.settings import load_settings
 from tools.toolkit import Toolkit
 

@@ -31,7 +31,7 @@ class SchemaError(CatalogError):
 
 def target_metadata() -> MetaData:
     """Every crsagent table: the catalog's and the memory store's (they share one declarative base)."""
-    import memory.store  # noqa: F401  (registers the memory tables on the base)
+    import memory.tables  # noqa: F401  (registers the memory tables on the base)
     from tools.catalog import Base
 
     return Base.metadata

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from agent.context import AgentContext, load_fusion_weights
 from agent.graph import build_graph
 from agent.state import AgentState, Preferences
+from memory.sessions import open_checkpointer
 from tools.settings import Settings
 from tools.toolkit import Toolkit
 
@@ -75,40 +75,6 @@ def state_summary(state: AgentState, catalog: Any) -> dict[str, Any]:
         "constraints": prefs.constraints.model_dump(exclude={"exclude_ids"}), "soft": prefs.soft,
         "commands": prefs.commands, "turns": state.get("turns", 0),
     }
-
-
-def open_checkpointer(settings: Settings) -> tuple[Any, Any]:
-    """The LangGraph checkpointer that persists conversations, and the handle to close at the end.
-
-    PostgreSQL when ``DATABASE_URL`` is PostgreSQL (so every app replica shares the conversations; needs
-    ``pip install 'crsagent[postgres]'``), else a SQLite file under ``CRSAGENT_HOME``."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(settings.db_url)
-    if url.get_backend_name() == "postgresql":
-        try:
-            import psycopg
-            from langgraph.checkpoint.postgres import PostgresSaver
-            from psycopg.rows import dict_row
-            from psycopg_pool import ConnectionPool
-        except ImportError as exc:
-            raise RuntimeError(
-                f"DATABASE_URL is PostgreSQL but {exc.name} is missing: pip install 'crsagent[postgres]'"
-            ) from exc
-        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        kwargs: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
-        with psycopg.connect(conninfo, **kwargs) as conn:  # one process at a time creates / migrates the tables
-            conn.execute("SELECT pg_advisory_lock(7311)")
-            PostgresSaver(conn).setup()  # type: ignore[arg-type]
-            conn.execute("SELECT pg_advisory_unlock(7311)")
-        pool: ConnectionPool[Any] = ConnectionPool(conninfo, min_size=1, max_size=8, kwargs=kwargs, open=True)
-        return PostgresSaver(pool), pool  # type: ignore[arg-type]
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
-    settings.home.mkdir(parents=True, exist_ok=True)
-    sqlite_conn = sqlite3.connect(str(settings.checkpoint_path), check_same_thread=False, timeout=30)
-    sqlite_conn.execute("PRAGMA journal_mode=WAL")
-    return SqliteSaver(sqlite_conn), sqlite_conn
 
 
 class Service:
@@ -270,7 +236,7 @@ class Service:
         """A preference removed by the user is also dropped from long-term memory, or it would come back."""
         if self.memory is None:
             return
-        from memory.store import normalize_key
+        from memory.facts import normalize_key
 
         wanted: set[tuple[str, int]] = set()
         for key in keys:

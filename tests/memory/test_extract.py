@@ -15,7 +15,7 @@ from memory.extract import (
     session_summary,
     shown_feedback_items,
 )
-from memory.store import RecalledFact
+from memory.facts import RecalledFact
 
 
 def facts_of(parser: Any, message: str) -> set[tuple[str, str, int]]:

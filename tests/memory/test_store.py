@@ -12,13 +12,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from memory.store import (
-    FactIn,
-    MemoryFactRow,
-    MemoryStore,
-    UnknownFactError,
-    estimate_tokens,
-)
+from memory.facts import FactIn, estimate_tokens
+from memory.store import MemoryStore, UnknownFactError
+from memory.tables import MemoryFactRow
 from tools.toolkit import Toolkit
 
 HORROR_NO = FactIn("dislikes horror", "dislike", "genre:horror", -1, "horror")

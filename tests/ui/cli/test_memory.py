@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from memory.store import FactIn, MemoryStore
+from memory.facts import FactIn
+from memory.store import MemoryStore
 from tools.toolkit import Toolkit
 from ui.cli.main import app
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from memory.store import FactIn, MemoryStore
+from memory.facts import FactIn
+from memory.store import MemoryStore
 from ui.cli.memory_view import chat_command
 
 
