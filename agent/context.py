@@ -10,10 +10,11 @@ import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
+from agent.state import ParsedTurn, Preferences
 from tools.ranking import FusionWeights
 from tools.settings import PACKAGED_DATA_DIR, Settings
 from tools.toolkit import Toolkit
@@ -21,7 +22,6 @@ from tools.toolkit import Toolkit
 if TYPE_CHECKING:
     from agent.llm import LLMClient
     from agent.parse_rules import RuleParser
-    from memory.store import MemoryStore
     from tools.grounding import Grounder
     from tools.hard_filter import HardFilter
     from tools.recommenders import Recommender
@@ -58,6 +58,23 @@ def load_fusion_weights(settings: Settings | None = None, profile: str = "defaul
         return FusionWeights()
 
 
+class TurnMemory(Protocol):
+    """Long-term memory as the graph uses it (implemented by ``memory.hooks.MemoryHooks``, injected by the
+    service): recall before planning, remember after answering. Neither raises for memory failures."""
+
+    def recall(self, user: str, message: str, prefs: Preferences) -> tuple[Preferences, list[dict[str, Any]]]:
+        """The preferences with the user's remembered tastes merged in, and the recalled facts for the trace."""
+        ...
+
+    def remember(self, user: str, session: str, message: str, parsed: ParsedTurn, prev_shown: list[int]) -> int:
+        """Write the lasting facts and item feedback of this turn; the number of facts written."""
+        ...
+
+    def pending_sync(self, user: str) -> int:
+        """How many of the user's memory writes still wait for the vector store (0 when all are indexed)."""
+        ...
+
+
 @dataclass
 class AgentContext:
     """What the nodes need besides the state."""
@@ -68,7 +85,7 @@ class AgentContext:
     n_items: int = 5
     ranking_size: int = 50
     critic: bool = False
-    memory: MemoryStore | None = None
+    memory: TurnMemory | None = None
 
     @property
     def settings(self) -> Settings:

@@ -29,6 +29,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from agent.context import AgentContext
+from agent.llm import parse_json_lenient
 from agent.parse_llm import llm_parse
 from agent.planner import deterministic_plan, llm_plan
 from agent.preferences import apply_turn, observe_agent_mentions
@@ -120,9 +121,7 @@ def recall(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     user = state.get("user")
     if ctx.memory is None or not user or state.get("parsed", {}).get("intent") == "reset":
         return {}
-    from memory.hooks import recall_for_turn
-
-    prefs, facts = recall_for_turn(ctx.memory, user, state.get("message", ""), _prefs(state))
+    prefs, facts = ctx.memory.recall(user, state.get("message", ""), _prefs(state))
     trace = [*state.get("trace", []), {"step": "recall", "tool": "memory", "ms": 0.0, "facts": facts,
                                        "tokens": sum(int(f.get("tokens", 0)) for f in facts)}]
     return {"prefs": prefs.model_dump(), "trace": trace}
@@ -306,8 +305,6 @@ def reflect(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
         update["reply"] = template_reply([ShownItem.model_validate(s) for s in kept], prefs, state.get("turns", 0))
     replan = False
     if ctx.critic and ctx.llm is not None and state.get("replans", 0) == 0:
-        from agent.llm import parse_json_lenient
-
         verdict = ctx.llm.chat(
             [
                 {"role": "system", "content": CRITIC_SYSTEM},
@@ -341,13 +338,10 @@ def remember(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any
     user = state.get("user")
     if ctx.memory is None or not user or state.get("error"):
         return {}
-    from memory.extract import shown_feedback_items
-    from memory.hooks import remember_turn
-
     parsed = ParsedTurn.model_validate(state.get("parsed") or {})
-    feedback = shown_feedback_items(parsed, state.get("prev_shown", []))
-    written = remember_turn(ctx.memory, user, state.get("session") or "default", state.get("message", ""), parsed, feedback)
-    record: dict[str, Any] = {"step": "remember", "tool": "memory", "ms": 0.0, "written": len(written)}
+    session = state.get("session") or "default"
+    written = ctx.memory.remember(user, session, state.get("message", ""), parsed, state.get("prev_shown", []))
+    record: dict[str, Any] = {"step": "remember", "tool": "memory", "ms": 0.0, "written": written}
     out: dict[str, Any] = {}
     try:
         queued = ctx.memory.pending_sync(user)

@@ -2,7 +2,7 @@
 
 Protocol, per dialog, utterance by utterance (:func:`evaluate_dialog`):
 
-- a seeker utterance is a *user* turn of :meth:`ui.service.Service.run_turn` (the full LangGraph pipeline:
+- a seeker utterance is a *user* turn of :meth:`agent.runner.TurnRunner.run_turn` (the full LangGraph pipeline:
   parse, plan, execute, ground, respond, reflect); its ranking (50 catalog ids) is the prediction for the
   recommender utterance that follows. Afterwards ``shown`` / ``shown_ever`` (and the agent's own reply in
   the history) are removed from the state: in a logged dialog the agent's reply was never shown;
@@ -17,7 +17,7 @@ grounding module (``Grounder.ground("Title (Year)")``); an unmapped gold stays i
 as a miss. The ranking universe is the dataset's movie universe (:func:`dataset_universe`); baselines
 (``popularity``, ``repeat_context``, ``cf_only``) are ranked over the same universe on the same samples.
 
-:func:`run_eval` drives a whole split: optional worker processes (each its own :class:`Service`), a
+:func:`run_eval` drives a whole split: optional worker processes (each its own :class:`TurnRunner`), a
 progress bar, per-dialog resumable output (``samples.jsonl`` + ``dialogs.jsonl``), then ``summary.json``
 (DESIGN §3), ``details.json``, ``report.md`` and PNG plots (:mod:`eval.report`).
 """
@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from agent.runner import TurnRunner
 from eval.datasets import (
     Dialog,
     MovieRef,
@@ -55,7 +56,6 @@ if TYPE_CHECKING:
     from tools.catalog import Catalog
     from tools.grounding import Grounder
     from tools.settings import Settings
-    from ui.service import Service
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ def _rank_of(ranking: Sequence[int], gold: int | None) -> int | None:
 
 
 class DialogEvaluator:
-    """One process's evaluator: its own :class:`Service` (no persistence), the universe and the baselines."""
+    """One process's evaluator: its own :class:`TurnRunner` (no persistence), the universe and the baselines."""
 
     def __init__(
         self,
@@ -229,30 +229,29 @@ class DialogEvaluator:
         *,
         weights_profile: str = "default",
         whole_catalog: bool = False,
-        service: Service | None = None,
+        runner: TurnRunner | None = None,
     ) -> None:
-        from ui.service import Service
 
         self.dataset = dataset
-        self.service = service or Service(settings, persist=False, weights=weights_profile)
+        self.runner = runner or TurnRunner(settings, weights=weights_profile)
         self.universe = list(universe)
         self.universe_set = frozenset(self.universe)
         self.gold_ids = dict(gold_ids)
         self.whole_catalog = whole_catalog
-        ctx = self.service.context
+        ctx = self.runner.context
         pop = ctx.popularity
         self.popularity_ranking = sorted(self.universe, key=lambda i: (-pop.get(i, 0.0), i))[:DEPTH]
 
     @property
     def catalog(self) -> Catalog:
-        """The service's catalog."""
-        return self.service.toolkit.catalog
+        """The runner's catalog."""
+        return self.runner.toolkit.catalog
 
     def gold_id(self, ref: MovieRef) -> int | None:
         """The catalog id of a dataset movie (from the precomputed mapping; grounded on a miss)."""
         key = _ref_key(ref)
         if key not in self.gold_ids:
-            match = self.service.context.grounder.ground(ref.label)
+            match = self.runner.context.grounder.ground(ref.label)
             self.gold_ids[key] = match.item_id if match is not None else None
         return self.gold_ids[key]
 
@@ -273,8 +272,8 @@ class DialogEvaluator:
         if not seeds:
             return []
         totals: dict[int, float] = defaultdict(float)
-        for name, share in cf_shares(self.service.context).items():
-            rec = self.service.context.recommenders.get(name)
+        for name, share in cf_shares(self.runner.context).items():
+            rec = self.runner.context.recommenders.get(name)
             if rec is None or share <= 0:
                 continue
             found = rec.recommend(seeds, k=4 * DEPTH, candidates=self.universe_set)
@@ -305,9 +304,9 @@ TurnHook = Callable[["AgentState", list[dict[str, Any]]], None]
 
 
 def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog, hook: TurnHook | None = None) -> DialogResult:
-    """Feed ``dialog`` utterance by utterance through ``ev.service`` and score every sample."""
+    """Feed ``dialog`` utterance by utterance through ``ev.runner`` and score every sample."""
     t0 = time.perf_counter()
-    service = ev.service
+    runner = ev.runner
     by_turn: dict[int, list[Sample]] = defaultdict(list)
     for sample in iter_samples([dialog]):
         by_turn[sample.turn_index].append(sample)
@@ -321,7 +320,7 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog, hook: TurnHook | None =
     for index, utterance in enumerate(dialog.utterances):
         if utterance.role == "seeker":
             before = state
-            state, turn = service.run_turn(state, utterance.text, role="user", universe=ev.universe)
+            state, turn = runner.run_turn(state, utterance.text, role="user", universe=ev.universe)
             turn_state = state
             state = _clean_after_user_turn(state)
             ranking, latency = list(turn.ranking), turn.latency_ms
@@ -334,7 +333,7 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog, hook: TurnHook | None =
             whole = None
             if ev.whole_catalog and by_turn.get(index + 1):
                 t_whole = time.perf_counter()
-                _, turn_whole = service.run_turn(before, utterance.text, role="user", universe=None)
+                _, turn_whole = runner.run_turn(before, utterance.text, role="user", universe=None)
                 whole = list(turn_whole.ranking)
                 result.whole_catalog_seconds += time.perf_counter() - t_whole
         else:
@@ -372,7 +371,7 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog, hook: TurnHook | None =
                     )
                 if hook is not None and prev_is_seeker and turn_state is not None:
                     hook(turn_state, result.samples[first:])
-            state, _ = service.run_turn(state, utterance.text, role="assistant")
+            state, _ = runner.run_turn(state, utterance.text, role="assistant")
         for ref in utterance.movies:
             item = ev.gold_id(ref)
             if item is not None:
@@ -388,7 +387,7 @@ _WORKER: DialogEvaluator | None = None
 
 
 def _worker_init(kwargs: dict[str, Any], threads: int) -> None:
-    """Build this worker's evaluator (its own Service) once."""
+    """Build this worker's evaluator (its own TurnRunner) once."""
     global _WORKER
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
@@ -401,7 +400,7 @@ def _worker_init(kwargs: dict[str, Any], threads: int) -> None:
 
     threadpool_limits(limits=max(1, threads))  # small mat-vecs: extra BLAS threads only contend
     _WORKER = DialogEvaluator(**kwargs)
-    _WORKER.service.warm()
+    _WORKER.runner.warm()
 
 
 def _worker_run(dialog: Dialog) -> DialogResult:
@@ -508,13 +507,13 @@ def run_eval(
     opts: EvalOptions,
     settings: Settings | None = None,
     *,
-    service: Service | None = None,
+    runner: TurnRunner | None = None,
     on_dialog: Callable[[DialogResult], None] | None = None,
 ) -> dict[str, Any]:
     """Evaluate one split end to end and write every output file into ``opts.out``; returns the summary.
 
-    ``settings`` defaults to :func:`tools.settings.load_settings` (with ``llm=opts.llm``); ``service``
-    lets a caller (tests) reuse a warm single-process service. Finished dialogs of an identical earlier
+    ``settings`` defaults to :func:`tools.settings.load_settings` (with ``llm=opts.llm``); ``runner``
+    lets a caller (tests) reuse a warm single-process runner. Finished dialogs of an identical earlier
     run in ``opts.out`` are skipped (resume); ``opts.fresh`` starts over.
     """
     from tools.settings import load_settings
@@ -528,9 +527,9 @@ def run_eval(
     settings = settings if settings is not None else load_settings()
     settings = settings.model_copy(update={"llm": opts.llm})
     profile = opts.weights_profile or opts.dataset
-    if service is not None:
-        toolkit = service.toolkit
-        grounder = service.context.grounder
+    if runner is not None:
+        toolkit = runner.toolkit
+        grounder = runner.context.grounder
     else:
         toolkit = Toolkit(settings)
         from agent.context import AgentContext
@@ -542,7 +541,7 @@ def run_eval(
     gold_ids = mapper.map_all(dialogs)
     from agent.context import load_fusion_weights
 
-    weights = (service.context.weights if service is not None else load_fusion_weights(settings, profile))
+    weights = (runner.context.weights if runner is not None else load_fusion_weights(settings, profile))
     fingerprint = {
         "dataset": opts.dataset, "split": opts.split, "data_sha256": _file_sha(split_path(opts.dataset, opts.data_dir, opts.split)),
         "llm": opts.llm, "weights_profile": profile, "weights": weights.model_dump(),
@@ -575,8 +574,8 @@ def run_eval(
             if opts.workers <= 1 or len(todo) <= 1:
                 from threadpoolctl import threadpool_limits
 
-                evaluator = DialogEvaluator(**kwargs, service=service)
-                evaluator.service.warm()
+                evaluator = DialogEvaluator(**kwargs, runner=runner)
+                evaluator.runner.warm()
                 with threadpool_limits(limits=1):  # one turn's mat-vecs are small: BLAS threads only contend
                     for dialog in todo:
                         write(evaluator.evaluate(dialog))

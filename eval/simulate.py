@@ -7,7 +7,7 @@
    mentioned. The seed is the seeker's utterances before the target is first mentioned (at most
    :data:`SEED_UTTERANCES`), with every sentence naming the target removed (:class:`LeakFilter`).
 2. **Dialogue** (:func:`simulate_dialogue`): the simulator's opening goes through
-   :meth:`ui.service.Service.run_turn` (no persistence, ranked over the dataset universe); while the target
+   :meth:`agent.runner.TurnRunner.run_turn` (no persistence, ranked over the dataset universe); while the target
    is not among the shown items and fewer than ``max_turns`` user turns were made, the simulator rejects and
    volunteers an attribute; when it is shown the simulator accepts by position and the dialogue ends.
 3. **Metrics** (:func:`summarize`): DESIGN §3 ``simulate`` summary plus per-turn latency (``latency_ms``).
@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from agent.runner import TurnRunner
 from eval.datasets import Dialog, MovieRef
 from eval.offline import DATASETS, GoldMapper, dataset_universe, load_split, split_path
 from eval.simulators import (
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
     from tools.catalog import Catalog
     from tools.grounding import Grounder
     from tools.settings import Settings
-    from ui.service import Service
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +228,7 @@ def _ungrounded_in_turn(
 
 
 def simulate_dialogue(
-    service: Service,
+    runner: TurnRunner,
     target: Target,
     *,
     simulator: str = "attribute",
@@ -237,10 +237,10 @@ def simulate_dialogue(
     universe: Sequence[int] | None = None,
     sim_client: LLMClient | None = None,
 ) -> dict[str, Any]:
-    """Run one simulated dialogue through ``service.run_turn``; returns its JSON record (full transcript)."""
+    """Run one simulated dialogue through ``runner.run_turn``; returns its JSON record (full transcript)."""
     t0 = time.perf_counter()
-    catalog = service.toolkit.catalog
-    grounder = getattr(service.context, "grounder", None)
+    catalog = runner.toolkit.catalog
+    grounder = getattr(runner.context, "grounder", None)
     item = catalog.items[target.item_id]
     twins = catalog.with_twins([target.item_id]) if hasattr(catalog, "with_twins") else {target.item_id}
     profile = TargetProfile.from_item(item, sorted(twins))
@@ -293,7 +293,7 @@ def simulate_dialogue(
         if not said.text.strip():
             said.text = "Can you recommend something else?"
         record_user(turn_no, said)
-        state, result = service.run_turn(state, said.text, role="user", universe=uni)
+        state, result = runner.run_turn(state, said.text, role="user", universe=uni)
         latencies.append(round(result.latency_ms, 2))
         final_ranking = list(result.ranking)
         n_items, bad, n_titles, bad_titles = _ungrounded_in_turn(
@@ -561,7 +561,7 @@ def run_simulation(
     opts: SimOptions,
     settings: Settings | None = None,
     *,
-    service: Service | None = None,
+    runner: TurnRunner | None = None,
     fresh: bool = False,
     on_dialogue: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
@@ -571,7 +571,6 @@ def run_simulation(
     there raises :class:`SimError` unless ``fresh``.
     """
     from tools.settings import load_settings
-    from ui.service import Service
 
     opts.check()
     split = opts.split_name
@@ -583,12 +582,12 @@ def run_simulation(
             raise SimError("the llm simulator needs CRSAGENT_SIM_BASE_URL (or CRSAGENT_SIM_LLM=openai)")
         sim_client = LLMSimulator.client_from_settings(settings)
     dialogs = load_split(opts.dataset, opts.data_dir, split)
-    service_given = service is not None
-    if service is None:
-        service = Service(settings, persist=False, weights=opts.weights)
-    service.warm()
-    catalog = service.toolkit.catalog
-    mapper = GoldMapper(catalog, service.context.grounder)
+    service_given = runner is not None
+    if runner is None:
+        runner = TurnRunner(settings, weights=opts.weights)
+    runner.warm()
+    catalog = runner.toolkit.catalog
+    mapper = GoldMapper(catalog, runner.context.grounder)
     universe = dataset_universe(opts.dataset, catalog, mapper, opts.data_dir, dialogs)
     all_targets = build_targets(dialogs, mapper, catalog, universe)
     targets = all_targets[: opts.n] if opts.n is not None else all_targets
@@ -646,7 +645,7 @@ def run_simulation(
     ):
         for target in todo:
             rec = simulate_dialogue(
-                service,
+                runner,
                 target,
                 simulator=opts.simulator,
                 max_turns=opts.max_turns,

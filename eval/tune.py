@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from agent.runner import TurnRunner
 from eval.datasets import Dialog, load_redial
 from eval.offline import DEPTH, DialogEvaluator, GoldMapper, dataset_universe
 
@@ -455,7 +456,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from agent.context import load_fusion_weights
     from eval.datasets import load_inspired_unicrs
-    from ui.service import Service
 
     parser = argparse.ArgumentParser(prog="python -m eval.tune", description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=Path("../shared/data"), help="the raw datasets")
@@ -477,9 +477,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     setup = build_dev(args.shared, work, split=args.split)
     settings = build_dev_home(setup, work / "home", args.base_home)
-    service = Service(settings, persist=False)
-    service.warm()
-    ctx = service.context
+    runner = TurnRunner(settings)
+    runner.warm()
+    ctx = runner.context
     results: dict[str, Any] = {}
     datasets = ("redial", "inspired") if args.dataset == "both" else (args.dataset,)
     for dataset in datasets:
@@ -497,9 +497,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             with open(cache, "rb") as fh:
                 corpus = pickle.load(fh)  # noqa: S301 - our own scratch file
         else:
-            mapper = GoldMapper(service.toolkit.catalog, ctx.grounder)
-            universe = dataset_universe(dataset, service.toolkit.catalog, mapper, data_dir, [])
-            ev = DialogEvaluator(settings, dataset, universe, mapper.map_all(dialogs), service=service)
+            mapper = GoldMapper(runner.toolkit.catalog, ctx.grounder)
+            universe = dataset_universe(dataset, runner.toolkit.catalog, mapper, data_dir, [])
+            ev = DialogEvaluator(settings, dataset, universe, mapper.map_all(dialogs), runner=runner)
             corpus = capture(ev, dialogs)
             with open(cache, "wb") as fh:
                 pickle.dump(corpus, fh)

@@ -21,6 +21,7 @@ from memory.extract import (
     extract_item_feedback,
     facts_to_preferences,
     session_summary,
+    shown_feedback_items,
 )
 from memory.store import MemoryStore
 from tools.titles import fold
@@ -166,3 +167,25 @@ def remember_session_summary(
     except Exception as exc:  # memory must never break a turn
         log.error("memory summary failed for %s (%s: %s)", user, type(exc).__name__, exc)
         return None
+
+
+class MemoryHooks:
+    """The agent's :class:`agent.context.TurnMemory` over a :class:`MemoryStore`: what the graph's recall and
+    remember nodes call."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    def recall(self, user: str, message: str, prefs: Preferences) -> tuple[Preferences, list[dict[str, Any]]]:
+        """The preferences with the user's long-term memory merged in, and the recalled facts (see
+        :func:`recall_for_turn`)."""
+        return recall_for_turn(self.store, user, message, prefs)
+
+    def remember(self, user: str, session: str, message: str, parsed: ParsedTurn, prev_shown: list[int]) -> int:
+        """Write what the message taught (and the feedback on the previously shown items); the number of facts
+        written."""
+        return len(remember_turn(self.store, user, session, message, parsed, shown_feedback_items(parsed, prev_shown)))
+
+    def pending_sync(self, user: str) -> int:
+        """Memory writes of ``user`` still waiting for the vector store."""
+        return self.store.pending_sync(user)

@@ -348,7 +348,7 @@ def test_secrets_never_appear_in_logs_traces_ui_or_eval(
         (data / "dev.tsv").write_text((REPO / "tests/eval/fixtures/inspired_dev_excerpt.tsv").read_text(encoding="utf-8"), encoding="utf-8")
         out = tmp_path / "eval-out"
         run_eval(EvalOptions(dataset="inspired", data_dir=data, split="dev", out=out, progress=False, limit=1,
-                                 llm="openai"), llm_settings, service=svc)
+                                 llm="openai"), llm_settings, runner=svc.runner)
         files = [p for p in out.rglob("*") if p.is_file()]
         assert files
         outputs += [p.read_bytes().decode("utf-8", "replace") for p in files]

@@ -9,72 +9,24 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from agent.context import AgentContext, load_fusion_weights
+from agent.context import AgentContext
 from agent.graph import build_graph
+from agent.runner import TurnResult, TurnRunner, state_summary, storable, turn_input, turn_result
 from agent.state import AgentState, Preferences
+from memory.facts import normalize_key
+from memory.hooks import MemoryHooks
 from memory.sessions import open_checkpointer
+from memory.store import MemoryStore
 from tools.settings import Settings
 from tools.toolkit import Toolkit
 
-if TYPE_CHECKING:
-    from memory.store import MemoryStore
+__all__ = ["FRIENDLY_ERROR", "Service", "TurnResult", "state_summary", "storable"]
 
 log = logging.getLogger(__name__)
 
 FRIENDLY_ERROR = "Sorry, something went wrong on my side ({what}). Your conversation is kept; please try again."
-
-
-@dataclass
-class TurnResult:
-    """One answered turn (the ``ask --json`` schema)."""
-
-    reply: str
-    items: list[dict[str, Any]] = field(default_factory=list)
-    state: dict[str, Any] = field(default_factory=dict)
-    trace: list[dict[str, Any]] = field(default_factory=list)
-    llm_calls: int = 0
-    fallbacks: int = 0
-    latency_ms: float = 0.0
-    ranking: list[int] = field(default_factory=list)
-    error: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON object printed by ``crsagent ask --json``."""
-        return {
-            "reply": self.reply, "items": self.items, "state": self.state, "trace": self.trace,
-            "llm_calls": self.llm_calls, "fallbacks": self.fallbacks, "latency_ms": round(self.latency_ms, 2),
-        }
-
-
-def storable(text: str) -> str:
-    """``text`` without what a database cannot store: NUL characters (PostgreSQL text refuses them) and lone
-    surrogates (not encodable as UTF-8; each becomes "?")."""
-    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
-
-
-def _turn_input(message: str, role: str = "user", universe: list[int] | None = None) -> dict[str, Any]:
-    return {
-        "message": storable(message), "role": role, "trace": [], "llm_calls": 0, "fallbacks": 0, "replans": 0,
-        "needs_replan": False, "error": None, "plan": [], "ranking": [], "answer_items": [], "notes": [],
-        "universe": universe,
-    }
-
-
-def state_summary(state: AgentState, catalog: Any) -> dict[str, Any]:
-    """What the agent understood, with titles, for the UI and ``ask --json``."""
-    prefs = Preferences.model_validate(state.get("prefs") or {})
-
-    def names(ids: list[int]) -> list[dict[str, Any]]:
-        return [{"id": i, "title": catalog.items[i].display} for i in ids if i in catalog.items]
-
-    return {
-        "liked": names(prefs.liked), "disliked": names(prefs.disliked), "seen": names(prefs.seen),
-        "constraints": prefs.constraints.model_dump(exclude={"exclude_ids"}), "soft": prefs.soft,
-        "commands": prefs.commands, "turns": state.get("turns", 0),
-    }
 
 
 class Service:
@@ -86,28 +38,16 @@ class Service:
         """``weights`` names the fusion-weights profile of ``data/fusion_weights.json`` (``default``,
         ``redial``, ``inspired``: evaluation uses the dataset's profile)."""
         self.settings = settings
-        self.toolkit = toolkit or Toolkit(settings)
-        llm = None
-        if settings.llm == "openai":
-            from agent.llm import LLMClient
-
-            llm = LLMClient.from_settings(settings)
-        self.context = AgentContext(
-            toolkit=self.toolkit, llm=llm, n_items=settings.n_items, weights=load_fusion_weights(settings, weights)
-        )
-        self.memory = self._open_memory() if persist else None
-        self.context.memory = self.memory
+        self.runner = TurnRunner(settings, toolkit=toolkit, weights=weights)
+        self.toolkit = self.runner.toolkit
+        self.context = self.runner.context
+        self.memory = MemoryStore(self.toolkit) if persist else None
+        self.context.memory = MemoryHooks(self.memory) if self.memory is not None else None
         self._conn: Any = None  # what close() closes: the SQLite connection or the PostgreSQL pool
         checkpointer = None
         if persist:
             checkpointer, self._conn = open_checkpointer(settings)
-        self.graph = build_graph(checkpointer)
-        self.stateless_graph = build_graph(None) if persist else self.graph
-
-    def _open_memory(self) -> MemoryStore:
-        from memory.store import MemoryStore
-
-        return MemoryStore(self.toolkit)
+        self.graph = build_graph(checkpointer) if persist else self.runner.graph
 
     def close(self) -> None:
         """Close the session store."""
@@ -117,7 +57,7 @@ class Service:
 
     def warm(self) -> None:
         """Load models and indexes now."""
-        self.context.warm()
+        self.runner.warm()
 
     @staticmethod
     def _config(user: str, session: str) -> dict[str, Any]:
@@ -134,7 +74,7 @@ class Service:
         message = message if isinstance(message, str) else str(message)
         user, session = storable(user), storable(session)  # the memory nodes write both to SQL
         try:
-            turn = {**_turn_input(message), "user": user, "session": session}
+            turn = {**turn_input(message), "user": user, "session": session}
             # durability="exit": a turn is saved once, when it is complete; a process killed mid-turn leaves the
             # conversation at its last complete turn, never half-way through the graph
             state = self.graph.invoke(turn, self._config(user, session), context=ctx, durability="exit")
@@ -142,33 +82,13 @@ class Service:
             log.exception("turn failed")
             return TurnResult(reply=FRIENDLY_ERROR.format(what=type(exc).__name__), error=type(exc).__name__,
                               latency_ms=(time.perf_counter() - t0) * 1000)
-        return self._result(state, t0)
+        return turn_result(state, self.toolkit.catalog, t0)
 
     def run_turn(
         self, state: AgentState | None, message: str, *, role: str = "user", universe: list[int] | None = None
     ) -> tuple[AgentState, TurnResult]:
-        """One turn on an explicit state, without persistence (evaluation, simulation). Same pipeline."""
-        t0 = time.perf_counter()
-        if self.context.llm is not None:
-            self.context.llm.reset_usage()
-        new_state = self.stateless_graph.invoke({**(state or {}), **_turn_input(message, role, universe)}, context=self.context)
-        return new_state, self._result(new_state, t0)
-
-    def _result(self, state: AgentState, t0: float) -> TurnResult:
-        from agent.respond import shown_payload
-        from agent.state import ShownItem
-
-        shown = [ShownItem.model_validate(s) for s in state.get("shown", [])]
-        return TurnResult(
-            reply=state.get("reply", ""),
-            items=shown_payload(shown) if state.get("parsed", {}).get("intent") != "item_question" else [],
-            state=state_summary(state, self.toolkit.catalog),
-            trace=state.get("trace", []),
-            llm_calls=state.get("llm_calls", 0),
-            fallbacks=state.get("fallbacks", 0),
-            latency_ms=(time.perf_counter() - t0) * 1000,
-            ranking=[r["id"] for r in state.get("ranking", [])],
-        )
+        """One turn on an explicit state, without persistence (see :meth:`agent.runner.TurnRunner.run_turn`)."""
+        return self.runner.run_turn(state, message, role=role, universe=universe)
 
     def get_state(self, *, user: str = "default", session: str = "default") -> AgentState:
         """The persisted state of a conversation (empty when new)."""
@@ -236,8 +156,6 @@ class Service:
         """A preference removed by the user is also dropped from long-term memory, or it would come back."""
         if self.memory is None:
             return
-        from memory.facts import normalize_key
-
         wanted: set[tuple[str, int]] = set()
         for key in keys:
             kind, _, value = key.partition(":")

@@ -85,7 +85,7 @@ def agent_with(service: Service) -> Iterator[Any]:
         svc = Service(service.settings, toolkit=service.toolkit, persist=False)
         ctx = copy.copy(service.context)  # keeps the loaded grounder, parser, recommenders
         ctx.llm, ctx.critic = llm, critic
-        svc.context = ctx
+        svc.context = svc.runner.context = ctx
         made.append(svc)
         return svc
 

@@ -90,7 +90,7 @@ class _StubService:
 
 def _stub_evaluator(dialogs: list[Any], ranking: list[int], gold_ids: dict[Any, Any]) -> DialogEvaluator:
     stub = _StubService(ranking)
-    return DialogEvaluator(None, "redial", list(range(1000)), gold_ids, service=stub)  # type: ignore[arg-type]
+    return DialogEvaluator(None, "redial", list(range(1000)), gold_ids, runner=stub)  # type: ignore[arg-type]
 
 
 def test_protocol_feeds_turns_in_order_and_resets_shown() -> None:
@@ -99,7 +99,7 @@ def test_protocol_feeds_turns_in_order_and_resets_shown() -> None:
             ("194001", "Walking Tall", 2004): 3, ("108273", "The Game Plan", 2007): None}
     ev = _stub_evaluator([dialog], [7, 3, 1, 2] + list(range(10, 60)), keys)
     result = evaluate_dialog(ev, dialog)
-    stub: _StubService = ev.service  # type: ignore[assignment]
+    stub: _StubService = ev.runner  # type: ignore[assignment]
     assert [c["role"] for c in stub.calls] == ["assistant", "user"] * 4
     assert [c["message"] for c in stub.calls] == [u.text for u in dialog.utterances]
     assert all(c["universe"] == list(range(1000)) for c in stub.calls if c["role"] == "user")
@@ -227,7 +227,7 @@ def test_run_eval_on_fixture_then_resume(service: Any, settings: Any, redial_dir
     opts = EvalOptions(dataset="redial", data_dir=redial_dir, split="train", out=out, progress=False,
                        weights_profile="redial")
     seen: list[str] = []
-    summary = run_eval(opts, settings, service=service, on_dialog=lambda r: seen.append(r.dialog_id))
+    summary = run_eval(opts, settings, runner=service.runner, on_dialog=lambda r: seen.append(r.dialog_id))
     _check_summary(summary)
     assert seen == ["6556", "14479", "16162"]
     # hand-checked: 6556 turn 4 gives 4 samples; 14479 turns 2 and 4 give 2 + 2 (Walking Tall repeated);
@@ -243,7 +243,7 @@ def test_run_eval_on_fixture_then_resume(service: Any, settings: Any, redial_dir
     assert "ReFICR" in report and "count as misses" in report and "dedup" in report
     # resume: a second run finds every dialog done and evaluates nothing
     seen.clear()
-    again = run_eval(opts, settings, service=service, on_dialog=lambda r: seen.append(r.dialog_id))
+    again = run_eval(opts, settings, runner=service.runner, on_dialog=lambda r: seen.append(r.dialog_id))
     assert seen == [] and again == summary
     assert len((out / "samples.jsonl").read_text(encoding="utf-8").splitlines()) == 12
 
@@ -254,7 +254,7 @@ def test_run_eval_inspired_fixture(service: Any, settings: Any, tmp_path: Path) 
     shutil.copyfile(INSPIRED_TSV, data / "dev.tsv")  # no unicrs/ train file here: universe = the split's movies
     opts = EvalOptions(dataset="inspired", data_dir=data, split="dev", out=tmp_path / "out", progress=False,
                        whole_catalog=True)
-    summary = run_eval(opts, settings, service=service)
+    summary = run_eval(opts, settings, runner=service.runner)
     _check_summary(summary)
     # hand-checked: Pokemon, Pokemon again (in context), Despicable Me 2; Amadeus, Interstellar,
     # The Original + Dune, Interstellar again (in context)

@@ -369,7 +369,7 @@ def test_attribute_simulation_end_to_end_and_resume(
     opts = SimOptions(dataset="redial", data_dir=shared_data / "redial", n=5, out=tmp_path / "sim")
     seen: list[str] = []
     summary = run_simulation(
-        opts, settings, service=service, on_dialogue=lambda r: seen.append(r["dialog_id"])
+        opts, settings, runner=service.runner, on_dialogue=lambda r: seen.append(r["dialog_id"])
     )
     _check_summary(summary)
     assert summary["n_dialogues"] == 5 and len(seen) == 5
@@ -385,13 +385,13 @@ def test_attribute_simulation_end_to_end_and_resume(
     assert all(
         {"id", "title"} <= set(s) for t in rec["transcript"] if t["role"] == "assistant" for s in t["shown"]
     )
-    again = run_simulation(opts, settings, service=service, on_dialogue=lambda r: seen.append(r["dialog_id"]))
+    again = run_simulation(opts, settings, runner=service.runner, on_dialogue=lambda r: seen.append(r["dialog_id"]))
     assert again == summary and len(seen) == 5  # resumed: nothing redone
     with pytest.raises(SimError):
         run_simulation(
             SimOptions(dataset="redial", data_dir=shared_data / "redial", n=5, out=out, max_turns=3),
             settings,
-            service=service,
+            runner=service.runner,
         )
 
 
@@ -412,7 +412,7 @@ def test_llm_simulator_end_to_end(
         max_turns=2,
         out=tmp_path / "llm",
     )
-    summary = run_simulation(opts, sim_settings, service=service)
+    summary = run_simulation(opts, sim_settings, runner=service.runner)
     _check_summary(summary)
     assert summary["n_dialogues"] == 2
     details = json.loads((opts.out / "details.json").read_text())

@@ -35,7 +35,7 @@ def bench(
     if load is not None:
         _bench_load(load, sessions, duration, out, json_out)
         return
-    from tools.bench import run_bench  # lazy: CLI start-up (the agent, torch, chromadb)
+    from eval.bench import run_bench  # lazy: CLI start-up (the agent, torch, chromadb)
 
     result = run_bench(
         cli_settings(),

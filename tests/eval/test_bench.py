@@ -6,7 +6,7 @@ from typing import Any
 
 
 def test_bench_json_schema_and_every_tool_measured_on_both_catalogs(settings: Any) -> None:
-    from tools.bench import run_bench
+    from eval.bench import run_bench
 
     result = run_bench(settings, n_conversations=3, synthetic_items=3000)
     assert set(result["catalogs"]) == {"default", "synthetic_3k"}

@@ -15,7 +15,6 @@ import io
 import json
 import logging
 import random
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,7 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from agent.runner import TurnRunner
+from tools.catalog import load_interactions
+from tools.item_index import ItemVectors
+from tools.recommenders import ALS, ItemKNN, Popularity
 from tools.settings import Settings
+from tools.stats import p50_p95
+from tools.toolkit import Toolkit
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +55,7 @@ def bench_messages(n: int, seed: int = 0, liked: list[str] = LIKED) -> list[list
     return convs
 
 
-def percentiles(values: list[float]) -> dict[str, float]:
-    """p50 / p95 in milliseconds."""
-    if not values:
-        return {"p50": 0.0, "p95": 0.0}
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return {"p50": round(statistics.median(ordered), 2), "p95": round(p95, 2)}
-
-
-def measure(service: Any, conversations: list[list[str]], user: str) -> dict[str, Any]:
+def measure(runner: TurnRunner, conversations: list[list[str]], user: str) -> dict[str, Any]:
     """Run the conversations (stateless turns) and collect per-tool, pipeline and turn latencies."""
     tools: dict[str, list[float]] = {}
     pipeline: list[float] = []
@@ -67,7 +63,7 @@ def measure(service: Any, conversations: list[list[str]], user: str) -> dict[str
     for n, conv in enumerate(conversations):
         state = None
         for text in conv:
-            state, result = service.run_turn(state, text)
+            state, result = runner.run_turn(state, text)
             turns.append(result.latency_ms)
             for rec in result.trace:
                 if rec.get("step") == "execute" and rec.get("tool"):
@@ -78,9 +74,9 @@ def measure(service: Any, conversations: list[list[str]], user: str) -> dict[str
                     tools.setdefault("parse", []).append(rec["ms"])
         log.debug("%s conversation %d done", user, n)
     return {
-        "pipeline_ms": percentiles(pipeline),
-        "turn_ms": percentiles(turns),
-        "tools": {name: percentiles(v) for name, v in sorted(tools.items())},
+        "pipeline_ms": p50_p95(pipeline),
+        "turn_ms": p50_p95(turns),
+        "tools": {name: p50_p95(v) for name, v in sorted(tools.items())},
         "n_turns": len(turns),
     }
 
@@ -113,15 +109,9 @@ def synthetic_data(out: Path, n_items: int, n_users: int, seed: int = 0) -> None
         fh.write(buf.getvalue())
 
 
-def synthetic_service(settings: Settings, workdir: Path, n_items: int, progress: Callable[[str], None]) -> Any:
-    """A service over a synthetic catalog: real DB load, real item-kNN / ALS / popularity training (EASE, a dense
+def synthetic_runner(settings: Settings, workdir: Path, n_items: int, progress: Callable[[str], None]) -> TurnRunner:
+    """A turn runner over a synthetic catalog: real DB load, real item-kNN / ALS / popularity training (EASE, a dense
     item-item inverse, is left out at this size)."""
-    from tools.catalog import load_interactions
-    from tools.item_index import ItemVectors
-    from tools.recommenders import ALS, ItemKNN, Popularity
-    from tools.toolkit import Toolkit
-    from ui.service import Service
-
     data = workdir / "data"
     progress(f"generating {n_items} synthetic items")
     synthetic_data(data, n_items, n_users=max(1000, n_items // 10))
@@ -144,29 +134,27 @@ def synthetic_service(settings: Settings, workdir: Path, n_items: int, progress:
     als.fit(interactions, catalog.ids())
     popularity = Popularity(catalog)
     popularity.fit(interactions, catalog.ids())
-    service = Service(syn_settings, toolkit=toolkit, persist=False)
-    service.context.__dict__["recommenders"] = {"itemknn": knn, "als": als, "popularity": popularity}
-    return service
+    runner = TurnRunner(syn_settings, toolkit=toolkit)
+    runner.context.__dict__["recommenders"] = {"itemknn": knn, "als": als, "popularity": popularity}
+    return runner
 
 
 def run_bench(settings: Settings, n_conversations: int = 30, synthetic_items: int = 200_000,
               progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Benchmark the default catalog and a synthetic one; returns the ``bench.json`` object."""
-    from ui.service import Service
-
     conversations = bench_messages(n_conversations)
     result: dict[str, Any] = {"catalogs": {}}
     progress("warming up the default catalog")
-    service = Service(settings, persist=False)
-    service.warm()
-    measure(service, bench_messages(3, seed=99), "warmup")
+    runner = TurnRunner(settings)
+    runner.warm()
+    measure(runner, bench_messages(3, seed=99), "warmup")
     progress("measuring the default catalog")
     t0 = time.perf_counter()
-    result["catalogs"]["default"] = {"n_items": len(service.toolkit.catalog), **measure(service, conversations, "default")}
+    result["catalogs"]["default"] = {"n_items": len(runner.toolkit.catalog), **measure(runner, conversations, "default")}
     log.info("default catalog measured in %.1f s", time.perf_counter() - t0)
     if synthetic_items > 0:
         with tempfile.TemporaryDirectory(prefix="crsagent-bench-") as tmp:
-            syn = synthetic_service(settings, Path(tmp), synthetic_items, progress)
+            syn = synthetic_runner(settings, Path(tmp), synthetic_items, progress)
             syn.warm()
             # the same conversations, liking the synthetic catalog's most popular titles instead of real ones
             popular = sorted(syn.toolkit.catalog.items.values(), key=lambda it: -(it.popularity or 0.0))
