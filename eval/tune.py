@@ -3,7 +3,7 @@
 Development sets are carved out of the TRAIN dialogs by :func:`build_dev`:
 
 - REDIAL: the train dialogs (``redial/train_data_partial.jsonl`` + ``redial/ievalm/valid_data.jsonl``,
-  de-duplicated as ``tools/data_build.py`` does) between a set of held-out crowd workers
+  de-duplicated as ``tools/data/interactions.py`` does) between a set of held-out crowd workers
   (:func:`worker_holdout`, about 400 dialogs), written as ``dev_data.jsonl``. The official test split shares
   no worker with train, and a dev set of random dialogs (``--split dialog``: the 10% hash bucket of
   :func:`eval.recommenders_dev.split_redial_dev`) rewards the habits of workers whose other dialogs trained the
@@ -112,7 +112,7 @@ def worker_holdout(pairs: Sequence[tuple[str, str]], target: int) -> set[str]:
 
 
 def _redial_user_key(record: dict[str, Any]) -> str:
-    from tools.data_build import clean_text, dialog_text_key
+    from tools.data.normalise import clean_text, dialog_text_key
 
     conv = clean_text(str(record.get("conversationId") or ""))
     return f"redial:{conv or dialog_text_key(record['messages'])}"
@@ -123,7 +123,7 @@ def build_dev(
 ) -> DevSetup:
     """Carve dev sets out of the TRAIN dialogs and write a copy of data/ without their interactions.
 
-    REDIAL: from the train dialogs (partial train file + iEvaLM copy, de-duplicated like tools/data_build.py),
+    REDIAL: from the train dialogs (partial train file + iEvaLM copy, de-duplicated like tools/data/interactions.py),
     ``split="worker"`` (the default) holds out the dialogs between the workers :func:`worker_holdout` picks and
     drops the dialogs with one of them from the dev home; ``split="dialog"`` holds out the dialogs whose ``redial:<conversationId>`` key falls in hash bucket 0 of 10
     (the split of :func:`eval.recommenders_dev.split_redial_dev`). Written to ``work/redial/dev_data.jsonl``. INSPIRED: the
@@ -132,7 +132,7 @@ def build_dev(
     ``dev.tsv`` is never used for tuning, so it stays a clean evaluation split.
     """
     from eval.recommenders_dev import hash_bucket
-    from tools.data_build import clean_text, dialog_text_key
+    from tools.data.normalise import clean_text, dialog_text_key
     from tools.settings import PACKAGED_DATA_DIR
 
     packaged = packaged_data or PACKAGED_DATA_DIR

@@ -23,7 +23,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from memory.tables import MemoryFactRow, MemoryOutboxRow
-from tools.catalog import Base
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +30,6 @@ MEMORY_COLLECTION = "crsagent_memory"
 #: After a Chroma failure, seconds before the store tries Chroma again (writes queue in the outbox meanwhile).
 CHROMA_RETRY_S = 2.0
 _MAX_TX_ATTEMPTS = 8
-_SCHEMA_LOCK = threading.Lock()
 T = TypeVar("T")
 
 
@@ -58,22 +56,12 @@ class MemoryBackend:
         self._collection: Any | None = None
         self._chroma_lock = threading.RLock()
         self._flush_lock = threading.Lock()
-        self._engine: Engine | None = None
         self._down_until = 0.0
 
     @property
     def engine(self) -> Engine:
-        """The SQLAlchemy engine (the memory tables exist once the toolkit's engine is opened)."""
-        if self._engine is None:
-            with _SCHEMA_LOCK:
-                if self._engine is None:
-                    engine = self.toolkit.engine
-                    tables = [
-                        Base.metadata.tables[n] for n in ("memory_facts", "item_feedback", "memory_outbox")
-                    ]
-                    Base.metadata.create_all(engine, tables=tables)
-                    self._engine = engine
-        return self._engine
+        """The SQLAlchemy engine: the toolkit's, whose schema (the memory tables included) the migrations made."""
+        return self.toolkit.engine
 
     def collection(self) -> Any:
         """The Chroma collection of fact embeddings (cosine space, no embedding function); raises when

@@ -362,8 +362,7 @@ def test_replicas_starting_together_on_a_new_postgresql_database_all_get_the_sch
 
     from sqlalchemy import create_engine
 
-    from tools.catalog import init_db
-    from tools.schema import current_revision, head_revision
+    from tools.db.schema import current_revision, head_revision, init_db
 
     def open_db(engine: Any, delay: float, start: threading.Barrier, errors: list[BaseException]) -> None:
         start.wait()

@@ -2,7 +2,8 @@
 
 SQLite by default, PostgreSQL (or any SQLAlchemy backend) through ``DATABASE_URL``. The shipped data files
 (``data/catalog.jsonl.gz``, ``data/interactions.csv.gz``) are loaded by :func:`load_catalog` in one
-transaction; an in-memory :class:`Catalog` snapshot serves the hot path.
+transaction; an in-memory :class:`Catalog` snapshot serves the hot path. The engine and the schema versions are
+in :mod:`tools.db`.
 """
 
 from __future__ import annotations
@@ -26,32 +27,23 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    create_engine,
     delete,
-    event,
     func,
     insert,
     select,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tools.settings import Settings
+from tools.db.base import Base, CatalogError
+from tools.db.schema import init_db
 from tools.titles import fold, normalize_title, title_aliases
 
 log = logging.getLogger(__name__)
 
 CATALOG_FILE = "catalog.jsonl.gz"
 INTERACTIONS_FILE = "interactions.csv.gz"
-
-
-class CatalogError(RuntimeError):
-    """A catalog problem with a one-line, user-facing explanation and fix."""
-
-
-class Base(DeclarativeBase):
-    """Declarative base of every crsagent table."""
 
 
 class ItemRow(Base):
@@ -174,6 +166,7 @@ class Item:
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> Item:
         """Build an item from one line of ``catalog.jsonl.gz`` (or an ORM row's columns)."""
+
         def tup(key: str) -> tuple[str, ...]:
             return tuple(str(x) for x in (rec.get(key) or ()))
 
@@ -263,9 +256,15 @@ class Catalog:
 
 def _open_text(path: Path) -> io.TextIOBase:
     if not path.exists():
-        raise CatalogError(f"missing data file {path}: run `crsagent data build --source ../shared/data` or reinstall")
-    return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8") if path.suffix == ".gz" else open(  # noqa: SIM115
-        path, encoding="utf-8"
+        raise CatalogError(
+            f"missing data file {path}: run `crsagent data build --source ../shared/data` or reinstall"
+        )
+    return (
+        io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
+        if path.suffix == ".gz"
+        else open(  # noqa: SIM115
+            path, encoding="utf-8"
+        )
     )
 
 
@@ -280,9 +279,13 @@ def read_catalog_file(path: Path) -> list[Item]:
                 try:
                     items.append(Item.from_record(json.loads(line)))
                 except (ValueError, KeyError, TypeError) as exc:
-                    raise CatalogError(f"corrupt catalog file {path} line {lineno} ({exc}): rebuild it with `crsagent data build`") from exc
+                    raise CatalogError(
+                        f"corrupt catalog file {path} line {lineno} ({exc}): rebuild it with `crsagent data build`"
+                    ) from exc
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise CatalogError(f"unreadable catalog file {path} ({exc}): rebuild it with `crsagent data build`") from exc
+        raise CatalogError(
+            f"unreadable catalog file {path} ({exc}): rebuild it with `crsagent data build`"
+        ) from exc
     if not items:
         raise CatalogError(f"catalog file {path} holds no items: rebuild it with `crsagent data build`")
     return items
@@ -296,12 +299,18 @@ def read_interactions_file(path: Path) -> list[Interaction]:
             for lineno, rec in enumerate(csv.DictReader(fh), 2):
                 try:
                     rows.append(
-                        Interaction(rec["user"], int(rec["item_id"]), float(rec["weight"]), rec["source"], rec["kind"])
+                        Interaction(
+                            rec["user"], int(rec["item_id"]), float(rec["weight"]), rec["source"], rec["kind"]
+                        )
                     )
                 except (ValueError, KeyError, TypeError) as exc:
-                    raise CatalogError(f"corrupt interactions file {path} line {lineno} ({exc}): rebuild it with `crsagent data build`") from exc
+                    raise CatalogError(
+                        f"corrupt interactions file {path} line {lineno} ({exc}): rebuild it with `crsagent data build`"
+                    ) from exc
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise CatalogError(f"unreadable interactions file {path} ({exc}): rebuild it with `crsagent data build`") from exc
+        raise CatalogError(
+            f"unreadable interactions file {path} ({exc}): rebuild it with `crsagent data build`"
+        ) from exc
     return rows
 
 
@@ -315,40 +324,6 @@ def file_checksum(*paths: Path) -> str:
 
 
 # --------------------------------------------------------------------------- database
-
-
-def make_engine(settings: Settings) -> Engine:
-    """Create the engine for ``settings.db_url``; SQLite gets WAL, foreign keys and a busy timeout."""
-    url = settings.db_url
-    if url.startswith("sqlite"):
-        try:
-            settings.home.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise CatalogError(f"cannot create CRSAGENT_HOME {settings.home} ({exc.strerror}): set CRSAGENT_HOME to a writable directory") from exc
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    return engine
-
-
-def init_db(engine: Engine) -> None:
-    """Create the tables of a new database, or check that an existing one has this version's schema
-    (:mod:`tools.schema`; an embedded SQLite home is upgraded in place, a server database must be upgraded
-    with ``crsagent db upgrade``). Unreachable databases raise :class:`CatalogError`."""
-    from tools.schema import ensure_schema
-
-    try:
-        ensure_schema(engine, upgrade_outdated=engine.dialect.name == "sqlite")
-    except SQLAlchemyError as exc:
-        raise CatalogError(f"database unreachable at {engine.url.render_as_string(hide_password=True)} ({type(exc).__name__}): check DATABASE_URL") from exc
 
 
 def _batched(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -383,11 +358,22 @@ def load_catalog(engine: Engine, data_dir: Path, *, force: bool = False) -> bool
             for it in items:
                 item_rows.append(
                     {
-                        "id": it.id, "title": it.title, "year": it.year, "genres": list(it.genres),
-                        "directors": list(it.directors), "writers": list(it.writers), "stars": list(it.stars),
-                        "plot": it.plot, "keywords": list(it.keywords), "aliases": list(it.aliases),
-                        "popularity": it.popularity, "rating": it.rating, "redial_id": it.redial_id,
-                        "imdb_id": it.imdb_id, "movielens_id": it.movielens_id, "tmdb_id": it.tmdb_id,
+                        "id": it.id,
+                        "title": it.title,
+                        "year": it.year,
+                        "genres": list(it.genres),
+                        "directors": list(it.directors),
+                        "writers": list(it.writers),
+                        "stars": list(it.stars),
+                        "plot": it.plot,
+                        "keywords": list(it.keywords),
+                        "aliases": list(it.aliases),
+                        "popularity": it.popularity,
+                        "rating": it.rating,
+                        "redial_id": it.redial_id,
+                        "imdb_id": it.imdb_id,
+                        "movielens_id": it.movielens_id,
+                        "tmdb_id": it.tmdb_id,
                         "content_hash": it.content_hash(),
                     }
                 )
@@ -396,9 +382,18 @@ def load_catalog(engine: Engine, data_dir: Path, *, force: bool = False) -> bool
                 for role, names in (("director", it.directors), ("writer", it.writers), ("star", it.stars)):
                     for name in names:
                         people[(role, name)] = person_key(name)
-                people_rows.extend({"item_id": it.id, "role": r, "name": n, "name_key": k} for (r, n), k in people.items())
-                alias_rows.extend({"key": k, "item_id": it.id} for k in title_aliases(it.title, it.year, list(it.aliases)))
-            for table, rows in ((ItemRow, item_rows), (ItemGenreRow, genre_rows), (ItemPersonRow, people_rows), (TitleAliasRow, alias_rows)):
+                people_rows.extend(
+                    {"item_id": it.id, "role": r, "name": n, "name_key": k} for (r, n), k in people.items()
+                )
+                alias_rows.extend(
+                    {"key": k, "item_id": it.id} for k in title_aliases(it.title, it.year, list(it.aliases))
+                )
+            for table, rows in (
+                (ItemRow, item_rows),
+                (ItemGenreRow, genre_rows),
+                (ItemPersonRow, people_rows),
+                (TitleAliasRow, alias_rows),
+            ):
                 for chunk in _batched(rows, 5000):
                     session.execute(insert(table), list(chunk))
             inter_rows = [
@@ -410,7 +405,9 @@ def load_catalog(engine: Engine, data_dir: Path, *, force: bool = False) -> bool
                 session.execute(insert(InteractionRow), list(chunk))
             session.merge(MetaRow(key="catalog_checksum", value=checksum))
     except SQLAlchemyError as exc:
-        raise CatalogError(f"could not load the catalog into {engine.url.render_as_string(hide_password=True)} ({type(exc).__name__}: {exc.args[0] if exc.args else ''}); nothing was written") from exc
+        raise CatalogError(
+            f"could not load the catalog into {engine.url.render_as_string(hide_password=True)} ({type(exc).__name__}: {exc.args[0] if exc.args else ''}); nothing was written"
+        ) from exc
     log.info("loaded %d items and %d interactions", len(items), len(inter_rows))
     return True
 
@@ -431,14 +428,22 @@ def load_items(engine: Engine) -> Catalog:
             rows = session.scalars(select(ItemRow)).all()
             return Catalog.from_items(_row_to_item(r) for r in rows)
     except SQLAlchemyError as exc:
-        raise CatalogError(f"cannot read the catalog ({type(exc).__name__}): run `crsagent index` first or check DATABASE_URL") from exc
+        raise CatalogError(
+            f"cannot read the catalog ({type(exc).__name__}): run `crsagent index` first or check DATABASE_URL"
+        ) from exc
 
 
 def load_interactions(engine: Engine) -> list[Interaction]:
     """Every training interaction in the database."""
     with Session(engine) as session:
         rows = session.execute(
-            select(InteractionRow.user, InteractionRow.item_id, InteractionRow.weight, InteractionRow.source, InteractionRow.kind)
+            select(
+                InteractionRow.user,
+                InteractionRow.item_id,
+                InteractionRow.weight,
+                InteractionRow.source,
+                InteractionRow.kind,
+            )
         ).all()
     return [Interaction(*r) for r in rows]
 
@@ -450,7 +455,9 @@ def catalog_stats(engine: Engine) -> dict[str, Any]:
     items = catalog.items.values()
     with Session(engine) as session:
         n_inter = session.scalar(select(func.count()).select_from(InteractionRow)) or 0
-        by_source = dict(session.execute(select(InteractionRow.source, func.count()).group_by(InteractionRow.source)).all())
+        by_source = dict(
+            session.execute(select(InteractionRow.source, func.count()).group_by(InteractionRow.source)).all()
+        )
     return {
         "items": len(catalog),
         "with_genres": round(sum(1 for it in items if it.genres) / n, 4),

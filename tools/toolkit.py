@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from tools.catalog import Catalog, CatalogError, init_db, load_catalog, load_items, make_engine
+from tools.catalog import Catalog, CatalogError, load_catalog, load_items
+from tools.db.engine import make_engine
+from tools.db.schema import init_db
 from tools.embeddings import Embedder
 from tools.item_index import ItemVectors, VectorStoreError, chroma_client, items_collection
 from tools.settings import Settings

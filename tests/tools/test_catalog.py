@@ -18,8 +18,8 @@ from tools.catalog import (
     catalog_stats,
     load_catalog,
     load_items,
-    make_engine,
 )
+from tools.db.engine import make_engine
 from tools.settings import load_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -89,10 +89,3 @@ def test_unreachable_database_is_a_clear_error(tmp_path: Path, data_dir: Path) -
     with pytest.raises(CatalogError, match="database unreachable .*DATABASE_URL") as info:
         load_catalog(engine, data_dir)
     assert "pw" not in str(info.value)  # the password is never echoed
-
-
-def test_unwritable_home_is_a_clear_error(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    with pytest.raises(CatalogError, match="CRSAGENT_HOME"):
-        make_engine(load_settings(home=blocker / "home"))

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from tools.catalog import load_catalog, make_engine
+from tools.catalog import load_catalog
+from tools.db.engine import make_engine
 from tools.genres import GENRES
 from tools.hard_filter import Constraints, HardFilter, compile_constraints
 from tools.settings import load_settings

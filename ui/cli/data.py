@@ -25,7 +25,7 @@ def data_build(
 ) -> None:
     """Regenerate the shipped catalog and training interactions from the raw datasets, reproducibly."""
     # lazy: CLI start-up
-    from tools.data_build import build_data
+    from tools.data import build_data
     from tools.settings import PACKAGED_DATA_DIR
 
     report = build_data(source, out or PACKAGED_DATA_DIR)

@@ -1,4 +1,4 @@
-"""``crsagent db current|upgrade``: the database schema version (Alembic migrations in tools/migrations)."""
+"""``crsagent db current|upgrade``: the database schema version (Alembic migrations in tools/db/migrations)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ db_app = typer.Typer(help="The database schema: show its version, upgrade it.", 
 def current(json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
     """The schema revision of the database (DATABASE_URL or the home's SQLite) and the newest one."""
     # lazy: CLI start-up (SQLAlchemy, Alembic)
-    from tools.catalog import make_engine
-    from tools.schema import current_revision, head_revision
+    from tools.db.engine import make_engine
+    from tools.db.schema import current_revision, head_revision
 
     engine = make_engine(cli_settings())
     got, head = current_revision(engine), head_revision()
@@ -32,8 +32,8 @@ def current(json_out: Annotated[bool, typer.Option("--json", help="Print one JSO
 def upgrade(json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
     """Create or migrate the tables to the newest schema (run once before starting upgraded replicas)."""
     # lazy: CLI start-up (SQLAlchemy, Alembic)
-    from tools.catalog import make_engine
-    from tools.schema import upgrade as run_upgrade
+    from tools.db.engine import make_engine
+    from tools.db.schema import upgrade as run_upgrade
 
     before, after = run_upgrade(make_engine(cli_settings()))
     if json_out:
@@ -46,6 +46,8 @@ def upgrade(json_out: Annotated[bool, typer.Option("--json", help="Print one JSO
 @cli_command
 def revision(message: Annotated[str, typer.Argument(help="What the migration changes.")]) -> None:
     """(developers) Write the migration script for the tables changed in the models."""
-    from tools.schema import write_revision  # lazy: CLI start-up (SQLAlchemy, Alembic)
+    # lazy: CLI start-up (SQLAlchemy, Alembic). The models compared are the tables of the modules imported here.
+    import memory.tables  # noqa: F401  (registers the memory tables on tools.catalog's Base)
+    from tools.db.schema import write_revision
 
     console.print(f"wrote {write_revision(message)}: review it, then `crsagent db upgrade`")

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.tools.recommenders.tiny import ITEM_IDS, SHIPPED, tiny_interactions
-from tools.catalog import INTERACTIONS_FILE, load_catalog, load_items, make_engine
+from tools.catalog import INTERACTIONS_FILE, load_catalog, load_items
+from tools.db.engine import make_engine
 from tools.recommenders.base import Recommender
 from tools.recommenders.training import MODEL_NAMES, interactions_checksum, load_recommenders, train_all
 from tools.settings import PACKAGED_DATA_DIR, load_settings

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import Result
 
-from tools.schema import head_revision
+from tools.db.schema import head_revision
 
 
 def test_db_command_upgrades_and_reports(crsagent: Callable[..., Result], tmp_path: Path) -> None:

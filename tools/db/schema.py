@@ -1,24 +1,29 @@
 """Database schema versions (Alembic): create, check and upgrade the crsagent tables.
 
-The schema is versioned by the migration scripts in ``tools/migrations/versions``. A new database gets every
-table and is stamped with the newest revision; an older one is brought up to date by ``crsagent db upgrade``
+The schema is versioned by the migration scripts in ``tools/db/migrations/versions``. A new database is
+created by running every migration; an older one is brought up to date by ``crsagent db upgrade``
 (``crsagent index`` does it too). A running app never migrates: it refuses an outdated schema with a clear
 message, so several replicas can share one database and be upgraded in a controlled way.
+
+This module imports no table module: the migrations create every table by themselves. Only comparing the
+models with the migrations (:func:`write_revision`, ``alembic check``) needs the models, and its caller
+imports every table module first (``tools.catalog`` and the memory tables).
 """
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, inspect, text
+from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from tools.catalog import CatalogError
+from tools.db.base import Base, CatalogError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The first revision: the schema as it was before versioning (databases without a version are taken as it).
@@ -30,10 +35,9 @@ class SchemaError(CatalogError):
 
 
 def target_metadata() -> MetaData:
-    """Every crsagent table: the catalog's and the memory store's (they share one declarative base)."""
-    import memory.tables  # noqa: F401  (registers the memory tables on the base)
-    from tools.catalog import Base
-
+    """Every table registered on the shared declarative base. The caller imports the table modules first
+    (``tools.catalog`` and the memory tables, ``import memory.tables``): only the tables of modules
+    already imported are in it."""
     return Base.metadata
 
 
@@ -83,11 +87,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 def write_revision(message: str) -> Path:
     """Write a new migration script for the difference between the models and the newest migration (for
     developers who changed a table); returns its path. The difference is taken against a scratch SQLite
-    database built by the migrations alone, never against a live database."""
-    import tempfile
-
-    from sqlalchemy import create_engine
-
+    database built by the migrations alone, never against a live database. The caller imports every table
+    module first (see :func:`target_metadata`): a table whose module is not imported would be dropped."""
     with tempfile.TemporaryDirectory(prefix="crsagent-revision-") as tmp:
         engine = create_engine(f"sqlite:///{Path(tmp) / 'scratch.db'}")
         with engine.begin() as conn:
@@ -112,9 +113,9 @@ def _lock_schema(conn: Connection) -> None:
 
 
 def ensure_schema(engine: Engine, *, upgrade_outdated: bool = False) -> None:
-    """Create the tables of an empty database (stamped at head) and accept an up-to-date one. An outdated one
-    is upgraded when ``upgrade_outdated`` (an embedded SQLite home, owned by one user) and otherwise refused
-    with :class:`SchemaError` naming the command that upgrades it."""
+    """Create the tables of an empty database (by running every migration) and accept an up-to-date one. An
+    outdated one is upgraded when ``upgrade_outdated`` (an embedded SQLite home, owned by one user) and
+    otherwise refused with :class:`SchemaError` naming the command that upgrades it."""
     head = head_revision()
     if current_revision(engine) == head:
         return
@@ -126,8 +127,7 @@ def ensure_schema(engine: Engine, *, upgrade_outdated: bool = False) -> None:
             if current == head:
                 return
             if current is None and not inspect(conn).has_table("items"):
-                target_metadata().create_all(conn)
-                command.stamp(_config(conn), "head")
+                command.upgrade(_config(conn), "head")
                 return
     except SQLAlchemyError:
         if current_revision(engine) == head:  # another process created the schema at the same moment
@@ -144,3 +144,13 @@ def ensure_schema(engine: Engine, *, upgrade_outdated: bool = False) -> None:
         f"the database schema is at revision {current or 'unversioned'}, this crsagent needs {head}: "
         "run `crsagent db upgrade` once (back up the database first)"
     )
+
+
+def init_db(engine: Engine) -> None:
+    """Create the tables of a new database, or check that an existing one has this version's schema
+    (:func:`ensure_schema`; an embedded SQLite home is upgraded in place, a server database must be upgraded
+    with ``crsagent db upgrade``). Unreachable databases raise :class:`CatalogError`."""
+    try:
+        ensure_schema(engine, upgrade_outdated=engine.dialect.name == "sqlite")
+    except SQLAlchemyError as exc:
+        raise _unreachable(engine, exc) from exc

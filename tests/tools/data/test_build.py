@@ -1,4 +1,4 @@
-"""Tests of tools/data_build.py: parsing helpers and a tiny build on real-format excerpts, plus the real build.
+"""Tests of tools/data/: parsing helpers and a tiny build on real-format excerpts, plus the real build.
 
 The fixtures below are lines copied from the files in ../shared/data (long dialogs cut to their first turns,
 unused JSON keys dropped); the integration test builds from ../shared/data itself.
@@ -15,16 +15,17 @@ from typing import Any
 
 import pytest
 
-from tools.data_build import (
+from tools.data.build import (
     CATALOG_FILE,
     INTERACTIONS_FILE,
     MANIFEST_FILE,
     NOTICE_FILE,
     OUTPUT_FILES,
-    DataBuildError,
-    InteractionTable,
-    TitleIndex,
     build_data,
+)
+from tools.data.interactions import InteractionTable, seeker_liked
+from tools.data.matching import TitleIndex, title_similarity
+from tools.data.normalise import (
     dialog_text_key,
     display_title,
     imdb_str,
@@ -33,13 +34,12 @@ from tools.data_build import (
     normalize_genres,
     parse_title_year,
     parse_year,
-    seeker_liked,
-    title_similarity,
     truncate_plot,
 )
+from tools.data.sources import DataBuildError
 from tools.titles import normalize_title, split_year
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parents[4] / "shared" / "data"
 SKIP_REASON = "needs ../shared/data (REDIAL/INSPIRED/MovieLens); absent in a user's clone"
 
 # --------------------------------------------------------------------------- real-format excerpts
