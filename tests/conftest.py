@@ -32,6 +32,33 @@ REPO = Path(__file__).resolve().parents[1]
 SERVER_MODE = os.environ.get("CRSAGENT_TEST_SERVERS", "") not in ("", "0")
 
 #: Tests about embedded storage itself (the files under CRSAGENT_HOME); server mode skips them, saying why.
+#: Test modules that touch storage (the database, the vector store, persisted sessions and memory): marked
+#: ``storage``, they run in both passes of ``make test``; the server-mode pass runs only these
+#: (``pytest -m storage``). Every other test's result does not depend on where the data lives.
+STORAGE_MODULES = (
+    "tests/agent/test_conversation.py",
+    "tests/memory/test_hooks.py",
+    "tests/memory/test_store.py",
+    "tests/test_faults_servers.py",
+    "tests/test_hostile.py",
+    "tests/test_settings.py",
+    "tests/tools/db/",
+    "tests/tools/recommenders/test_training.py",
+    "tests/tools/test_catalog.py",
+    "tests/tools/test_hard_filter.py",
+    "tests/tools/test_item_index.py",
+    "tests/tools/test_shipped_vectors.py",
+    "tests/ui/cli/test_ask.py",
+    "tests/ui/cli/test_catalog.py",
+    "tests/ui/cli/test_chat.py",
+    "tests/ui/cli/test_common.py",
+    "tests/ui/cli/test_db.py",
+    "tests/ui/cli/test_index.py",
+    "tests/ui/cli/test_memory.py",
+    "tests/ui/test_load.py",
+    "tests/ui/web/test_handlers.py",
+)
+
 EMBEDDED_ONLY = {
     "tests/test_settings.py::test_defaults_and_derived_paths": "checks the embedded defaults (SQLite file, Chroma dir)",
     "tests/tools/test_catalog.py::test_unwritable_home_is_a_clear_error": "the SQLite file needs a writable home",
@@ -101,10 +128,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not SERVER_MODE:
-        return
     for item in items:
-        reason = EMBEDDED_ONLY.get(item.nodeid.split("[")[0])
+        if item.nodeid.startswith(STORAGE_MODULES):
+            item.add_marker(pytest.mark.storage)
+        reason = EMBEDDED_ONLY.get(item.nodeid.split("[")[0]) if SERVER_MODE else None
         if reason:
             item.add_marker(pytest.mark.skip(reason=f"embedded mode only: {reason}"))
 
