@@ -27,7 +27,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
 	$(PIP) install -e ".[dev]"
-	@# Debian's Chromium for the browser test (tests/ui/test_web_browser.py); CI runs as root and installs it,
+	@# Debian's Chromium for the browser test (tests/ui/web/test_browser.py); CI runs as root and installs it,
 	@# elsewhere without root the browser test skips with this reason.
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji) \
 		|| echo "warning: could not install Debian's chromium (needs root: sudo apt-get install chromium); the browser test will skip"

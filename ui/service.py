@@ -95,7 +95,7 @@ class Service:
         snap = self.graph.get_state(self._config(user, session))
         return snap.values if snap else {}  # type: ignore[return-value]
 
-    # ------------------------------------------------------------------ used by the web app (ui/web.py)
+    # ------------------------------------------------------------------ used by the web app (ui/web/)
     def ask_with(
         self, message: str, *, user: str = "default", session: str = "default", n_items: int | None = None,
         offline: bool = False,
