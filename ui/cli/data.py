@@ -1,4 +1,4 @@
-"""``crsagent data build``: regenerate the shipped data files from the raw datasets."""
+"""``crsagent data build`` / ``data vectors``: regenerate the shipped data files from the raw datasets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ui.cli.common import cli_command, console, emit_json
+from ui.cli.common import cli_command, cli_settings, console, emit_json
 
 data_app = typer.Typer(help="Build the shipped data files.", no_args_is_help=True)
 
@@ -33,3 +33,30 @@ def data_build(
         emit_json(report)
     else:
         console.print(report)
+
+
+@data_app.command("vectors")
+@cli_command
+def data_vectors(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="The data folder whose catalog is embedded (default: the packaged data/).")
+    ] = None,
+) -> None:
+    """Embed every item of the catalog in DATA_DIR with the configured model and write item_vectors.npz there
+    (the vectors `crsagent index` reuses; run after `crsagent data build`)."""
+    # lazy: CLI start-up (torch)
+    import gzip
+    import json
+
+    from tools.catalog import Item
+    from tools.embeddings import Embedder
+    from tools.settings import PACKAGED_DATA_DIR
+    from tools.shipped_vectors import VECTORS_FILE, write_shipped_vectors
+
+    folder = data_dir or PACKAGED_DATA_DIR
+    with gzip.open(folder / "catalog.jsonl.gz", "rt", encoding="utf-8") as fh:
+        items = [Item.from_record(json.loads(line)) for line in fh if line.strip()]
+    embedder = Embedder(cli_settings())
+    matrix = embedder.encode([it.embedding_text() for it in items], batch_size=256)
+    write_shipped_vectors(folder / VECTORS_FILE, items, matrix, embedder)
+    console.print(f"wrote {folder / VECTORS_FILE}: {len(items)} items")
