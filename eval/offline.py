@@ -1,6 +1,6 @@
 """Offline evaluation on REDIAL and INSPIRED (DESIGN §4), through the same pipeline a chat uses.
 
-Protocol, per dialog, utterance by utterance (:func:`evaluate_dialog`):
+Protocol, per dialog, utterance by utterance (:func:`eval.evaluator.evaluate_dialog`):
 
 - a seeker utterance is a *user* turn of :meth:`agent.runner.TurnRunner.run_turn` (the full LangGraph pipeline:
   parse, plan, execute, ground, respond, reflect); its ranking (50 catalog ids) is the prediction for the
@@ -30,356 +30,32 @@ import logging
 import multiprocessing as mp
 import os
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from agent.runner import TurnRunner
-from eval.datasets import (
-    Dialog,
-    MovieRef,
-    Sample,
-    iter_samples,
-    load_inspired_tsv,
-    load_inspired_unicrs,
-    load_redial,
-)
+from eval.datasets import Dialog
+from eval.evaluator import BASELINES, DEPTH, DialogEvaluator, DialogResult
+from eval.gold import DATASETS, EvalError, GoldMapper, dataset_universe, load_split, split_path
 from eval.metrics import METRIC_KEYS, RankingMetrics, bootstrap_ci
 
 if TYPE_CHECKING:
-    from agent.state import AgentState
-    from tools.catalog import Catalog
-    from tools.grounding import Grounder
     from tools.settings import Settings
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "BASELINES",
-    "DATASETS",
-    "DialogEvaluator",
-    "EvalOptions",
-    "GoldMapper",
-    "dataset_universe",
-    "evaluate_dialog",
-    "load_split",
-    "run_eval",
-    "split_path",
-    "summarize",
-]
-
-DATASETS: tuple[str, ...] = ("redial", "inspired")
-BASELINES: tuple[str, ...] = ("popularity", "repeat_context", "cf_only")
-#: Ranking depth of every system (the metrics look at the top 50).
-DEPTH = 50
-#: INSPIRED's processed train split, relative to the INSPIRED data dir (part of the movie universe).
-INSPIRED_TRAIN = Path("unicrs") / "train_data_dbpedia.jsonl"
 SAMPLES_FILE = "samples.jsonl"
 DIALOGS_FILE = "dialogs.jsonl"
 RUN_FILE = "run.json"
 #: one line per ``run_eval`` call on this output folder: wall time and dialogs evaluated (resumes add lines)
 INVOCATIONS_FILE = "invocations.jsonl"
 
-
-class EvalError(ValueError):
-    """Bad input for an evaluation (unknown dataset or split, missing data, a different run in --out)."""
-
-
-# ------------------------------------------------------------------------------------------------ data
-
-
-def split_path(dataset: str, data_dir: Path, split: str) -> Path:
-    """The file of ``split``: ``<split>_data.jsonl`` (REDIAL) or ``<split>.tsv`` (INSPIRED) in ``data_dir``.
-
-    Raises:
-        EvalError: unknown dataset, missing data dir, or no such split (the message lists the splits there).
-    """
-    if dataset not in DATASETS:
-        raise EvalError(f"unknown dataset {dataset!r} (choose from: {', '.join(DATASETS)})")
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise EvalError(f"data dir {data_dir} not found")
-    suffix = "_data.jsonl" if dataset == "redial" else ".tsv"
-    path = data_dir / f"{split}{suffix}"
-    if not split or "/" in split or not path.is_file():
-        found = sorted(p.name[: -len(suffix)] for p in data_dir.glob(f"*{suffix}"))
-        raise EvalError(
-            f"unknown split {split!r}: no {split}{suffix} in {data_dir} "
-            f"(available: {', '.join(found) if found else 'none'})"
-        )
-    return path
-
-
-def load_split(dataset: str, data_dir: Path, split: str) -> list[Dialog]:
-    """Load the dialogs of one split (see :func:`split_path` for the file naming)."""
-    path = split_path(dataset, data_dir, split)
-    return load_redial(path) if dataset == "redial" else load_inspired_tsv(path)
-
-
-class GoldMapper:
-    """Maps dataset movies to catalog ids: REDIAL movie id first, then title grounding (memoised)."""
-
-    def __init__(self, catalog: Catalog, grounder: Grounder) -> None:
-        self.grounder = grounder
-        self.by_redial: dict[int, int] = {}
-        for item in sorted(catalog.items.values(), key=lambda it: it.id):
-            if item.redial_id is not None:
-                self.by_redial.setdefault(int(item.redial_id), item.id)
-        self._memo: dict[tuple[str, str, int | None], int | None] = {}
-
-    def map(self, ref: MovieRef) -> int | None:
-        """The catalog id of ``ref``, or None when neither its source id nor its title resolves."""
-        key = (ref.source_id or "", ref.title, ref.year)
-        if key in self._memo:
-            return self._memo[key]
-        item_id: int | None = None
-        if ref.source_id is not None and ref.source_id.isdigit():
-            item_id = self.by_redial.get(int(ref.source_id))
-        if item_id is None:
-            match = self.grounder.ground(ref.label)
-            item_id = match.item_id if match is not None else None
-        self._memo[key] = item_id
-        return item_id
-
-    def map_all(self, dialogs: Iterable[Dialog]) -> dict[tuple[str, str, int | None], int | None]:
-        """Map every movie of ``dialogs``; returns the memo (picklable, for worker processes)."""
-        for dialog in dialogs:
-            for utterance in dialog.utterances:
-                for ref in utterance.movies:
-                    self.map(ref)
-        return dict(self._memo)
-
-
-def _ref_key(ref: MovieRef) -> tuple[str, str, int | None]:
-    return (ref.source_id or "", ref.title, ref.year)
-
-
-def dataset_universe(
-    dataset: str, catalog: Catalog, mapper: GoldMapper, data_dir: Path, dialogs: Sequence[Dialog]
-) -> list[int]:
-    """The ranking universe of DESIGN §4, sorted.
-
-    REDIAL: every catalog item with a REDIAL movie id (the REDIAL movie list). INSPIRED: the catalog items
-    that the INSPIRED dialogs mention, train (``unicrs/train_data_dbpedia.jsonl`` under ``data_dir``, when
-    present) plus the evaluated split.
-    """
-    if dataset == "redial":
-        return sorted(i for i, it in catalog.items.items() if it.redial_id is not None)
-    pool: list[Dialog] = list(dialogs)
-    train = Path(data_dir) / INSPIRED_TRAIN
-    if train.is_file():
-        pool += load_inspired_unicrs(train)
-    else:
-        log.warning("%s not found: the INSPIRED universe holds the evaluated split's movies only", train)
-    ids = {mapper.map(ref) for d in pool for u in d.utterances for ref in u.movies}
-    return sorted(i for i in ids if i is not None)
-
-
-# ------------------------------------------------------------------------------------------ evaluation
-
-
-@dataclass
-class DialogResult:
-    """What evaluating one dialog produced (one ``dialogs.jsonl`` line plus its samples)."""
-
-    dialog_id: str
-    samples: list[dict[str, Any]] = field(default_factory=list)
-    user_turns: int = 0
-    latencies_ms: list[float] = field(default_factory=list)
-    shown: int = 0
-    ungrounded: int = 0
-    short_rankings: int = 0
-    llm_calls: int = 0
-    fallbacks: int = 0
-    seconds: float = 0.0
-    whole_catalog_seconds: float = 0.0  #: the part of ``seconds`` spent on the whole-catalog re-rankings
-
-    def record(self) -> dict[str, Any]:
-        """The ``dialogs.jsonl`` record (everything but the samples)."""
-        out = asdict(self)
-        out.pop("samples")
-        out["n_samples"] = len(self.samples)
-        return out
-
-
-def _rank_of(ranking: Sequence[int], gold: int | None) -> int | None:
-    """1-based position of ``gold`` in the top :data:`DEPTH` of ``ranking`` (None when absent or unmapped)."""
-    if gold is None:
-        return None
-    for pos, item in enumerate(ranking[:DEPTH], 1):
-        if item == gold:
-            return pos
-    return None
-
-
-class DialogEvaluator:
-    """One process's evaluator: its own :class:`TurnRunner` (no persistence), the universe and the baselines."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        dataset: str,
-        universe: Sequence[int],
-        gold_ids: dict[tuple[str, str, int | None], int | None],
-        *,
-        weights_profile: str = "default",
-        whole_catalog: bool = False,
-        runner: TurnRunner | None = None,
-    ) -> None:
-
-        self.dataset = dataset
-        self.runner = runner or TurnRunner(settings, weights=weights_profile)
-        self.universe = list(universe)
-        self.universe_set = frozenset(self.universe)
-        self.gold_ids = dict(gold_ids)
-        self.whole_catalog = whole_catalog
-        ctx = self.runner.context
-        pop = ctx.popularity
-        self.popularity_ranking = sorted(self.universe, key=lambda i: (-pop.get(i, 0.0), i))[:DEPTH]
-
-    @property
-    def catalog(self) -> Catalog:
-        """The runner's catalog."""
-        return self.runner.toolkit.catalog
-
-    def gold_id(self, ref: MovieRef) -> int | None:
-        """The catalog id of a dataset movie (from the precomputed mapping; grounded on a miss)."""
-        key = _ref_key(ref)
-        if key not in self.gold_ids:
-            match = self.runner.context.grounder.ground(ref.label)
-            self.gold_ids[key] = match.item_id if match is not None else None
-        return self.gold_ids[key]
-
-    # ---------------------------------------------------------------------------- baselines
-    def repeat_context(self, context_ids: Sequence[int]) -> list[int]:
-        """The context's mentioned items, most recent first (then nothing)."""
-        out: list[int] = []
-        for item in reversed(context_ids):
-            if item in self.universe_set and item not in out:
-                out.append(item)
-        return out[:DEPTH]
-
-    def cf_only(self, context_ids: Sequence[int]) -> list[int]:
-        """The agent's collaborative recommenders (with its weights) seeded with every context-mentioned item."""
-        from agent.tools import cf_shares
-
-        seeds = list(dict.fromkeys(context_ids))
-        if not seeds:
-            return []
-        totals: dict[int, float] = defaultdict(float)
-        for name, share in cf_shares(self.runner.context).items():
-            rec = self.runner.context.recommenders.get(name)
-            if rec is None or share <= 0:
-                continue
-            found = rec.recommend(seeds, k=4 * DEPTH, candidates=self.universe_set)
-            top = max((s for _, s in found), default=0.0) or 1.0
-            for item, score in found:
-                totals[item] += share * score / top
-        return [i for i, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:DEPTH]]
-
-    # ---------------------------------------------------------------------------- the protocol
-    def evaluate(self, dialog: Dialog) -> DialogResult:
-        """Run the protocol of the module docstring over one dialog."""
-        return evaluate_dialog(self, dialog)
-
-
-def _clean_after_user_turn(state: AgentState) -> AgentState:
-    """The state as a logged dialog continues: the agent's reply (shown items, its text) never happened."""
-    history = list(state.get("history", []))
-    if history and history[-1].get("role") == "assistant":
-        history.pop()
-    cleaned: AgentState = {**state}
-    cleaned.update({"shown": [], "shown_ever": [], "history": history})
-    return cleaned
-
-
-#: ``hook(turn_state, samples)``: called for every predicting user turn with the state that turn produced
-#: and the sample records it predicts (used by eval/tune.py to re-rank the same turns cheaply).
-TurnHook = Callable[["AgentState", list[dict[str, Any]]], None]
-
-
-def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog, hook: TurnHook | None = None) -> DialogResult:
-    """Feed ``dialog`` utterance by utterance through ``ev.runner`` and score every sample."""
-    t0 = time.perf_counter()
-    runner = ev.runner
-    by_turn: dict[int, list[Sample]] = defaultdict(list)
-    for sample in iter_samples([dialog]):
-        by_turn[sample.turn_index].append(sample)
-    result = DialogResult(dialog_id=dialog.dialog_id)
-    state: AgentState | None = None
-    ranking: list[int] = []
-    whole: list[int] | None = None
-    latency = 0.0
-    turn_state: AgentState | None = None
-    context_ids: list[int] = []
-    for index, utterance in enumerate(dialog.utterances):
-        if utterance.role == "seeker":
-            before = state
-            state, turn = runner.run_turn(state, utterance.text, role="user", universe=ev.universe)
-            turn_state = state
-            state = _clean_after_user_turn(state)
-            ranking, latency = list(turn.ranking), turn.latency_ms
-            result.user_turns += 1
-            result.llm_calls += turn.llm_calls
-            result.fallbacks += turn.fallbacks
-            shown_ids = [it.get("id") for it in turn.items]
-            result.shown += len(shown_ids)
-            result.ungrounded += sum(1 for i in shown_ids if not isinstance(i, int) or i not in ev.catalog)
-            whole = None
-            if ev.whole_catalog and by_turn.get(index + 1):
-                t_whole = time.perf_counter()
-                _, turn_whole = runner.run_turn(before, utterance.text, role="user", universe=None)
-                whole = list(turn_whole.ranking)
-                result.whole_catalog_seconds += time.perf_counter() - t_whole
-        else:
-            samples = by_turn.get(index)
-            if samples:
-                prev_is_seeker = index > 0 and dialog.utterances[index - 1].role == "seeker"
-                predicted = ranking if prev_is_seeker else []
-                if prev_is_seeker:
-                    result.latencies_ms.append(round(latency, 2))
-                    result.short_rankings += int(len(predicted) < DEPTH)
-                systems: dict[str, list[int]] = {
-                    "agent": predicted,
-                    "popularity": ev.popularity_ranking,
-                    "repeat_context": ev.repeat_context(context_ids),
-                    "cf_only": ev.cf_only(context_ids),
-                }
-                if whole is not None:
-                    systems["agent_whole"] = whole if prev_is_seeker else []
-                first = len(result.samples)
-                for sample in samples:
-                    gold = ev.gold_id(sample.gold)
-                    result.samples.append(
-                        {
-                            "dialog_id": dialog.dialog_id,
-                            "turn_index": sample.turn_index,
-                            "gold": {"title": sample.gold.title, "year": sample.gold.year,
-                                     "source_id": sample.gold.source_id},
-                            "gold_id": gold,
-                            "in_universe": gold is not None and gold in ev.universe_set,
-                            "gold_in_context": sample.gold_in_context,
-                            "ranks": {name: _rank_of(ranked, gold) for name, ranked in systems.items()},
-                            "latency_ms": round(latency, 2),
-                            "top10": predicted[:10],
-                        }
-                    )
-                if hook is not None and prev_is_seeker and turn_state is not None:
-                    hook(turn_state, result.samples[first:])
-            state, _ = runner.run_turn(state, utterance.text, role="assistant")
-        for ref in utterance.movies:
-            item = ev.gold_id(ref)
-            if item is not None:
-                context_ids.append(item)
-    result.seconds = round(time.perf_counter() - t0, 3)
-    result.whole_catalog_seconds = round(result.whole_catalog_seconds, 3)
-    return result
-
+__all__ = ["EvalOptions", "run_eval", "summarize"]
 
 # ------------------------------------------------------------------------------------ worker processes
 

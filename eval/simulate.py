@@ -1,7 +1,7 @@
 """Simulated-user dialogues (``crsagent simulate``): targets from REDIAL / INSPIRED, a simulator, metrics.
 
 1. **Targets and seeds** (:func:`build_targets`): per dialog, one target movie mapped to a catalog id
-   (:class:`eval.offline.GoldMapper`: REDIAL movie id, else grounding) inside the dataset's movie universe.
+   (:class:`eval.gold.GoldMapper`: REDIAL movie id, else grounding) inside the dataset's movie universe.
    REDIAL: the first movie the seeker liked (``Dialog.liked``) that the recommender suggested, else the first
    liked movie at all. INSPIRED (no acceptance labels in the loader): the last movie the recommender
    mentioned. The seed is the seeker's utterances before the target is first mentioned (at most
@@ -32,7 +32,7 @@ import numpy as np
 
 from agent.runner import TurnRunner
 from eval.datasets import Dialog, MovieRef
-from eval.offline import DATASETS, GoldMapper, dataset_universe, load_split, split_path
+from eval.gold import DATASETS, GoldMapper, dataset_universe, load_split, split_path
 from eval.simulators import (
     AttributeSimulator,
     LeakFilter,

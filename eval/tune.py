@@ -48,7 +48,8 @@ import numpy as np
 
 from agent.runner import TurnRunner
 from eval.datasets import Dialog, load_redial
-from eval.offline import DEPTH, DialogEvaluator, GoldMapper, dataset_universe
+from eval.evaluator import DEPTH, DialogEvaluator, evaluate_dialog
+from eval.gold import GoldMapper, dataset_universe
 
 if TYPE_CHECKING:
     from agent.context import AgentContext
@@ -242,7 +243,6 @@ def capture(ev: DialogEvaluator, dialogs: Sequence[Dialog], progress: bool = Tru
     """Replay ``dialogs`` through ``ev`` (the real protocol) and keep each predicting turn's state."""
     from tqdm.auto import tqdm
 
-    from eval.offline import evaluate_dialog
 
     corpus = DevCorpus(dataset=ev.dataset, n_dialogs=len(dialogs))
     t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""The offline evaluation protocol (eval/offline.py), its outputs, resumability and the ``eval`` command.
+"""The offline evaluation protocol (eval/offline.py, eval/evaluator.py, eval/gold.py), its outputs, resumability and the ``eval`` command.
 
 Unit tests drive the protocol with a recording stub service (no models); integration tests use the real
 built home (tests/conftest.py) on the tiny real-format fixtures; one end-to-end test runs the command (in this
@@ -18,20 +18,10 @@ import pytest
 from typer.testing import CliRunner
 
 from eval.datasets import load_inspired_tsv, load_redial
+from eval.evaluator import BASELINES, DialogEvaluator, evaluate_dialog
+from eval.gold import EvalError, GoldMapper, dataset_universe, split_path
 from eval.metrics import METRIC_KEYS
-from eval.offline import (
-    BASELINES,
-    DialogEvaluator,
-    EvalError,
-    EvalOptions,
-    GoldMapper,
-    _prepare_out,
-    dataset_universe,
-    evaluate_dialog,
-    run_eval,
-    split_path,
-    summarize,
-)
+from eval.offline import EvalOptions, _prepare_out, run_eval, summarize
 from tools.ranking import FusionWeights
 from ui.cli.main import app
 

@@ -42,7 +42,8 @@ def eval_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
     """Offline evaluation on REDIAL or INSPIRED (DESIGN §4): summary.json, samples.jsonl, report.md, plots."""
-    from eval.offline import EvalOptions, run_eval, split_path  # lazy: CLI start-up (the agent, torch)
+    from eval.gold import split_path  # lazy: CLI start-up (the agent, torch)
+    from eval.offline import EvalOptions, run_eval  # lazy: CLI start-up (the agent, torch)
 
     dataset = dataset.strip().lower()
     opts = EvalOptions(
