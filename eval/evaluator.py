@@ -17,6 +17,7 @@ from typing import Any
 
 from agent.runner import TurnRunner
 from agent.state import AgentState
+from agent.tools import cf_shares
 from eval.datasets import Dialog, MovieRef, Sample, iter_samples
 from eval.gold import ref_key
 from tools.catalog import Catalog
@@ -111,7 +112,6 @@ class DialogEvaluator:
 
     def cf_only(self, context_ids: Sequence[int]) -> list[int]:
         """The agent's collaborative recommenders (with its weights) seeded with every context-mentioned item."""
-        from agent.tools import cf_shares
 
         seeds = list(dict.fromkeys(context_ids))
         if not seeds:

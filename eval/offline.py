@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -43,9 +43,7 @@ from eval.datasets import Dialog
 from eval.evaluator import BASELINES, DEPTH, DialogEvaluator, DialogResult
 from eval.gold import DATASETS, EvalError, GoldMapper, dataset_universe, load_split, split_path
 from eval.metrics import METRIC_KEYS, RankingMetrics, bootstrap_ci
-
-if TYPE_CHECKING:
-    from tools.settings import Settings
+from tools.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from agent.llm import LLMClient
 from agent.runner import TurnRunner
 from eval.datasets import Dialog, MovieRef
 from eval.gold import DATASETS, GoldMapper, dataset_universe, load_split, split_path
@@ -41,12 +42,9 @@ from eval.simulators import (
     TargetProfile,
     split_sentences,
 )
-
-if TYPE_CHECKING:
-    from agent.llm import LLMClient
-    from tools.catalog import Catalog
-    from tools.grounding import Grounder
-    from tools.settings import Settings
+from tools.catalog import Catalog
+from tools.grounding import Grounder
+from tools.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -570,7 +568,6 @@ def run_simulation(
     Dialogues already in ``opts.out/dialogues`` from an identical run are skipped (resume); a different run
     there raises :class:`SimError` unless ``fresh``.
     """
-    from tools.settings import load_settings
 
     opts.check()
     split = opts.split_name

@@ -23,16 +23,14 @@ import re
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rapidfuzz import fuzz
 
+from agent.llm import LLMClient
+from tools.catalog import Item
+from tools.settings import Settings
 from tools.titles import fold
-
-if TYPE_CHECKING:
-    from agent.llm import LLMClient
-    from tools.catalog import Item
-    from tools.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -560,7 +558,6 @@ class LLMSimulator:
         """The simulator's own LLM client (``sim_base_url``, ``sim_api_key``, ``sim_model``)."""
         from pydantic import SecretStr
 
-        from agent.llm import LLMClient
 
         raw = settings.sim_api_key
         key = raw.get_secret_value() if isinstance(raw, SecretStr) else (str(raw) if raw else None)

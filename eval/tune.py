@@ -42,19 +42,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 
+from agent.context import AgentContext, load_fusion_weights
+from agent.graph import execute
 from agent.runner import TurnRunner
-from eval.datasets import Dialog, load_redial
+from agent.state import AgentState, Preferences
+from eval.datasets import Dialog, load_inspired_unicrs, load_redial
 from eval.evaluator import DEPTH, DialogEvaluator, evaluate_dialog
 from eval.gold import GoldMapper, dataset_universe
-
-if TYPE_CHECKING:
-    from agent.context import AgentContext
-    from agent.state import AgentState
-    from tools.settings import Settings
+from eval.recommenders_dev import hash_bucket
+from tools.data.normalise import clean_text, dialog_text_key
+from tools.indexing import run_index
+from tools.ranking import FusionWeights
+from tools.settings import PACKAGED_DATA_DIR, Settings, load_settings
+from tools.toolkit import Toolkit
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +117,6 @@ def worker_holdout(pairs: Sequence[tuple[str, str]], target: int) -> set[str]:
 
 
 def _redial_user_key(record: dict[str, Any]) -> str:
-    from tools.data.normalise import clean_text, dialog_text_key
 
     conv = clean_text(str(record.get("conversationId") or ""))
     return f"redial:{conv or dialog_text_key(record['messages'])}"
@@ -132,9 +135,6 @@ def build_dev(
     bucket 0 of :data:`INSPIRED_BUCKETS`, written to ``work/inspired/train_holdout.jsonl``. INSPIRED
     ``dev.tsv`` is never used for tuning, so it stays a clean evaluation split.
     """
-    from eval.recommenders_dev import hash_bucket
-    from tools.data.normalise import clean_text, dialog_text_key
-    from tools.settings import PACKAGED_DATA_DIR
 
     packaged = packaged_data or PACKAGED_DATA_DIR
     redial_dir, inspired_dir, data_dir = work / "redial", work / "inspired", work / "data"
@@ -204,9 +204,6 @@ def build_dev(
 
 def build_dev_home(setup: DevSetup, home: Path, base_home: Path | None = None) -> Settings:
     """Index a scratch home over ``setup.data_dir`` (copying ``base_home`` first saves re-embedding)."""
-    from tools.indexing import run_index
-    from tools.settings import load_settings
-    from tools.toolkit import Toolkit
 
     if base_home is not None and not home.exists():
         shutil.copytree(base_home, home, ignore=shutil.ignore_patterns("sessions.sqlite*"))
@@ -265,7 +262,6 @@ def capture(ev: DialogEvaluator, dialogs: Sequence[Dialog], progress: bool = Tru
 
 def rerank(ctx: AgentContext, corpus: DevCorpus, weights: Any) -> list[list[int]]:
     """The ranking of every captured turn under ``weights`` (re-running the graph's ``execute`` node)."""
-    from agent.graph import execute
 
     saved = ctx.weights
     ctx.weights = weights
@@ -363,7 +359,6 @@ def coordinate_search(
 def ablations(tuned: Any) -> list[tuple[str, Any]]:
     """(label, weights) rows of the dev ablation table: the built-in defaults, the tuned weights, and the
     tuned weights with one idea switched off at a time."""
-    from tools.ranking import FusionWeights
 
     off: list[tuple[str, dict[str, Any]]] = [
         ("hard constraints (constraint_penalty = 0)", {"constraint_penalty": 0.0}),
@@ -401,8 +396,6 @@ def limits(ctx: AgentContext, corpus: DevCorpus, tuned: Any, depth: int = 500) -
     candidates of the fused ranking."""
     import copy
 
-    from agent.graph import execute
-    from agent.state import Preferences
 
     saved = ctx.weights
     ctx.weights = tuned
@@ -454,8 +447,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: build the dev data and home, capture the dev sets, search, write the report."""
     import pickle
 
-    from agent.context import load_fusion_weights
-    from eval.datasets import load_inspired_unicrs
 
     parser = argparse.ArgumentParser(prog="python -m eval.tune", description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=Path("../shared/data"), help="the raw datasets")
