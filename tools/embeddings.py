@@ -59,6 +59,7 @@ class Embedder:
                     os.environ.setdefault("HF_HUB_OFFLINE", "1")
                     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                    # lazy: torch + sentence-transformers take 5-20 s to import; commands that embed nothing skip it
                     from sentence_transformers import SentenceTransformer
 
                     path = self._model_ref or str(bundled_model_path())
@@ -91,7 +92,7 @@ class Embedder:
 
     def _encode_one(self, text: str) -> np.ndarray:
         """One short text on one thread: on small inputs intra-op threads only add latency spikes."""
-        import torch
+        import torch  # lazy: see model
 
         with self._encode_lock:
             previous = torch.get_num_threads()

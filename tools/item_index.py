@@ -32,7 +32,7 @@ class VectorStoreError(RuntimeError):
 
 def chroma_client(settings: Settings) -> Any:
     """A Chroma client: HTTP when ``CHROMA_URL`` is set, else a persistent local store."""
-    import chromadb
+    import chromadb  # lazy: a 2-4 s import, needed only by commands that open the vector store
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)

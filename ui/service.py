@@ -7,6 +7,7 @@ checkpointer under ``CRSAGENT_HOME``, or PostgreSQL when ``DATABASE_URL`` is Pos
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import time
 from typing import Any
@@ -103,8 +104,6 @@ class Service:
         """:meth:`ask` with per-turn options: ``n_items`` items shown (1-20) and ``offline`` (the offline
         engine even when an LLM is configured). The options apply to this turn only (a shallow variant of
         the agent context that shares the loaded models), so concurrent turns never see each other's options."""
-        import copy
-
         ctx = self.context
         if (n_items is not None and n_items != ctx.n_items) or (offline and ctx.llm is not None):
             ctx = copy.copy(ctx)
