@@ -21,7 +21,7 @@ from tools.toolkit import Toolkit
 
 if TYPE_CHECKING:
     from agent.llm import LLMClient
-    from agent.parse_rules import RuleParser
+    from agent.parsers.rules import RuleParser
     from tools.grounding import Grounder
     from tools.hard_filter import HardFilter
     from tools.recommenders import Recommender
@@ -103,7 +103,7 @@ class AgentContext:
     @cached_property
     def parser(self) -> RuleParser:
         """The offline parser."""
-        from agent.parse_rules import RuleParser
+        from agent.parsers.rules import RuleParser
 
         return RuleParser(self.toolkit.catalog, self.grounder)
 

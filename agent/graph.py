@@ -30,7 +30,7 @@ from langgraph.runtime import Runtime
 
 from agent.context import AgentContext
 from agent.llm import parse_json_lenient
-from agent.parse_llm import llm_parse
+from agent.parsers.llm import llm_parse
 from agent.planner import deterministic_plan, llm_plan
 from agent.preferences import apply_turn, observe_agent_mentions
 from agent.prompts import CRITIC_SYSTEM, RESPOND_SYSTEM

@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.parse_rules import GENRE_WORDS
 from agent.state import ParsedTurn, Preferences
 from memory.facts import FREE_KEY, FactIn, RecalledFact, estimate_tokens
+from tools.genres import GENRE_WORDS
 from tools.titles import fold
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from agent.parse_rules import GENRE_WORDS, soft_text
+from agent.parsers.rules import soft_text
 from agent.state import ParsedTurn, Preferences
 from memory.extract import (
     MAX_MEMORY_LIKED,
@@ -24,6 +24,7 @@ from memory.extract import (
     shown_feedback_items,
 )
 from memory.store import MemoryStore
+from tools.genres import GENRE_WORDS
 from tools.titles import fold
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import pytest
 @pytest.fixture(scope="session")
 def rule_parser() -> Any:
     """The real offline parser over the shipped catalog (alias grounding, no database needed)."""
-    from agent.parse_rules import RuleParser
+    from agent.parsers.rules import RuleParser
     from tools.catalog import Catalog, read_catalog_file
     from tools.grounding import Grounder
     from tools.settings import PACKAGED_DATA_DIR

@@ -11,27 +11,10 @@ from collections.abc import Iterable
 
 from agent.state import ParsedTurn, Sentiment, ShownFeedback, TitleMention
 from tools.catalog import Catalog
+from tools.genres import GENRE_WORDS
 from tools.grounding import Grounder
 from tools.titles import fold
 
-# word (folded) -> genre of the catalog vocabulary
-GENRE_WORDS: dict[str, str] = {
-    "horror": "horror", "horrors": "horror", "scary": "horror", "slasher": "horror", "slashers": "horror",
-    "creepy": "horror", "spooky": "horror", "gore": "horror", "gory": "horror", "zombie": "horror", "zombies": "horror",
-    "comedy": "comedy", "comedies": "comedy", "funny": "comedy", "hilarious": "comedy", "laugh": "comedy",
-    "romcom": "romance", "rom com": "romance", "romance": "romance", "romantic": "romance", "love story": "romance",
-    "sci fi": "sci-fi", "scifi": "sci-fi", "science fiction": "sci-fi", "space": "sci-fi", "aliens": "sci-fi",
-    "action": "action", "thriller": "thriller", "thrillers": "thriller", "suspense": "thriller", "suspenseful": "thriller",
-    "animated": "animation", "animation": "animation", "cartoon": "animation", "cartoons": "animation", "pixar": "animation",
-    "anime": "animation", "documentary": "documentary", "documentaries": "documentary", "docs": "documentary",
-    "drama": "drama", "dramas": "drama", "dramatic": "drama", "family": "family", "kids": "family", "children": "family",
-    "fantasy": "fantasy", "magic": "fantasy", "mystery": "mystery", "mysteries": "mystery", "whodunit": "mystery",
-    "crime": "crime", "heist": "crime", "gangster": "crime", "mob": "crime", "war": "war", "western": "western",
-    "westerns": "western", "cowboy": "western", "musical": "music", "musicals": "music", "adventure": "adventure",
-    "adventures": "adventure", "biopic": "biography", "biography": "biography", "true story": "biography",
-    "historical": "history", "history": "history", "period piece": "history", "sports": "sport", "sport": "sport",
-    "superhero": "action", "superheroes": "action", "marvel": "action", "noir": "crime",
-}
 NEGATION = re.compile(
     r"\b(no|not|nothing|without|never|hate|hated|hates|dislike|disliked|avoid|except|but not|anything but|"
     r"don ?t (?:like|want|enjoy|care for)|didn ?t (?:like|enjoy)|not (?:into|a fan of|fond of)|can ?t stand|"

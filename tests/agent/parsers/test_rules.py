@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.parse_rules import RuleParser
+from agent.parsers.rules import RuleParser
 from ui.service import Service
 
 
