@@ -148,7 +148,10 @@ def build_data(source: Path, out: Path) -> dict[str, Any]:
         "command": GENERATION_COMMAND,
         "files": {
             CATALOG_FILE: {"sha256": hashlib.sha256(catalog_gz).hexdigest(), "bytes": len(catalog_gz)},
-            INTERACTIONS_FILE: {"sha256": hashlib.sha256(interactions_gz).hexdigest(), "bytes": len(interactions_gz)},
+            INTERACTIONS_FILE: {
+                "sha256": hashlib.sha256(interactions_gz).hexdigest(),
+                "bytes": len(interactions_gz),
+            },
         },
         "items": {"total": len(records), "redial": n_redial, "inspired_only": len(records) - n_redial},
         "interactions": {"total": len(collected.table.rows), "by_source": collected.table.counts()},
@@ -161,15 +164,25 @@ def build_data(source: Path, out: Path) -> dict[str, Any]:
         },
         "sources": {rel: src.read[rel] for rel in sorted(src.read)},
     }
-    manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8")
+    manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n").encode(
+        "utf-8"
+    )
     notice_bytes = NOTICE_TEXT.format(generator=GENERATOR, command=GENERATION_COMMAND).encode("utf-8")
     _write_atomically(
         out,
-        {CATALOG_FILE: catalog_gz, INTERACTIONS_FILE: interactions_gz, MANIFEST_FILE: manifest_bytes, NOTICE_FILE: notice_bytes},
+        {
+            CATALOG_FILE: catalog_gz,
+            INTERACTIONS_FILE: interactions_gz,
+            MANIFEST_FILE: manifest_bytes,
+            NOTICE_FILE: notice_bytes,
+        },
     )
     log.info(
         "wrote %d items and %d interactions to %s (coverage %s)",
-        len(records), len(collected.table.rows), out, manifest["coverage"],
+        len(records),
+        len(collected.table.rows),
+        out,
+        manifest["coverage"],
     )
     return manifest
 

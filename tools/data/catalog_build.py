@@ -132,7 +132,11 @@ def _pick_movielens(
             names = [movie.title, *movie.aliases, movie.tmdb_title]
             same_year = year is not None and year == movie.year
             # A REDIAL name without a title (" (2015)") cannot contradict the link: the year must do.
-            score = max(title_similarity(title, n, same_year) for n in names if n) if normalize_title(title) else 1
+            score = (
+                max(title_similarity(title, n, same_year) for n in names if n)
+                if normalize_title(title)
+                else 1
+            )
             # Same title: release years in the sources drift by up to two years; otherwise allow one.
             ok = score >= 1 and years_compatible(year, movie.year, tolerance=2 if score == 2 else 1)
         accepted[source] = accepted.get(source, False) or ok
@@ -187,14 +191,18 @@ class _Links:
     ml: MLMovie | None
 
 
-def _redial_draft(rid: int, row: dict[str, str], redial: RedialMetadata, ml: MovieLens, stats: Stats) -> Draft:
+def _redial_draft(
+    rid: int, row: dict[str, str], redial: RedialMetadata, ml: MovieLens, stats: Stats
+) -> Draft:
     """The item of one REDIAL movie: its name and year, then the metadata of the records validated for it."""
     raw_name = clean_text(row["movieName"])
     title, name_year = parse_title_year(raw_name)
     tmdb = redial.tmdb.get(str(rid))
     tmdb = tmdb if isinstance(tmdb, dict) else None
     year = _redial_year(name_year, tmdb)
-    draft = Draft(title=title or raw_name, year=year, redial_id=rid, mentions=int_or_none(row["nbMentions"]) or 0)
+    draft = Draft(
+        title=title or raw_name, year=year, redial_id=rid, mentions=int_or_none(row["nbMentions"]) or 0
+    )
     raw_base = clean_text(split_year(raw_name)[0])
     if raw_base != draft.title:
         draft.add_alias(raw_base)
@@ -224,7 +232,9 @@ def _link_redial(
     if rating_row and int_or_none(rating_row["movieId"]):
         candidates.append(("rating_data", int_or_none(rating_row["movieId"]) or 0))
     comb_year = parse_year(comb["year"]) if comb else None
-    comb_ok = comb is not None and years_compatible(year, comb_year) and title_similarity(title, comb["title"]) >= 1
+    comb_ok = (
+        comb is not None and years_compatible(year, comb_year) and title_similarity(title, comb["title"]) >= 1
+    )
     if comb is not None and comb_ok:
         if int_or_none(comb["movielensID"]):
             candidates.append(("combined", int_or_none(comb["movielensID"]) or 0))
@@ -285,7 +295,9 @@ def _merge_genres(draft: Draft, tmdb: dict[str, Any] | None, links: _Links, stat
     """Genres: the curated per-item sources first (IMDb via id2info, TMDB via movies.json), then the rest."""
     ml, comb = links.ml, links.comb
     imdb_genres = list(draft.genres)
-    tmdb_genres = normalize_genres(g.get("name", "") for g in (tmdb or {}).get("genres") or [] if isinstance(g, dict))
+    tmdb_genres = normalize_genres(
+        g.get("name", "") for g in (tmdb or {}).get("genres") or [] if isinstance(g, dict)
+    )
     tier2 = normalize_genres(
         [
             *(comb["genres"].split("|") if links.comb_ok and comb else []),
@@ -302,7 +314,9 @@ def _merge_genres(draft: Draft, tmdb: dict[str, Any] | None, links: _Links, stat
     draft.genres = normalize_genres([*imdb_genres, *tmdb_genres]) or tier2
 
 
-def _popularity_and_rating(draft: Draft, tmdb: dict[str, Any] | None, rating_row: dict[str, str] | None) -> None:
+def _popularity_and_rating(
+    draft: Draft, tmdb: dict[str, Any] | None, rating_row: dict[str, str] | None
+) -> None:
     """TMDB popularity and vote rating; the rating falls back to the MovieLens mean rating x 2."""
     if tmdb is not None:
         pop = tmdb.get("populatity", tmdb.get("popularity"))
@@ -336,7 +350,9 @@ def add_inspired_items(
     inspired_map = _match_inspired_titles(raw_titles, drafts, ml, info_by_imdb, stats)
     _apply_kg(kg, inspired_map, stats)
     stats["inspired_titles"] = len(raw_titles)
-    stats["inspired_titles_matched_to_redial"] = sum(1 for d in inspired_map.values() if d.redial_id is not None)
+    stats["inspired_titles_matched_to_redial"] = sum(
+        1 for d in inspired_map.values() if d.redial_id is not None
+    )
 
 
 def _match_inspired_titles(
@@ -409,6 +425,7 @@ def _enrich_from_movielens(draft: Draft, ml: MLMovie) -> None:
 
 def _apply_info(draft: Draft, info: dict[str, Any]) -> None:
     """Copy plot, people and genres of an ``id2info.json`` record (IMDb-derived) into the draft."""
+
     def names(key: str) -> list[str]:
         values = info.get(key) or []
         return [clean_text(x) for x in values if isinstance(x, str) and clean_text(x)]

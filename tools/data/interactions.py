@@ -55,6 +55,7 @@ class InteractionTable:
             writer.writerow([user, item_id, f"{round(weight, 3):g}", source, kind])
         return buf.getvalue().encode("utf-8")
 
+
 @dataclass
 class CollectedInteractions:
     """Every training interaction of the build, the per-source statistics and the MovieLens ratings read."""
@@ -176,4 +177,3 @@ def movielens_interactions(
         stats["kept"] += 1
         table.add(f"ml:{row['userId']}", item, rating - 3.0, "movielens", "rating")
     return stats
-

@@ -67,6 +67,7 @@ def normalize_genre(raw: str) -> str | None:
         return None
     return canonical_genre(key)
 
+
 def normalize_genres(raw: Iterable[str]) -> list[str]:
     """Normalise and de-duplicate genre labels, keeping the first occurrence's order."""
     out: list[str] = []

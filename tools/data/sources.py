@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from tools.data.matching import TitleIndex
 from tools.data.normalise import (
@@ -27,7 +27,6 @@ REDIAL_MOVIES = "redial/movies_with_mentions.csv"
 
 class DataBuildError(ValueError):
     """A source file is missing or unparsable (the message names the file and the fix)."""
-
 
 
 class Sources:
@@ -97,7 +96,6 @@ class Sources:
             csv.field_size_limit(limit)
 
 
-
 @dataclass
 class MLMovie:
     """One MovieLens (ml-25m) movie with the TMDB extras where known."""
@@ -117,8 +115,8 @@ class MLMovie:
     tmdb_title: str = ""
 
 
-
-class MovieLens(NamedTuple):
+@dataclass
+class MovieLens:
     """The MovieLens movies by id, IMDb id -> MovieLens id, and a title index of MovieLens ids."""
 
     movies: dict[int, MLMovie]
@@ -152,7 +150,15 @@ def read_movielens(src: Sources) -> MovieLens:
             movie.tmdb_id = int_or_none(row["tmdbId"])
             if movie.imdb_id:
                 imdb_to_ml.setdefault(movie.imdb_id, mid)
-    tmdb_cols = ["movieId", "tmdb_id", "tmdb_title", "tmdb_overview", "tmdb_genres", "tmdb_top_cast", "tmdb_keywords"]
+    tmdb_cols = [
+        "movieId",
+        "tmdb_id",
+        "tmdb_title",
+        "tmdb_overview",
+        "tmdb_genres",
+        "tmdb_top_cast",
+        "tmdb_keywords",
+    ]
     for row in src.csv("tmdb/movielens_movies_tmdb.csv", tmdb_cols):
         mid = int_or_none(row["movieId"])
         if mid not in movies:
@@ -171,7 +177,6 @@ def read_movielens(src: Sources) -> MovieLens:
             if name:
                 index.add(name, movie.year, mid)
     return MovieLens(movies, imdb_to_ml, index)
-
 
 
 @dataclass
@@ -232,7 +237,9 @@ def read_inspired_kg(src: Sources) -> dict[str, KGMovie]:
     relation2id = src.json("inspired/cfcrs/relation2id.json")
     kg = src.json("inspired/cfcrs/kg.json")
     if not all(isinstance(x, dict) for x in (entity2id, entity2type, relation2id, kg)):
-        raise src.corrupt("inspired/cfcrs/kg.json", "expected JSON objects in entity2id/entity2type/relation2id/kg")
+        raise src.corrupt(
+            "inspired/cfcrs/kg.json", "expected JSON objects in entity2id/entity2type/relation2id/kg"
+        )
     try:
         names = {int(i): str(name) for name, i in entity2id.items()}
         rel_star, rel_dir, rel_genre = (int(relation2id[k]) for k in ("star", "director", "genre"))
@@ -292,5 +299,3 @@ def inspired_dev_titles(src: Sources) -> list[str]:
         except (KeyError, TypeError, AttributeError) as exc:
             raise src.corrupt(rel, f"line {lineno}: {exc}") from exc
     return sorted(titles)
-
-
