@@ -10,21 +10,19 @@ import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from agent.llm import LLMClient
+from agent.parsers.rules import RuleParser
 from agent.state import ParsedTurn, Preferences
+from tools.grounding import Grounder
+from tools.hard_filter import HardFilter
 from tools.ranking import FusionWeights
+from tools.recommenders import Recommender
 from tools.settings import PACKAGED_DATA_DIR, Settings
 from tools.toolkit import Toolkit
-
-if TYPE_CHECKING:
-    from agent.llm import LLMClient
-    from agent.parsers.rules import RuleParser
-    from tools.grounding import Grounder
-    from tools.hard_filter import HardFilter
-    from tools.recommenders import Recommender
 
 log = logging.getLogger(__name__)
 
@@ -92,83 +90,35 @@ class AgentContext:
         """The settings the toolkit was built from."""
         return self.toolkit.settings
 
-    @cached_property
+    @property
     def grounder(self) -> Grounder:
-        """Title grounding over the catalog."""
-        from tools.grounding import Grounder
+        """Title grounding over the catalog (the toolkit's)."""
+        return self.toolkit.grounder
 
-        tk = self.toolkit
-        return Grounder(tk.catalog, tk.embedder, cache_dir=tk.settings.models_dir)
-
-    @cached_property
-    def parser(self) -> RuleParser:
-        """The offline parser."""
-        from agent.parsers.rules import RuleParser
-
-        return RuleParser(self.toolkit.catalog, self.grounder)
-
-    @cached_property
+    @property
     def hard_filter(self) -> HardFilter:
-        """Constraint evaluation against the catalog database."""
-        from tools.hard_filter import HardFilter
+        """Constraint evaluation against the catalog database (the toolkit's)."""
+        return self.toolkit.hard_filter
 
-        return HardFilter(self.toolkit.engine)
-
-    @cached_property
+    @property
     def recommenders(self) -> dict[str, Recommender]:
-        """The trained collaborative recommenders and popularity, by name."""
-        from tools.recommenders import load_recommenders
-
-        return load_recommenders(self.settings)
+        """The trained collaborative recommenders and popularity, by name (the toolkit's)."""
+        return self.toolkit.recommenders
 
     @property
     def popularity(self) -> dict[int, float]:
-        """A popularity prior in [0, 1] for every catalog item (log-scaled counts).
-
-        Counts come from the trained Popularity model, or, when ``weights.popularity_sources`` is set, from
-        the training interactions weighted per source (e.g. REDIAL mentions only); cached per setting.
-        """
-        sources = self.weights.popularity_sources
-        key = None if sources is None else json.dumps(sources, sort_keys=True)
-        cache: dict[str | None, dict[int, float]] = self.__dict__.setdefault("_popularity_cache", {})
-        if key not in cache:
-            cache[key] = self._popularity(sources)
-        return cache[key]
-
-    def _popularity(self, sources: dict[str, float] | None) -> dict[int, float]:
-        import math
-
-        ids = self.toolkit.catalog.ids()
-        raw: dict[int, float] = {}
-        if sources is None:
-            pop = self.recommenders.get("popularity")
-            if pop is not None:
-                raw = dict(pop.recommend([], k=len(ids)))
-        else:
-            from tools.catalog import load_interactions
-            from tools.recommenders import Popularity
-
-            interactions = self.__dict__.get("_interactions")
-            if interactions is None:
-                interactions = self.__dict__["_interactions"] = load_interactions(self.toolkit.engine)
-            model = Popularity(self.toolkit.catalog, source_weights=sources)
-            model.fit(interactions, ids)
-            raw = dict(model.recommend([], k=len(ids)))
-        if not raw:
-            raw = {i: self.toolkit.catalog.items[i].popularity for i in ids}
-        logs = {i: math.log1p(max(v, 0.0)) for i, v in raw.items()}
-        top = max(logs.values(), default=0.0) or 1.0
-        return {i: v / top for i, v in logs.items()}
+        """The popularity prior of these weights (``weights.popularity_sources``), from the toolkit."""
+        return self.toolkit.popularity(self.weights.popularity_sources)
 
     @property
     def popularity_ranking(self) -> list[tuple[int, float]]:
         """Every catalog item with its popularity prior, most popular first (ties by id)."""
-        pop = self.popularity
-        cache: dict[int, list[tuple[int, float]]] = self.__dict__.setdefault("_popularity_ranking", {})
-        if id(pop) not in cache:
-            cache.clear()
-            cache[id(pop)] = sorted(pop.items(), key=lambda kv: (-kv[1], kv[0]))
-        return cache[id(pop)]
+        return self.toolkit.popularity_ranking(self.weights.popularity_sources)
+
+    @cached_property
+    def parser(self) -> RuleParser:
+        """The offline parser, built once over the toolkit's catalog and grounder."""
+        return RuleParser(self.toolkit.catalog, self.toolkit.grounder)
 
     def warm(self) -> None:
         """Load everything now (the first turn is then as fast as the others)."""

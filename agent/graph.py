@@ -56,9 +56,8 @@ def _timed(name: str, fn: Node) -> Any:
     def wrapper(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         t0 = time.perf_counter()
         update = fn(state, runtime)
-        trace = list(update.get("trace", state.get("trace", [])))
-        trace.append({"step": name, "tool": None, "ms": round((time.perf_counter() - t0) * 1000, 2)})
-        update["trace"] = trace
+        timing = {"step": name, "tool": None, "ms": round((time.perf_counter() - t0) * 1000, 2)}
+        update["trace"] = [*update.get("trace", []), timing]
         return update
 
     wrapper.__name__ = name
@@ -67,6 +66,10 @@ def _timed(name: str, fn: Node) -> Any:
 
 def _prefs(state: AgentState) -> Preferences:
     return Preferences.model_validate(state.get("prefs") or {})
+
+
+def _parsed(state: AgentState) -> ParsedTurn:
+    return ParsedTurn.model_validate(state.get("parsed") or {})
 
 
 def _llm_counts(ctx: AgentContext) -> dict[str, int]:
@@ -80,7 +83,7 @@ def parse(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     message = state.get("message", "")
     prefs = _prefs(state)
     history = [*state.get("history", []), {"role": state.get("role", "user"), "content": message}][-40:]
-    trace = list(state.get("trace", []))
+    trace: list[dict[str, Any]] = []
     fallbacks = state.get("fallbacks", 0)
     if state.get("role") == "assistant":
         ids = [m.match.item_id for m in ctx.grounder.find_titles(message)]
@@ -122,7 +125,7 @@ def recall(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     if ctx.memory is None or not user or state.get("parsed", {}).get("intent") == "reset":
         return {}
     prefs, facts = ctx.memory.recall(user, state.get("message", ""), _prefs(state))
-    trace = [*state.get("trace", []), {"step": "recall", "tool": "memory", "ms": 0.0, "facts": facts,
+    trace = [{"step": "recall", "tool": "memory", "ms": 0.0, "facts": facts,
                                        "tokens": sum(int(f.get("tokens", 0)) for f in facts)}]
     return {"prefs": prefs.model_dump(), "trace": trace}
 
@@ -131,12 +134,12 @@ def recall(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
 def plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """One plan for the turn: the LLM's if valid, else the deterministic one."""
     ctx = runtime.context
-    parsed = ParsedTurn.model_validate(state["parsed"])
+    parsed = _parsed(state)
     prefs = _prefs(state)
     steps = deterministic_plan(parsed, prefs, ctx.ranking_size, ctx.n_items)
-    trace = list(state.get("trace", []))
+    trace: list[dict[str, Any]] = []
     fallbacks = state.get("fallbacks", 0)
-    parse_fell_back = any(t.get("step") == "parse" and t.get("fallback") for t in trace)
+    parse_fell_back = any(t.get("step") == "parse" and t.get("fallback") for t in state.get("trace", []))
     if ctx.llm is not None and steps and parsed.intent in ("recommend", "more", "feedback") and parse_fell_back:
         # an LLM that could not parse this turn is not asked for its plan (one call saved per failing turn)
         fallbacks += 1
@@ -156,7 +159,7 @@ def execute(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     """Run the plan over the candidate bus; leaves the ranking (ids and scores)."""
     ctx = runtime.context
     prefs = _prefs(state)
-    parsed = ParsedTurn.model_validate(state["parsed"])
+    parsed = _parsed(state)
     work = TurnWork(prefs=prefs, query_text=" ".join(prefs.soft[-2:] + prefs.constraints.genres_include))
     work.query_vec = query_vector(ctx, work.query_text, prefs)
     catalog = ctx.toolkit.catalog
@@ -165,8 +168,10 @@ def execute(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     universe = state.get("universe")
     work.bus.universe = frozenset(universe) if universe else None
     steps = list(state.get("plan") or [])
-    if parsed.intent != "observe" and not any(s.get("tool") == "rank" for s in steps):
-        # every user turn leaves a full ranking (evaluation reads it; ground shows it only when recommending)
+    shows_items = parsed.intent in ("recommend", "more", "feedback")
+    if (shows_items or state.get("want_ranking")) and not any(s.get("tool") == "rank" for s in steps):
+        # a turn that shows items, or whose caller wants a ranking (evaluation), leaves a full ranking;
+        # other turns (chit-chat, a question about a shown item) skip retrieval
         as_request = parsed.model_copy(update={"intent": "recommend"})
         steps += deterministic_plan(as_request, prefs, ctx.ranking_size, ctx.n_items)
     trace = run_plan(ctx, work, validate_plan(steps)) if steps else []
@@ -174,7 +179,7 @@ def execute(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     return {
         "ranking": ranking,
         "answer_items": [work.answer] if work.answer else [],
-        "trace": [*state.get("trace", []), *trace],
+        "trace": trace,
         "notes": work.notes,
     }
 
@@ -201,7 +206,7 @@ def ground(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
     catalog = ctx.toolkit.catalog
     prefs = _prefs(state)
-    parsed = ParsedTurn.model_validate(state["parsed"])
+    parsed = _parsed(state)
     if parsed.intent not in ("recommend", "more", "feedback"):
         return {"shown": state.get("shown", []) if parsed.intent == "item_question" else []}
     shown: list[dict[str, Any]] = []
@@ -224,10 +229,10 @@ def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     """Write the reply from the shown items (LLM intro or template); remove any title not allowed."""
     ctx = runtime.context
     prefs = _prefs(state)
-    parsed = ParsedTurn.model_validate(state["parsed"])
+    parsed = _parsed(state)
     turn = state.get("turns", 0)
     shown = [ShownItem.model_validate(s) for s in state.get("shown", [])]
-    trace = list(state.get("trace", []))
+    trace: list[dict[str, Any]] = []
     fallbacks = state.get("fallbacks", 0)
     if state.get("error") == "too_long":
         reply = (
@@ -296,8 +301,7 @@ def reflect(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     result = ctx.hard_filter.apply(prefs.constraints)
     excluded = set(prefs.disliked) | set(prefs.seen) | set(prefs.liked)
     bad = [s["id"] for s in shown if s["id"] not in ctx.toolkit.catalog or not result.permits(s["id"]) or s["id"] in excluded]
-    trace = list(state.get("trace", []))
-    trace.append({"step": "reflect", "tool": "constraint_check", "ms": 0.0, "violations": len(bad)})
+    trace = [{"step": "reflect", "tool": "constraint_check", "ms": 0.0, "violations": len(bad)}]
     update: dict[str, Any] = {}
     if bad:  # never expected: the executor filters; kept as the last line of defence
         kept = [s for s in shown if s["id"] not in bad]
@@ -338,7 +342,7 @@ def remember(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any
     user = state.get("user")
     if ctx.memory is None or not user or state.get("error"):
         return {}
-    parsed = ParsedTurn.model_validate(state.get("parsed") or {})
+    parsed = _parsed(state)
     session = state.get("session") or "default"
     written = ctx.memory.remember(user, session, state.get("message", ""), parsed, state.get("prev_shown", []))
     record: dict[str, Any] = {"step": "remember", "tool": "memory", "ms": 0.0, "written": written}
@@ -350,7 +354,7 @@ def remember(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any
     if queued:  # the vector store is unreachable: the facts are safe in SQL and indexed when it is back
         record["queued"] = queued
         out["reply"] = f"{state.get('reply', '')}\n\n{MEMORY_QUEUED_NOTE}".strip()
-    return {**out, "trace": [*state.get("trace", []), record]}
+    return {**out, "trace": [record]}
 
 
 # ----------------------------------------------------------------------------- the graph

@@ -47,11 +47,14 @@ def storable(text: str) -> str:
     return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
-def turn_input(message: str, role: str = "user", universe: list[int] | None = None) -> dict[str, Any]:
+def turn_input(
+    message: str, role: str = "user", universe: list[int] | None = None, want_ranking: bool = False
+) -> dict[str, Any]:
+    """The state keys one turn starts with (the trace starts afresh; see :func:`agent.state.add_trace`)."""
     return {
-        "message": storable(message), "role": role, "trace": [], "llm_calls": 0, "fallbacks": 0, "replans": 0,
+        "message": storable(message), "role": role, "trace": None, "llm_calls": 0, "fallbacks": 0, "replans": 0,
         "needs_replan": False, "error": None, "plan": [], "ranking": [], "answer_items": [], "notes": [],
-        "universe": universe,
+        "universe": universe, "want_ranking": want_ranking,
     }
 
 
@@ -107,10 +110,12 @@ class TurnRunner:
     def run_turn(
         self, state: AgentState | None, message: str, *, role: str = "user", universe: list[int] | None = None
     ) -> tuple[AgentState, TurnResult]:
-        """One turn on ``state``; returns the new state and the turn's result. ``universe`` restricts the
-        ranking to a dataset's items (evaluation)."""
+        """One turn on ``state``; returns the new state and the turn's result. Every user turn leaves a full
+        ranking (evaluation reads it); ``universe`` restricts it to a dataset's items."""
         t0 = time.perf_counter()
         if self.context.llm is not None:
             self.context.llm.reset_usage()
-        new_state = self.graph.invoke({**(state or {}), **turn_input(message, role, universe)}, context=self.context)
+        new_state = self.graph.invoke(
+            {**(state or {}), **turn_input(message, role, universe, want_ranking=True)}, context=self.context
+        )
         return new_state, turn_result(new_state, self.toolkit.catalog, t0)

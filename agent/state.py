@@ -6,7 +6,7 @@ checkpointer can persist a conversation and a restarted process resumes it.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel, Field
 
@@ -81,11 +81,9 @@ class ShownItem(BaseModel):
     why: str = ""
 
 
-class PlanStep(BaseModel):
-    """One tool call of a plan."""
-
-    tool: str
-    args: dict[str, Any] = Field(default_factory=dict)
+def add_trace(earlier: list[dict[str, Any]] | None, new: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The trace's reducer: a node's records are appended; a turn's input sends ``None`` to start afresh."""
+    return [] if new is None else [*(earlier or []), *new]
 
 
 class AgentState(TypedDict, total=False):
@@ -109,12 +107,14 @@ class AgentState(TypedDict, total=False):
     ranking: list[dict[str, Any]]
     reply: str
     answer_items: list[dict[str, Any]]
-    trace: list[dict[str, Any]]
+    trace: Annotated[list[dict[str, Any]], add_trace]
     llm_calls: int
     fallbacks: int
     replans: int
     needs_replan: bool
     notes: list[str]
     error: str | None
-    # evaluation only: restrict the ranking to a dataset's item universe (None = whole catalog)
+    # evaluation only: rank on every user turn (not only those that show items), within a dataset's item
+    # universe (None = whole catalog)
+    want_ranking: bool
     universe: list[int] | None

@@ -1,7 +1,7 @@
 """The tools the planner may call, with stable names, typed arguments and docstrings.
 
-Tools read and write item ids on the candidate bus; none of them renders a title. The same functions are
-exposed to an LLM planner as LangChain structured tools (:func:`langchain_tools`).
+Tools read and write item ids on the candidate bus; none of them renders a title. The LLM planner sees the
+registry as text (:func:`tool_catalog_text`) and its plan is validated against it.
 """
 
 from __future__ import annotations
@@ -318,15 +318,3 @@ def tool_catalog_text() -> str:
         lines.append(f"- {spec.name}({fields}): {spec.description.splitlines()[0]}")
     return "\n".join(lines)
 
-
-def langchain_tools() -> list[Any]:
-    """The registry as LangChain ``StructuredTool`` objects (name, description, args schema)."""
-    from langchain_core.tools import StructuredTool
-
-    def _noop(**_: Any) -> str:
-        return "planned"
-
-    return [
-        StructuredTool.from_function(func=_noop, name=spec.name, description=spec.description, args_schema=spec.args)
-        for spec in REGISTRY.values()
-    ]

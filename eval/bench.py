@@ -135,7 +135,7 @@ def synthetic_runner(settings: Settings, workdir: Path, n_items: int, progress: 
     popularity = Popularity(catalog)
     popularity.fit(interactions, catalog.ids())
     runner = TurnRunner(syn_settings, toolkit=toolkit)
-    runner.context.__dict__["recommenders"] = {"itemknn": knn, "als": als, "popularity": popularity}
+    toolkit.__dict__["recommenders"] = {"itemknn": knn, "als": als, "popularity": popularity}  # the cached_property slot
     return runner
 
 

@@ -206,9 +206,8 @@ def run_eval(
         grounder = runner.context.grounder
     else:
         toolkit = Toolkit(settings)
-        from agent.context import AgentContext
 
-        grounder = AgentContext(toolkit=toolkit).grounder
+        grounder = toolkit.grounder
     catalog = toolkit.catalog
     mapper = GoldMapper(catalog, grounder)
     universe = dataset_universe(opts.dataset, catalog, mapper, opts.data_dir, dialogs)

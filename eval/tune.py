@@ -267,7 +267,8 @@ def rerank(ctx: AgentContext, corpus: DevCorpus, weights: Any) -> list[list[int]
     ctx.weights = weights
     try:
         runtime = SimpleNamespace(context=ctx)
-        return [[r["id"] for r in execute(c.state, runtime)["ranking"]] for c in corpus.captures]  # type: ignore[arg-type]
+        states = ({**c.state, "want_ranking": True} for c in corpus.captures)  # captures of older runs lack it
+        return [[r["id"] for r in execute(state, runtime)["ranking"]] for state in states]  # type: ignore[arg-type]
     finally:
         ctx.weights = saved
 
@@ -402,7 +403,7 @@ def limits(ctx: AgentContext, corpus: DevCorpus, tuned: Any, depth: int = 500) -
     n = unmapped = user_mentioned = beyond = 0
     try:
         for cap in corpus.captures:
-            state = copy.deepcopy(cap.state)
+            state = {**copy.deepcopy(cap.state), "want_ranking": True}
             for step in state.get("plan") or []:
                 if step.get("tool") == "rank":
                     step.setdefault("args", {})["k"] = depth

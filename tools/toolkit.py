@@ -1,22 +1,28 @@
-"""The loaded tool resources of one process: database, catalog snapshot, embedder, vectors, recommenders.
+"""The loaded tool resources of one process: database, catalog snapshot, embedder, vectors, grounder, hard
+filter, recommenders and the popularity prior.
 
 Everything is opened lazily on first use and shared by the agent, the UI, evaluation and benchmarks.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import threading
 from functools import cached_property
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from tools.catalog import Catalog, CatalogError, load_catalog, load_items
+from tools.catalog import Catalog, CatalogError, Interaction, load_catalog, load_interactions, load_items
 from tools.db.engine import make_engine
 from tools.db.schema import init_db
 from tools.embeddings import Embedder
+from tools.grounding import Grounder
+from tools.hard_filter import HardFilter
 from tools.item_index import ItemVectors, VectorStoreError, chroma_client, items_collection
+from tools.recommenders import Popularity, Recommender, load_recommenders
 from tools.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,6 +34,8 @@ class Toolkit:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.RLock()
+        self._popularity: dict[str | None, dict[int, float]] = {}
+        self._popularity_ranking: dict[str | None, list[tuple[int, float]]] = {}
 
     @cached_property
     def engine(self) -> Engine:
@@ -68,3 +76,58 @@ class Toolkit:
                 raise
             except Exception as exc:  # chromadb raises many kinds
                 raise VectorStoreError(f"cannot read the item index ({type(exc).__name__}): run `crsagent index`") from exc
+
+    @cached_property
+    def grounder(self) -> Grounder:
+        """Title grounding over the catalog."""
+        return Grounder(self.catalog, self.embedder, cache_dir=self.settings.models_dir)
+
+    @cached_property
+    def hard_filter(self) -> HardFilter:
+        """Constraint evaluation against the catalog database."""
+        return HardFilter(self.engine)
+
+    @cached_property
+    def recommenders(self) -> dict[str, Recommender]:
+        """The trained collaborative recommenders and popularity, by name."""
+        return load_recommenders(self.settings)
+
+    @cached_property
+    def interactions(self) -> list[Interaction]:
+        """The training interactions in the database."""
+        return load_interactions(self.engine)
+
+    def popularity(self, sources: dict[str, float] | None = None) -> dict[int, float]:
+        """A popularity prior in [0, 1] for every catalog item (log-scaled counts), cached per ``sources``.
+
+        Counts come from the trained Popularity model, or, when ``sources`` weighs the interaction sources
+        (e.g. REDIAL mentions only), from the training interactions weighted that way."""
+        key = None if sources is None else json.dumps(sources, sort_keys=True)
+        if key not in self._popularity:
+            self._popularity[key] = self._prior(sources)
+        return self._popularity[key]
+
+    def popularity_ranking(self, sources: dict[str, float] | None = None) -> list[tuple[int, float]]:
+        """Every catalog item with its popularity prior, most popular first (ties by id)."""
+        key = None if sources is None else json.dumps(sources, sort_keys=True)
+        if key not in self._popularity_ranking:
+            pop = self.popularity(sources)
+            self._popularity_ranking[key] = sorted(pop.items(), key=lambda kv: (-kv[1], kv[0]))
+        return self._popularity_ranking[key]
+
+    def _prior(self, sources: dict[str, float] | None) -> dict[int, float]:
+        ids = self.catalog.ids()
+        raw: dict[int, float] = {}
+        if sources is None:
+            pop = self.recommenders.get("popularity")
+            if pop is not None:
+                raw = dict(pop.recommend([], k=len(ids)))
+        else:
+            model = Popularity(self.catalog, source_weights=sources)
+            model.fit(self.interactions, ids)
+            raw = dict(model.recommend([], k=len(ids)))
+        if not raw:
+            raw = {i: self.catalog.items[i].popularity for i in ids}
+        logs = {i: math.log1p(max(v, 0.0)) for i, v in raw.items()}
+        top = max(logs.values(), default=0.0) or 1.0
+        return {i: v / top for i, v in logs.items()}

@@ -14,7 +14,9 @@ import time
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Engine
 
 from tools.catalog import Catalog, Interaction, load_interactions
 from tools.recommenders.als import ALS
@@ -25,10 +27,20 @@ from tools.recommenders.knn import ItemKNN
 from tools.recommenders.popularity import Popularity
 from tools.settings import Settings
 
-if TYPE_CHECKING:  # pragma: no cover - imported for annotations only (it pulls in Chroma)
-    from tools.toolkit import Toolkit
-
 log = logging.getLogger(__name__)
+
+
+class TrainingSources(Protocol):
+    """What training reads (a :class:`tools.toolkit.Toolkit` has it): the settings, the database, the catalog."""
+
+    @property
+    def settings(self) -> Settings: ...  # noqa: D102
+
+    @property
+    def engine(self) -> Engine: ...  # noqa: D102
+
+    @property
+    def catalog(self) -> Catalog: ...  # noqa: D102
 
 #: Bumped whenever the persisted format changes (the checksum also covers the default hyperparameters,
 #: so changing those retrains too).
@@ -90,7 +102,7 @@ def _read_manifest(models_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def train_all(toolkit: Toolkit, force: bool = False) -> list[str]:
+def train_all(toolkit: TrainingSources, force: bool = False) -> list[str]:
     """Fit and persist every recommender under ``settings.models_dir``; returns the model names.
 
     Skipped (returning the persisted names) when the manifest's checksum matches the current
