@@ -64,7 +64,9 @@ class TurnMemory(Protocol):
         """The preferences with the user's remembered tastes merged in, and the recalled facts for the trace."""
         ...
 
-    def remember(self, user: str, session: str, message: str, parsed: ParsedTurn, prev_shown: list[int]) -> int:
+    def remember(
+        self, user: str, session: str, message: str, parsed: ParsedTurn, prev_shown: list[int]
+    ) -> int:
         """Write the lasting facts and item feedback of this turn; the number of facts written."""
         ...
 
@@ -122,6 +124,13 @@ class AgentContext:
 
     def warm(self) -> None:
         """Load everything now (the first turn is then as fast as the others)."""
-        _ = (self.toolkit.catalog, self.toolkit.vectors, self.grounder, self.parser, self.recommenders, self.popularity)
+        _ = (
+            self.toolkit.catalog,
+            self.toolkit.vectors,
+            self.grounder,
+            self.parser,
+            self.recommenders,
+            self.popularity,
+        )
         self.toolkit.embedder.query("warm up")
         self.hard_filter.warm()

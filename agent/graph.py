@@ -88,7 +88,11 @@ def parse(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     if state.get("role") == "assistant":
         ids = [m.match.item_id for m in ctx.grounder.find_titles(message)]
         parsed = ParsedTurn(intent="observe")
-        return {"parsed": parsed.model_dump(), "prefs": observe_agent_mentions(prefs, ids).model_dump(), "history": history}
+        return {
+            "parsed": parsed.model_dump(),
+            "prefs": observe_agent_mentions(prefs, ids).model_dump(),
+            "history": history,
+        }
     if len(message) > ctx.settings.max_message_chars:
         parsed = ParsedTurn(intent="chitchat")
         trace.append({"step": "parse", "tool": "input_check", "ms": 0.0, "error": "message too long"})
@@ -99,13 +103,26 @@ def parse(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         from_llm = llm_parse(ctx.llm, ctx.grounder, message, parsed)
         if from_llm is None:
             fallbacks += 1
-            trace.append({"step": "parse", "tool": "llm", "ms": 0.0, "fallback": "rules", "error": (ctx.llm.usage.errors or ["?"])[-1]})
+            trace.append(
+                {
+                    "step": "parse",
+                    "tool": "llm",
+                    "ms": 0.0,
+                    "fallback": "rules",
+                    "error": (ctx.llm.usage.errors or ["?"])[-1],
+                }
+            )
         else:
             parsed = from_llm
     new_prefs = apply_turn(prefs, parsed, shown_ids)
     update: dict[str, Any] = {
-        "parsed": parsed.model_dump(), "prefs": new_prefs.model_dump(), "history": history, "trace": trace,
-        "fallbacks": fallbacks, "prev_shown": shown_ids, **_llm_counts(ctx),
+        "parsed": parsed.model_dump(),
+        "prefs": new_prefs.model_dump(),
+        "history": history,
+        "trace": trace,
+        "fallbacks": fallbacks,
+        "prev_shown": shown_ids,
+        **_llm_counts(ctx),
     }
     if parsed.intent == "reset":
         update.update({"shown": [], "shown_ever": []})
@@ -125,8 +142,15 @@ def recall(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     if ctx.memory is None or not user or state.get("parsed", {}).get("intent") == "reset":
         return {}
     prefs, facts = ctx.memory.recall(user, state.get("message", ""), _prefs(state))
-    trace = [{"step": "recall", "tool": "memory", "ms": 0.0, "facts": facts,
-                                       "tokens": sum(int(f.get("tokens", 0)) for f in facts)}]
+    trace = [
+        {
+            "step": "recall",
+            "tool": "memory",
+            "ms": 0.0,
+            "facts": facts,
+            "tokens": sum(int(f.get("tokens", 0)) for f in facts),
+        }
+    ]
     return {"prefs": prefs.model_dump(), "trace": trace}
 
 
@@ -140,15 +164,30 @@ def plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     trace: list[dict[str, Any]] = []
     fallbacks = state.get("fallbacks", 0)
     parse_fell_back = any(t.get("step") == "parse" and t.get("fallback") for t in state.get("trace", []))
-    if ctx.llm is not None and steps and parsed.intent in ("recommend", "more", "feedback") and parse_fell_back:
+    if (
+        ctx.llm is not None
+        and steps
+        and parsed.intent in ("recommend", "more", "feedback")
+        and parse_fell_back
+    ):
         # an LLM that could not parse this turn is not asked for its plan (one call saved per failing turn)
         fallbacks += 1
-        trace.append({"step": "plan", "tool": "llm", "ms": 0.0, "fallback": "deterministic", "error": "skipped: the parse fell back"})
+        trace.append(
+            {
+                "step": "plan",
+                "tool": "llm",
+                "ms": 0.0,
+                "fallback": "deterministic",
+                "error": "skipped: the parse fell back",
+            }
+        )
     elif ctx.llm is not None and steps and parsed.intent in ("recommend", "more", "feedback"):
         plan_, error = llm_plan(ctx.llm, parsed, prefs, state.get("message", ""))
         if plan_ is None:
             fallbacks += 1
-            trace.append({"step": "plan", "tool": "llm", "ms": 0.0, "fallback": "deterministic", "error": error})
+            trace.append(
+                {"step": "plan", "tool": "llm", "ms": 0.0, "fallback": "deterministic", "error": error}
+            )
         else:
             steps = plan_
     return {"plan": steps, "trace": trace, "fallbacks": fallbacks, **_llm_counts(ctx)}
@@ -163,7 +202,9 @@ def execute(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     work = TurnWork(prefs=prefs, query_text=" ".join(prefs.soft[-2:] + prefs.constraints.genres_include))
     work.query_vec = query_vector(ctx, work.query_text, prefs)
     catalog = ctx.toolkit.catalog
-    work.exclude = catalog.with_twins([*prefs.liked, *prefs.disliked, *prefs.seen, *state.get("shown_ever", [])])
+    work.exclude = catalog.with_twins(
+        [*prefs.liked, *prefs.disliked, *prefs.seen, *state.get("shown_ever", [])]
+    )
     work.asked = [m.item_id for m in parsed.mentions if m.sentiment == "neutral"]
     universe = state.get("universe")
     work.bus.universe = frozenset(universe) if universe else None
@@ -175,7 +216,10 @@ def execute(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
         as_request = parsed.model_copy(update={"intent": "recommend"})
         steps += deterministic_plan(as_request, prefs, ctx.ranking_size, ctx.n_items)
     trace = run_plan(ctx, work, validate_plan(steps)) if steps else []
-    ranking = [{"id": s.item_id, "score": round(s.score, 5), "parts": {k: round(v, 4) for k, v in s.parts.items()}} for s in work.ranking]
+    ranking = [
+        {"id": s.item_id, "score": round(s.score, 5), "parts": {k: round(v, 4) for k, v in s.parts.items()}}
+        for s in work.ranking
+    ]
     return {
         "ranking": ranking,
         "answer_items": [work.answer] if work.answer else [],
@@ -246,7 +290,11 @@ def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
         reply = CHITCHAT[turn % len(CHITCHAT)]
     elif parsed.intent == "item_question" and state.get("answer_items"):
         item = ctx.toolkit.catalog.get(state["answer_items"][0]["item_id"])
-        reply = answer_question(item, state["answer_items"][0]["aspect"]) if item else "I couldn't find that movie."
+        reply = (
+            answer_question(item, state["answer_items"][0]["aspect"])
+            if item
+            else "I couldn't find that movie."
+        )
     elif not shown and prefs.is_vague():
         reply = VAGUE_QUESTIONS[turn % len(VAGUE_QUESTIONS)]
     else:
@@ -268,8 +316,13 @@ def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     history = [*state.get("history", []), {"role": "assistant", "content": clean}][-40:]
     shown_ever = list(dict.fromkeys([*state.get("shown_ever", []), *(s.id for s in shown)]))
     return {
-        "reply": clean, "history": history, "shown_ever": shown_ever, "turns": turn + 1, "trace": trace,
-        "fallbacks": fallbacks, **_llm_counts(ctx),
+        "reply": clean,
+        "history": history,
+        "shown_ever": shown_ever,
+        "turns": turn + 1,
+        "trace": trace,
+        "fallbacks": fallbacks,
+        **_llm_counts(ctx),
     }
 
 
@@ -279,7 +332,10 @@ def _llm_intro(ctx: AgentContext, state: AgentState, shown: list[ShownItem]) -> 
     text = ctx.llm.chat(
         [
             {"role": "system", "content": RESPOND_SYSTEM},
-            {"role": "user", "content": f"<user>{state.get('message', '')[:1000]}</user>\nMovies:\n{listing}"},
+            {
+                "role": "user",
+                "content": f"<user>{state.get('message', '')[:1000]}</user>\nMovies:\n{listing}",
+            },
         ],
         max_tokens=160,
     )
@@ -300,26 +356,38 @@ def reflect(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
         return {"needs_replan": False}
     result = ctx.hard_filter.apply(prefs.constraints)
     excluded = set(prefs.disliked) | set(prefs.seen) | set(prefs.liked)
-    bad = [s["id"] for s in shown if s["id"] not in ctx.toolkit.catalog or not result.permits(s["id"]) or s["id"] in excluded]
+    bad = [
+        s["id"]
+        for s in shown
+        if s["id"] not in ctx.toolkit.catalog or not result.permits(s["id"]) or s["id"] in excluded
+    ]
     trace = [{"step": "reflect", "tool": "constraint_check", "ms": 0.0, "violations": len(bad)}]
     update: dict[str, Any] = {}
     if bad:  # never expected: the executor filters; kept as the last line of defence
         kept = [s for s in shown if s["id"] not in bad]
         update["shown"] = kept
-        update["reply"] = template_reply([ShownItem.model_validate(s) for s in kept], prefs, state.get("turns", 0))
+        update["reply"] = template_reply(
+            [ShownItem.model_validate(s) for s in kept], prefs, state.get("turns", 0)
+        )
     replan = False
     if ctx.critic and ctx.llm is not None and state.get("replans", 0) == 0:
         verdict = ctx.llm.chat(
             [
                 {"role": "system", "content": CRITIC_SYSTEM},
-                {"role": "user", "content": f"<user>{state.get('message', '')[:800]}</user>\n{state.get('reply', '')[:1500]}"},
+                {
+                    "role": "user",
+                    "content": f"<user>{state.get('message', '')[:800]}</user>\n{state.get('reply', '')[:1500]}",
+                },
             ],
             max_tokens=80,
         )
         parsed = parse_json_lenient(verdict or "")
         replan = isinstance(parsed, dict) and parsed.get("ok") is False
     return {
-        **update, "trace": trace, "replans": state.get("replans", 0) + int(replan), "needs_replan": replan,
+        **update,
+        "trace": trace,
+        "replans": state.get("replans", 0) + int(replan),
+        "needs_replan": replan,
         **_llm_counts(ctx),
     }
 
@@ -331,9 +399,7 @@ def route_after_reflect(state: AgentState) -> str:
 
 # ----------------------------------------------------------------------------- remember
 #: Added to a reply while long-term memory cannot reach its vector store (writes wait in the outbox).
-MEMORY_QUEUED_NOTE = (
-    "(My memory search is offline for a moment: I saved what you told me and will index it as soon as it is back.)"
-)
+MEMORY_QUEUED_NOTE = "(My memory search is offline for a moment: I saved what you told me and will index it as soon as it is back.)"
 
 
 def remember(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -344,7 +410,9 @@ def remember(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any
         return {}
     parsed = _parsed(state)
     session = state.get("session") or "default"
-    written = ctx.memory.remember(user, session, state.get("message", ""), parsed, state.get("prev_shown", []))
+    written = ctx.memory.remember(
+        user, session, state.get("message", ""), parsed, state.get("prev_shown", [])
+    )
     record: dict[str, Any] = {"step": "remember", "tool": "memory", "ms": 0.0, "written": written}
     out: dict[str, Any] = {}
     try:

@@ -56,7 +56,9 @@ class LLMClient:
         self.max_calls_per_turn = max_calls_per_turn
         #: an upper bound on every call's ``max_tokens`` (small, slow local models; tests); None = the step's own
         self.max_tokens_cap = max_tokens_cap
-        self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=max_retries)
+        self._client = OpenAI(
+            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=max_retries
+        )
         self._local = threading.local()
         #: never passed on: a completion quoting the key (a hostile or echoing server) is discarded
         self._secrets = tuple(k for k in (api_key,) if k and len(k) >= 8)
@@ -64,11 +66,20 @@ class LLMClient:
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMClient:
         """The agent's LLM client from settings."""
-        raw_key = settings.openai_api_key  # a SecretStr, or a plain str when given as a load_settings override
-        key = raw_key.get_secret_value() if isinstance(raw_key, SecretStr) else (str(raw_key) if raw_key else None)
+        raw_key = (
+            settings.openai_api_key
+        )  # a SecretStr, or a plain str when given as a load_settings override
+        key = (
+            raw_key.get_secret_value()
+            if isinstance(raw_key, SecretStr)
+            else (str(raw_key) if raw_key else None)
+        )
         return cls(
-            base_url=settings.openai_base_url, api_key=key, model=settings.llm_model,
-            timeout_s=float(settings.llm_timeout_s), max_retries=int(settings.llm_max_retries),
+            base_url=settings.openai_base_url,
+            api_key=key,
+            model=settings.llm_model,
+            timeout_s=float(settings.llm_timeout_s),
+            max_retries=int(settings.llm_max_retries),
         )
 
     # per-thread usage of the current turn
@@ -86,7 +97,9 @@ class LLMClient:
         self._local.usage = LLMUsage()
         return old
 
-    def chat(self, messages: list[dict[str, str]], *, max_tokens: int = 400, temperature: float = 0.2) -> str | None:
+    def chat(
+        self, messages: list[dict[str, str]], *, max_tokens: int = 400, temperature: float = 0.2
+    ) -> str | None:
         """One chat completion; None when the call fails or the per-turn cap is reached."""
         usage = self.usage
         if usage.calls >= self.max_calls_per_turn:
@@ -98,8 +111,10 @@ class LLMClient:
         t0 = time.perf_counter()
         try:
             resp = self._client.chat.completions.create(
-                model=self.model, messages=messages,  # type: ignore[arg-type]
-                max_tokens=max_tokens, temperature=temperature,
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                max_tokens=max_tokens,
+                temperature=temperature,
             )
         except Exception as exc:  # the SDK raises many kinds: connection, timeout, status, rate limit
             usage.failures += 1
@@ -130,7 +145,9 @@ class LLMClient:
             return None
         return content
 
-    def chat_json(self, messages: list[dict[str, str]], schema: type[M], *, max_tokens: int = 500) -> M | None:
+    def chat_json(
+        self, messages: list[dict[str, str]], schema: type[M], *, max_tokens: int = 500
+    ) -> M | None:
         """A chat completion parsed and validated as ``schema``; None when unusable."""
         text = self.chat(messages, max_tokens=max_tokens, temperature=0.0)
         if text is None:

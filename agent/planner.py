@@ -15,10 +15,17 @@ from agent.state import ParsedTurn, Preferences
 from agent.tools import PlanError, tool_catalog_text, validate_plan
 
 
-def deterministic_plan(parsed: ParsedTurn, prefs: Preferences, ranking_size: int, n_items: int) -> list[dict[str, Any]]:
+def deterministic_plan(
+    parsed: ParsedTurn, prefs: Preferences, ranking_size: int, n_items: int
+) -> list[dict[str, Any]]:
     """The offline plan for an intent."""
     if parsed.intent == "item_question" and parsed.question_item is not None:
-        return [{"tool": "lookup_item", "args": {"item_id": parsed.question_item, "aspect": parsed.question_aspect or "general"}}]
+        return [
+            {
+                "tool": "lookup_item",
+                "args": {"item_id": parsed.question_item, "aspect": parsed.question_aspect or "general"},
+            }
+        ]
     if parsed.intent in ("chitchat", "reset", "observe"):
         return []
     steps: list[dict[str, Any]] = [{"tool": "filter_items", "args": {}}]
@@ -31,11 +38,16 @@ def deterministic_plan(parsed: ParsedTurn, prefs: Preferences, ranking_size: int
     return steps
 
 
-def llm_plan(llm: LLMClient, parsed: ParsedTurn, prefs: Preferences, message: str) -> tuple[list[dict[str, Any]] | None, str | None]:
+def llm_plan(
+    llm: LLMClient, parsed: ParsedTurn, prefs: Preferences, message: str
+) -> tuple[list[dict[str, Any]] | None, str | None]:
     """Ask the LLM for a plan; one retry with the validation error. Returns (plan, error)."""
     state = {
-        "intent": parsed.intent, "liked_ids": prefs.liked, "disliked_ids": prefs.disliked,
-        "constraints": prefs.constraints.model_dump(exclude={"exclude_ids"}), "soft": prefs.soft[-1:] if prefs.soft else [],
+        "intent": parsed.intent,
+        "liked_ids": prefs.liked,
+        "disliked_ids": prefs.disliked,
+        "constraints": prefs.constraints.model_dump(exclude={"exclude_ids"}),
+        "soft": prefs.soft[-1:] if prefs.soft else [],
         "question_item": parsed.question_item,
     }
     messages = [
@@ -52,7 +64,13 @@ def llm_plan(llm: LLMClient, parsed: ParsedTurn, prefs: Preferences, message: st
             steps = validate_plan(raw)
         except PlanError as exc:
             error = str(exc)
-            messages += [{"role": "assistant", "content": text[:1000]}, {"role": "user", "content": f"Invalid plan: {error}. Answer with a corrected JSON list only."}]
+            messages += [
+                {"role": "assistant", "content": text[:1000]},
+                {
+                    "role": "user",
+                    "content": f"Invalid plan: {error}. Answer with a corrected JSON list only.",
+                },
+            ]
             continue
         plan = [{"tool": spec.name, "args": args.model_dump()} for spec, args in steps]
         if parsed.intent in ("recommend", "more", "feedback") and plan[-1]["tool"] != "rank":

@@ -24,7 +24,11 @@ def apply_turn(prefs: Preferences, parsed: ParsedTurn, shown_ids: list[int]) -> 
     if parsed.intent == "reset":
         return Preferences()
     stances = [(m.item_id, m.sentiment) for m in parsed.mentions]
-    stances += [(shown_ids[f.position - 1], f.sentiment) for f in parsed.shown_feedback if f.position <= len(shown_ids)]
+    stances += [
+        (shown_ids[f.position - 1], f.sentiment)
+        for f in parsed.shown_feedback
+        if f.position <= len(shown_ids)
+    ]
     for item_id, sentiment in stances:
         if sentiment == "like":
             _add(p.liked, item_id)
@@ -49,8 +53,12 @@ def apply_turn(prefs: Preferences, parsed: ParsedTurn, shown_ids: list[int]) -> 
         year_min, year_max = parsed.year_min, parsed.year_max
     p.constraints = c.model_copy(
         update={
-            "genres_include": sorted(include), "genres_exclude": sorted(exclude), "year_min": year_min,
-            "year_max": year_max, "people_include": people_in, "people_exclude": people_out,
+            "genres_include": sorted(include),
+            "genres_exclude": sorted(exclude),
+            "year_min": year_min,
+            "year_max": year_max,
+            "people_include": people_in,
+            "people_exclude": people_out,
             "min_rating": parsed.min_rating if parsed.min_rating is not None else c.min_rating,
         }
     )

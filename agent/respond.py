@@ -34,7 +34,11 @@ CHITCHAT = (
 
 
 def explain(
-    item: Item, scored: Scored | None, prefs: Preferences, catalog: Catalog, vectors: ItemVectors | None,
+    item: Item,
+    scored: Scored | None,
+    prefs: Preferences,
+    catalog: Catalog,
+    vectors: ItemVectors | None,
     grounder: Grounder | None = None,
 ) -> str:
     """A short, grounded reason for one item: matched genres, people, a similar liked item, the plot."""
@@ -92,12 +96,21 @@ def _plot_quotable(plot: str, item_id: int, grounder: Grounder | None) -> bool:
 def to_shown(item: Item, scored: Scored | None, why: str) -> ShownItem:
     """The reply/JSON view of a shown item."""
     return ShownItem(
-        id=item.id, title=item.title, year=item.year, genres=list(item.genres), directors=list(item.directors),
-        stars=list(item.stars[:4]), plot=item.plot, score=round(scored.score, 4) if scored else 0.0, why=why,
+        id=item.id,
+        title=item.title,
+        year=item.year,
+        genres=list(item.genres),
+        directors=list(item.directors),
+        stars=list(item.stars[:4]),
+        plot=item.plot,
+        score=round(scored.score, 4) if scored else 0.0,
+        why=why,
     )
 
 
-def template_reply(shown: Sequence[ShownItem], prefs: Preferences, turn: int, notes: Sequence[str] = ()) -> str:
+def template_reply(
+    shown: Sequence[ShownItem], prefs: Preferences, turn: int, notes: Sequence[str] = ()
+) -> str:
     """The offline reply: an intro naming what was understood, then one line per item with its reason."""
     if not shown:
         reason = f" ({notes[0]})" if notes else ""
@@ -117,17 +130,35 @@ def answer_question(item: Item, aspect: str) -> str:
     """Answer a question about one catalog item from its metadata."""
     name = item.display
     if aspect == "director":
-        return f"{name} was directed by {', '.join(item.directors)}." if item.directors else f"I don't have the director of {name}."
+        return (
+            f"{name} was directed by {', '.join(item.directors)}."
+            if item.directors
+            else f"I don't have the director of {name}."
+        )
     if aspect == "stars":
-        return f"{name} stars {', '.join(item.stars[:4])}." if item.stars else f"I don't have the cast of {name}."
+        return (
+            f"{name} stars {', '.join(item.stars[:4])}."
+            if item.stars
+            else f"I don't have the cast of {name}."
+        )
     if aspect == "writers":
-        return f"{name} was written by {', '.join(item.writers[:3])}." if item.writers else f"I don't have the writers of {name}."
+        return (
+            f"{name} was written by {', '.join(item.writers[:3])}."
+            if item.writers
+            else f"I don't have the writers of {name}."
+        )
     if aspect == "year":
-        return f"{item.title} came out in {item.year}." if item.year else f"I don't know when {item.title} came out."
+        return (
+            f"{item.title} came out in {item.year}."
+            if item.year
+            else f"I don't know when {item.title} came out."
+        )
     if aspect == "genres":
         return f"{name} is {' / '.join(item.genres)}." if item.genres else f"I don't have genres for {name}."
     if aspect == "rating":
-        return f"{name} is rated {item.rating:.1f}/10." if item.rating else f"I don't have a rating for {name}."
+        return (
+            f"{name} is rated {item.rating:.1f}/10." if item.rating else f"I don't have a rating for {name}."
+        )
     parts = [f"{name}"]
     if item.genres:
         parts.append(f"is a {'/'.join(item.genres[:3])} movie")
@@ -141,7 +172,9 @@ def answer_question(item: Item, aspect: str) -> str:
     return text
 
 
-_QUOTED = re.compile(r"\"([^\"]{2,80})\"|“([^”]{2,80})”|\*\*([^*]{2,80})\*\*|_([^_]{2,80})_|'([A-Z][^']{2,80})'")
+_QUOTED = re.compile(
+    r"\"([^\"]{2,80})\"|“([^”]{2,80})”|\*\*([^*]{2,80})\*\*|_([^_]{2,80})_|'([A-Z][^']{2,80})'"
+)
 _TITLE_YEAR = re.compile(r"([A-Z0-9][^.!?\n]{1,80}?)\s*\((?:18|19|20)\d\d\)")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -216,6 +249,10 @@ def sanitize_reply(text: str, allowed_ids: Sequence[int], grounder: Grounder) ->
 def shown_payload(shown: Sequence[ShownItem]) -> list[dict[str, Any]]:
     """The JSON form of the shown items (``ask --json`` schema)."""
     return [
-        {k: v for k, v in s.model_dump().items() if k in ("id", "title", "year", "genres", "directors", "stars", "score", "why")}
+        {
+            k: v
+            for k, v in s.model_dump().items()
+            if k in ("id", "title", "year", "genres", "directors", "stars", "score", "why")
+        }
         for s in shown
     ]

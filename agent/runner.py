@@ -36,8 +36,13 @@ class TurnResult:
     def as_dict(self) -> dict[str, Any]:
         """The JSON object printed by ``crsagent ask --json``."""
         return {
-            "reply": self.reply, "items": self.items, "state": self.state, "trace": self.trace,
-            "llm_calls": self.llm_calls, "fallbacks": self.fallbacks, "latency_ms": round(self.latency_ms, 2),
+            "reply": self.reply,
+            "items": self.items,
+            "state": self.state,
+            "trace": self.trace,
+            "llm_calls": self.llm_calls,
+            "fallbacks": self.fallbacks,
+            "latency_ms": round(self.latency_ms, 2),
         }
 
 
@@ -52,9 +57,20 @@ def turn_input(
 ) -> dict[str, Any]:
     """The state keys one turn starts with (the trace starts afresh; see :func:`agent.state.add_trace`)."""
     return {
-        "message": storable(message), "role": role, "trace": None, "llm_calls": 0, "fallbacks": 0, "replans": 0,
-        "needs_replan": False, "error": None, "plan": [], "ranking": [], "answer_items": [], "notes": [],
-        "universe": universe, "want_ranking": want_ranking,
+        "message": storable(message),
+        "role": role,
+        "trace": None,
+        "llm_calls": 0,
+        "fallbacks": 0,
+        "replans": 0,
+        "needs_replan": False,
+        "error": None,
+        "plan": [],
+        "ranking": [],
+        "answer_items": [],
+        "notes": [],
+        "universe": universe,
+        "want_ranking": want_ranking,
     }
 
 
@@ -66,9 +82,13 @@ def state_summary(state: AgentState, catalog: Any) -> dict[str, Any]:
         return [{"id": i, "title": catalog.items[i].display} for i in ids if i in catalog.items]
 
     return {
-        "liked": names(prefs.liked), "disliked": names(prefs.disliked), "seen": names(prefs.seen),
-        "constraints": prefs.constraints.model_dump(exclude={"exclude_ids"}), "soft": prefs.soft,
-        "commands": prefs.commands, "turns": state.get("turns", 0),
+        "liked": names(prefs.liked),
+        "disliked": names(prefs.disliked),
+        "seen": names(prefs.seen),
+        "constraints": prefs.constraints.model_dump(exclude={"exclude_ids"}),
+        "soft": prefs.soft,
+        "commands": prefs.commands,
+        "turns": state.get("turns", 0),
     }
 
 
@@ -76,7 +96,9 @@ def build_context(settings: Settings, toolkit: Toolkit, weights: str = "default"
     """The agent context for ``settings``: the LLM client when one is configured, the ``weights`` profile of
     ``data/fusion_weights.json`` (``default``, ``redial``, ``inspired``: evaluation uses the dataset's)."""
     llm = LLMClient.from_settings(settings) if settings.llm == "openai" else None
-    return AgentContext(toolkit=toolkit, llm=llm, n_items=settings.n_items, weights=load_fusion_weights(settings, weights))
+    return AgentContext(
+        toolkit=toolkit, llm=llm, n_items=settings.n_items, weights=load_fusion_weights(settings, weights)
+    )
 
 
 def turn_result(state: AgentState, catalog: Any, t0: float) -> TurnResult:
@@ -97,7 +119,9 @@ def turn_result(state: AgentState, catalog: Any, t0: float) -> TurnResult:
 class TurnRunner:
     """Agent turns on explicit states, without persistence (evaluation, simulation, benchmarks)."""
 
-    def __init__(self, settings: Settings, *, toolkit: Toolkit | None = None, weights: str = "default") -> None:
+    def __init__(
+        self, settings: Settings, *, toolkit: Toolkit | None = None, weights: str = "default"
+    ) -> None:
         self.settings = settings
         self.toolkit = toolkit or Toolkit(settings)
         self.context = build_context(settings, self.toolkit, weights)

@@ -95,8 +95,15 @@ def filter_items(ctx: AgentContext, work: TurnWork, args: FilterArgs) -> dict[st
         exclude_ids=sorted(work.exclude),
     )
     if ctx.weights.constraint_penalty > 0:  # soft mode: only exclusions filter; wanted attributes are scored
-        hard = merged.model_copy(update={"genres_include": [], "year_min": None, "year_max": None,
-                                         "people_include": [], "min_rating": None})
+        hard = merged.model_copy(
+            update={
+                "genres_include": [],
+                "year_min": None,
+                "year_max": None,
+                "people_include": [],
+                "min_rating": None,
+            }
+        )
         wanted = merged.model_copy(update={"genres_exclude": [], "people_exclude": [], "exclude_ids": []})
         if not wanted.is_empty():
             preferred = ctx.hard_filter.apply(wanted)
@@ -140,7 +147,9 @@ def collaborative(ctx: AgentContext, work: TurnWork, args: CollabArgs) -> dict[s
         rec = ctx.recommenders.get(name)
         if rec is None or share <= 0:
             continue
-        found = rec.recommend(seeds, k=args.n, exclude=work.exclude, candidates=work.bus.universe, seed_weights=weights)
+        found = rec.recommend(
+            seeds, k=args.n, exclude=work.exclude, candidates=work.bus.universe, seed_weights=weights
+        )
         added += work.bus.add("collaborative", found)
     return {"added": added, "seeds": len(seeds)}
 
@@ -157,7 +166,11 @@ def cf_seeds(ctx: AgentContext, work: TurnWork) -> tuple[list[int], list[float]]
     ``FusionWeights.agent_mention``)."""
     liked = list(work.prefs.liked)
     seen = [i for i in work.prefs.seen if i not in liked and i not in work.prefs.disliked]
-    agent = [i for i in work.prefs.mentioned_by_agent if i not in liked and i not in seen and i not in work.prefs.disliked]
+    agent = [
+        i
+        for i in work.prefs.mentioned_by_agent
+        if i not in liked and i not in seen and i not in work.prefs.disliked
+    ]
     w_seen, w_agent = ctx.weights.seen_seed, ctx.weights.agent_mention
     seen = seen if w_seen > 0 else []
     agent = agent if w_agent > 0 else []
@@ -166,7 +179,9 @@ def cf_seeds(ctx: AgentContext, work: TurnWork) -> tuple[list[int], list[float]]
     def weights(n: int, w: float) -> list[float]:  # the most recent mention of a kind keeps w
         return [w * decay ** (n - 1 - k) for k in range(n)]
 
-    return liked + seen + agent, weights(len(liked), 1.0) + weights(len(seen), w_seen) + weights(len(agent), w_agent)
+    return liked + seen + agent, weights(len(liked), 1.0) + weights(len(seen), w_seen) + weights(
+        len(agent), w_agent
+    )
 
 
 def popular(ctx: AgentContext, work: TurnWork, args: PopularArgs) -> dict[str, Any]:
@@ -175,14 +190,16 @@ def popular(ctx: AgentContext, work: TurnWork, args: PopularArgs) -> dict[str, A
     picked: list[tuple[int, float]] = []
     bus, exclude = work.bus, work.exclude
     universe, allowed, banned = bus.universe, bus.filter.allowed, bus.filter.excluded
-    for pool in ((None, bus.preferred) if bus.preferred is not None else (None,)):
+    for pool in (None, bus.preferred) if bus.preferred is not None else (None,):
         sets = [s for s in (universe, pool, allowed) if s is not None]
 
         def eligible(item_id: int, sets: list[frozenset[int]] = sets) -> bool:
             return item_id not in exclude and item_id not in banned and all(item_id in s for s in sets)
 
         narrowest = min(sets, key=len, default=None)
-        if narrowest is not None and 8 * len(narrowest) < len(ranked):  # few pass: rank those, not the catalog
+        if narrowest is not None and 8 * len(narrowest) < len(
+            ranked
+        ):  # few pass: rank those, not the catalog
             scores = ctx.popularity
             best = heapq.nlargest(args.n, ((scores[i], -i) for i in narrowest if i in scores and eligible(i)))
             picked += [(-neg_id, score) for score, neg_id in best]
@@ -203,7 +220,10 @@ def rank(ctx: AgentContext, work: TurnWork, args: RankArgs) -> dict[str, Any]:
     cf_scores: dict[int, float] = {}
     seeds, seed_weights = cf_seeds(ctx, work)
     boost: dict[int, float] = {}
-    for items, bonus in ((work.prefs.mentioned_by_agent, ctx.weights.agent_repeat), (work.asked, ctx.weights.asked_repeat)):
+    for items, bonus in (
+        (work.prefs.mentioned_by_agent, ctx.weights.agent_repeat),
+        (work.asked, ctx.weights.asked_repeat),
+    ):
         if bonus > 0:
             for i in items:
                 if i not in work.exclude:
@@ -222,8 +242,16 @@ def rank(ctx: AgentContext, work: TurnWork, args: RankArgs) -> dict[str, Any]:
                 cf_scores[item_id] = cf_scores.get(item_id, 0.0) + w * s / top
     weights = ctx.weights.model_copy(update={"mmr_lambda": 0.8}) if args.diversify else ctx.weights
     work.ranking = fuse(
-        work.bus, weights=weights, vectors=ctx.toolkit.vectors, query=work.query_vec, cf_scores=cf_scores,
-        popularity=ctx.popularity, disliked=work.prefs.disliked, exclude=work.exclude, k=args.k, boost=boost,
+        work.bus,
+        weights=weights,
+        vectors=ctx.toolkit.vectors,
+        query=work.query_vec,
+        cf_scores=cf_scores,
+        popularity=ctx.popularity,
+        disliked=work.prefs.disliked,
+        exclude=work.exclude,
+        k=args.k,
+        boost=boost,
         twins=ctx.toolkit.catalog.twins,
     )
     return {"ranked": len(work.ranking)}
@@ -293,7 +321,9 @@ def validate_plan(raw: Any) -> list[tuple[ToolSpec, BaseModel]]:
     return steps
 
 
-def run_plan(ctx: AgentContext, work: TurnWork, steps: list[tuple[ToolSpec, BaseModel]]) -> list[dict[str, Any]]:
+def run_plan(
+    ctx: AgentContext, work: TurnWork, steps: list[tuple[ToolSpec, BaseModel]]
+) -> list[dict[str, Any]]:
     """Execute the steps in order over the bus; returns one trace record per step."""
     trace: list[dict[str, Any]] = []
     for spec, args in steps:
@@ -302,9 +332,13 @@ def run_plan(ctx: AgentContext, work: TurnWork, steps: list[tuple[ToolSpec, Base
         result = spec.func(ctx, work, args)
         trace.append(
             {
-                "step": "execute", "tool": spec.name, "args": args.model_dump(),
-                "ms": round((time.perf_counter() - t0) * 1000, 2), "candidates_in": n_in,
-                "candidates_out": len(work.ranking) if spec.name == "rank" else len(work.bus), **result,
+                "step": "execute",
+                "tool": spec.name,
+                "args": args.model_dump(),
+                "ms": round((time.perf_counter() - t0) * 1000, 2),
+                "candidates_in": n_in,
+                "candidates_out": len(work.ranking) if spec.name == "rank" else len(work.bus),
+                **result,
             }
         )
     return trace
@@ -314,7 +348,9 @@ def tool_catalog_text() -> str:
     """A compact description of every tool and its JSON arguments, for prompts."""
     lines = []
     for spec in REGISTRY.values():
-        fields = ", ".join(f"{k}: {getattr(v.annotation, '__name__', v.annotation)}" for k, v in spec.args.model_fields.items())
+        fields = ", ".join(
+            f"{k}: {getattr(v.annotation, '__name__', v.annotation)}"
+            for k, v in spec.args.model_fields.items()
+        )
         lines.append(f"- {spec.name}({fields}): {spec.description.splitlines()[0]}")
     return "\n".join(lines)
-

@@ -33,14 +33,43 @@ from tools.toolkit import Toolkit
 
 log = logging.getLogger(__name__)
 
-GENRE_WORDS = ["comedy", "horror", "sci-fi", "romance", "thriller", "animated", "crime", "drama", "action", "western"]
+GENRE_WORDS = [
+    "comedy",
+    "horror",
+    "sci-fi",
+    "romance",
+    "thriller",
+    "animated",
+    "crime",
+    "drama",
+    "action",
+    "western",
+]
 DECADES = ["80s", "90s", "2000s", "after 2010", "before 1990", ""]
 MOODS = [
-    "slow-burn space thriller with a twist", "feel-good movie for a rainy sunday", "something dark and gritty",
-    "a clever heist with a great cast", "epic fantasy adventure", "quirky indie comedy about family",
-    "tense survival story", "romantic drama that makes me cry", "mind-bending puzzle movie", "funny road trip",
+    "slow-burn space thriller with a twist",
+    "feel-good movie for a rainy sunday",
+    "something dark and gritty",
+    "a clever heist with a great cast",
+    "epic fantasy adventure",
+    "quirky indie comedy about family",
+    "tense survival story",
+    "romantic drama that makes me cry",
+    "mind-bending puzzle movie",
+    "funny road trip",
 ]
-LIKED = ["The Matrix", "Inception", "Toy Story", "Heat", "Alien", "Titanic", "Pulp Fiction", "The Notebook", "Up", "Scream"]
+LIKED = [
+    "The Matrix",
+    "Inception",
+    "Toy Story",
+    "Heat",
+    "Alien",
+    "Titanic",
+    "Pulp Fiction",
+    "The Notebook",
+    "Up",
+    "Scream",
+]
 
 
 def bench_messages(n: int, seed: int = 0, liked: list[str] = LIKED) -> list[list[str]]:
@@ -84,7 +113,18 @@ def measure(runner: TurnRunner, conversations: list[list[str]], user: str) -> di
 def synthetic_data(out: Path, n_items: int, n_users: int, seed: int = 0) -> None:
     """Write a synthetic ``catalog.jsonl.gz`` and ``interactions.csv.gz`` of the shipped format."""
     rng = np.random.default_rng(seed)
-    genres = ["action", "comedy", "drama", "horror", "romance", "sci-fi", "thriller", "animation", "crime", "family"]
+    genres = [
+        "action",
+        "comedy",
+        "drama",
+        "horror",
+        "romance",
+        "sci-fi",
+        "thriller",
+        "animation",
+        "crime",
+        "family",
+    ]
     people = [f"Person {i}" for i in range(20_000)]
     out.mkdir(parents=True, exist_ok=True)
     pop = rng.zipf(1.6, n_items).clip(max=10_000).astype(float)
@@ -92,10 +132,17 @@ def synthetic_data(out: Path, n_items: int, n_users: int, seed: int = 0) -> None
         for i in range(1, n_items + 1):
             g = rng.choice(len(genres), size=int(rng.integers(1, 4)), replace=False)
             rec = {
-                "id": i, "title": f"Synthetic Movie {i}", "year": int(rng.integers(1930, 2021)),
-                "genres": [genres[j] for j in g], "directors": [people[int(rng.integers(len(people)))]],
-                "writers": [], "stars": [people[int(j)] for j in rng.integers(len(people), size=3)],
-                "plot": "", "keywords": [], "popularity": float(pop[i - 1]), "rating": round(float(rng.uniform(3, 9)), 1),
+                "id": i,
+                "title": f"Synthetic Movie {i}",
+                "year": int(rng.integers(1930, 2021)),
+                "genres": [genres[j] for j in g],
+                "directors": [people[int(rng.integers(len(people)))]],
+                "writers": [],
+                "stars": [people[int(j)] for j in rng.integers(len(people), size=3)],
+                "plot": "",
+                "keywords": [],
+                "popularity": float(pop[i - 1]),
+                "rating": round(float(rng.uniform(3, 9)), 1),
             }
             fh.write(json.dumps(rec) + "\n")
     buf = io.StringIO()
@@ -109,14 +156,22 @@ def synthetic_data(out: Path, n_items: int, n_users: int, seed: int = 0) -> None
         fh.write(buf.getvalue())
 
 
-def synthetic_runner(settings: Settings, workdir: Path, n_items: int, progress: Callable[[str], None]) -> TurnRunner:
+def synthetic_runner(
+    settings: Settings, workdir: Path, n_items: int, progress: Callable[[str], None]
+) -> TurnRunner:
     """A turn runner over a synthetic catalog: real DB load, real item-kNN / ALS / popularity training (EASE, a dense
     item-item inverse, is left out at this size)."""
     data = workdir / "data"
     progress(f"generating {n_items} synthetic items")
     synthetic_data(data, n_items, n_users=max(1000, n_items // 10))
     syn_settings = settings.model_copy(
-        update={"home": workdir / "home", "data_dir": data, "database_url": None, "chroma_path": None, "chroma_url": None}
+        update={
+            "home": workdir / "home",
+            "data_dir": data,
+            "database_url": None,
+            "chroma_path": None,
+            "chroma_url": None,
+        }
     )
     toolkit = Toolkit(syn_settings)
     progress("loading the synthetic catalog into SQLite")
@@ -135,12 +190,20 @@ def synthetic_runner(settings: Settings, workdir: Path, n_items: int, progress: 
     popularity = Popularity(catalog)
     popularity.fit(interactions, catalog.ids())
     runner = TurnRunner(syn_settings, toolkit=toolkit)
-    toolkit.__dict__["recommenders"] = {"itemknn": knn, "als": als, "popularity": popularity}  # the cached_property slot
+    toolkit.__dict__["recommenders"] = {
+        "itemknn": knn,
+        "als": als,
+        "popularity": popularity,
+    }  # the cached_property slot
     return runner
 
 
-def run_bench(settings: Settings, n_conversations: int = 30, synthetic_items: int = 200_000,
-              progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def run_bench(
+    settings: Settings,
+    n_conversations: int = 30,
+    synthetic_items: int = 200_000,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
     """Benchmark the default catalog and a synthetic one; returns the ``bench.json`` object."""
     conversations = bench_messages(n_conversations)
     result: dict[str, Any] = {"catalogs": {}}
@@ -150,7 +213,10 @@ def run_bench(settings: Settings, n_conversations: int = 30, synthetic_items: in
     measure(runner, bench_messages(3, seed=99), "warmup")
     progress("measuring the default catalog")
     t0 = time.perf_counter()
-    result["catalogs"]["default"] = {"n_items": len(runner.toolkit.catalog), **measure(runner, conversations, "default")}
+    result["catalogs"]["default"] = {
+        "n_items": len(runner.toolkit.catalog),
+        **measure(runner, conversations, "default"),
+    }
     log.info("default catalog measured in %.1f s", time.perf_counter() - t0)
     if synthetic_items > 0:
         with tempfile.TemporaryDirectory(prefix="crsagent-bench-") as tmp:
@@ -163,6 +229,9 @@ def run_bench(settings: Settings, n_conversations: int = 30, synthetic_items: in
             progress("measuring the synthetic catalog")
             key = f"synthetic_{synthetic_items // 1000}k"
             syn_conversations = bench_messages(n_conversations, liked=liked)
-            result["catalogs"][key] = {"n_items": len(syn.toolkit.catalog), **measure(syn, syn_conversations, key)}
+            result["catalogs"][key] = {
+                "n_items": len(syn.toolkit.catalog),
+                **measure(syn, syn_conversations, key),
+            }
             syn.toolkit.engine.dispose()
     return result

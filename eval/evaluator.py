@@ -28,7 +28,6 @@ BASELINES: tuple[str, ...] = ("popularity", "repeat_context", "cf_only")
 DEPTH = 50
 
 
-
 @dataclass
 class DialogResult:
     """What evaluating one dialog produced (one ``dialogs.jsonl`` line plus its samples)."""
@@ -204,8 +203,11 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog, hook: TurnHook | None =
                         {
                             "dialog_id": dialog.dialog_id,
                             "turn_index": sample.turn_index,
-                            "gold": {"title": sample.gold.title, "year": sample.gold.year,
-                                     "source_id": sample.gold.source_id},
+                            "gold": {
+                                "title": sample.gold.title,
+                                "year": sample.gold.year,
+                                "source_id": sample.gold.source_id,
+                            },
                             "gold_id": gold,
                             "in_universe": gold is not None and gold in ev.universe_set,
                             "gold_in_context": sample.gold_in_context,
@@ -224,5 +226,3 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog, hook: TurnHook | None =
     result.seconds = round(time.perf_counter() - t0, 3)
     result.whole_catalog_seconds = round(result.whole_catalog_seconds, 3)
     return result
-
-

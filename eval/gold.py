@@ -25,8 +25,6 @@ class EvalError(ValueError):
     """Bad input for an evaluation (unknown dataset or split, missing data, a different run in --out)."""
 
 
-
-
 def split_path(dataset: str, data_dir: Path, split: str) -> Path:
     """The file of ``split``: ``<split>_data.jsonl`` (REDIAL) or ``<split>.tsv`` (INSPIRED) in ``data_dir``.
 
@@ -112,5 +110,3 @@ def dataset_universe(
         log.warning("%s not found: the INSPIRED universe holds the evaluated split's movies only", train)
     ids = {mapper.map(ref) for d in pool for u in d.utterances for ref in u.movies}
     return sorted(i for i in ids if i is not None)
-
-

@@ -149,7 +149,9 @@ def _prepare_out(out: Path, fingerprint: dict[str, Any], fresh: bool) -> set[str
         except (OSError, ValueError):
             previous = None
         if previous is not None and previous != fingerprint:
-            changed = sorted(k for k in set(previous) | set(fingerprint) if previous.get(k) != fingerprint.get(k))
+            changed = sorted(
+                k for k in set(previous) | set(fingerprint) if previous.get(k) != fingerprint.get(k)
+            )
             raise EvalError(
                 f"{out} holds a different evaluation run (differs in: {', '.join(changed)}); "
                 "use another --out or --fresh"
@@ -173,8 +175,15 @@ def _prepare_out(out: Path, fingerprint: dict[str, Any], fresh: bool) -> set[str
 def _progress(total: int, initial: int, enabled: bool) -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, unit="dialog", desc="eval", disable=not enabled or None,
-                dynamic_ncols=True, leave=True)
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="dialog",
+        desc="eval",
+        disable=not enabled or None,
+        dynamic_ncols=True,
+        leave=True,
+    )
 
 
 def run_eval(
@@ -214,24 +223,43 @@ def run_eval(
     gold_ids = mapper.map_all(dialogs)
     from agent.context import load_fusion_weights
 
-    weights = (runner.context.weights if runner is not None else load_fusion_weights(settings, profile))
+    weights = runner.context.weights if runner is not None else load_fusion_weights(settings, profile)
     fingerprint = {
-        "dataset": opts.dataset, "split": opts.split, "data_sha256": _file_sha(split_path(opts.dataset, opts.data_dir, opts.split)),
-        "llm": opts.llm, "weights_profile": profile, "weights": weights.model_dump(),
-        "universe_size": len(universe), "whole_catalog": opts.whole_catalog, "n_catalog_items": len(catalog),
+        "dataset": opts.dataset,
+        "split": opts.split,
+        "data_sha256": _file_sha(split_path(opts.dataset, opts.data_dir, opts.split)),
+        "llm": opts.llm,
+        "weights_profile": profile,
+        "weights": weights.model_dump(),
+        "universe_size": len(universe),
+        "whole_catalog": opts.whole_catalog,
+        "n_catalog_items": len(catalog),
     }
     done = _prepare_out(Path(opts.out), fingerprint, opts.fresh)
     todo = [d for d in dialogs if d.dialog_id not in done]
     wanted = {d.dialog_id for d in dialogs}
-    log.info("%s/%s: %d dialogs (%d already done), universe %d", opts.dataset, opts.split, len(dialogs),
-             len(dialogs) - len(todo), len(universe))
+    log.info(
+        "%s/%s: %d dialogs (%d already done), universe %d",
+        opts.dataset,
+        opts.split,
+        len(dialogs),
+        len(dialogs) - len(todo),
+        len(universe),
+    )
     kwargs: dict[str, Any] = {
-        "settings": settings, "dataset": opts.dataset, "universe": universe, "gold_ids": gold_ids,
-        "weights_profile": profile, "whole_catalog": opts.whole_catalog,
+        "settings": settings,
+        "dataset": opts.dataset,
+        "universe": universe,
+        "gold_ids": gold_ids,
+        "weights_profile": profile,
+        "whole_catalog": opts.whole_catalog,
     }
     out = Path(opts.out)
     bar = _progress(len(dialogs), len(dialogs) - len(todo), opts.progress)
-    with open(out / SAMPLES_FILE, "a", encoding="utf-8") as sfh, open(out / DIALOGS_FILE, "a", encoding="utf-8") as dfh:
+    with (
+        open(out / SAMPLES_FILE, "a", encoding="utf-8") as sfh,
+        open(out / DIALOGS_FILE, "a", encoding="utf-8") as dfh,
+    ):
 
         def write(res: DialogResult) -> None:
             for rec in res.samples:
@@ -256,8 +284,12 @@ def run_eval(
                 n = min(opts.workers, len(todo))
                 threads = 1
                 # a failing worker start raises BrokenProcessPool here instead of respawning forever
-                with ProcessPoolExecutor(n, mp_context=mp.get_context("spawn"), initializer=_worker_init,
-                                         initargs=(kwargs, threads)) as pool:
+                with ProcessPoolExecutor(
+                    n,
+                    mp_context=mp.get_context("spawn"),
+                    initializer=_worker_init,
+                    initargs=(kwargs, threads),
+                ) as pool:
                     futures = [pool.submit(_worker_run, dialog) for dialog in todo]
                     try:
                         for future in as_completed(futures):
@@ -271,11 +303,20 @@ def run_eval(
     samples = [r for r in _read_jsonl(out / SAMPLES_FILE) if str(r.get("dialog_id")) in wanted]
     dialog_recs = [r for r in _read_jsonl(out / DIALOGS_FILE) if str(r.get("dialog_id")) in wanted]
     summary, details = summarize(
-        samples, dialog_recs, dataset=opts.dataset, split=opts.split, catalog_size=len(universe), llm=opts.llm,
+        samples,
+        dialog_recs,
+        dataset=opts.dataset,
+        split=opts.split,
+        catalog_size=len(universe),
+        llm=opts.llm,
     )
     wall = round(time.perf_counter() - t_start, 1)
-    invocation = {"started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - wall)),
-                  "wall_seconds": wall, "dialogs_evaluated": len(todo), "workers": opts.workers}
+    invocation = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - wall)),
+        "wall_seconds": wall,
+        "dialogs_evaluated": len(todo),
+        "workers": opts.workers,
+    }
     with open(out / INVOCATIONS_FILE, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(invocation) + "\n")
     invocations = list(_read_jsonl(out / INVOCATIONS_FILE))
@@ -284,9 +325,15 @@ def run_eval(
         "wall_seconds_total": round(sum(float(i.get("wall_seconds", 0.0)) for i in invocations), 1),
         "invocations": invocations,
         "dialog_seconds_sum": round(sum(float(r.get("seconds", 0.0)) for r in dialog_recs), 1),
-        "whole_catalog_seconds_sum": round(sum(float(r.get("whole_catalog_seconds", 0.0)) for r in dialog_recs), 1),
-        "workers": opts.workers, "resumed_dialogs": len(dialogs) - len(todo), "limit": opts.limit,
-        "whole_catalog_catalog_size": len(catalog), "weights_profile": profile, "weights": weights.model_dump(),
+        "whole_catalog_seconds_sum": round(
+            sum(float(r.get("whole_catalog_seconds", 0.0)) for r in dialog_recs), 1
+        ),
+        "workers": opts.workers,
+        "resumed_dialogs": len(dialogs) - len(todo),
+        "limit": opts.limit,
+        "whole_catalog_catalog_size": len(catalog),
+        "weights_profile": profile,
+        "weights": weights.model_dump(),
     }
     from eval.report import write_outputs
 
@@ -337,7 +384,10 @@ def summarize(
     def block(subset: Sequence[dict[str, Any]], system: str) -> tuple[dict[str, float], dict[str, Any]]:
         ranks = [s["ranks"].get(system) for s in subset]
         means, per = _metrics_from_ranks(ranks)
-        ci = {k: [round(x, 4) for x in bootstrap_ci(per[k])] for k in ("recall@1", "recall@10", "recall@50", "ndcg@10", "mrr@50")}
+        ci = {
+            k: [round(x, 4) for x in bootstrap_ci(per[k])]
+            for k in ("recall@1", "recall@10", "recall@50", "ndcg@10", "mrr@50")
+        }
         return means, {"ci95": ci, "recall_curve": _recall_curve(ranks), "n": len(subset)}
 
     full, full_d = block(samples, "agent")
@@ -348,11 +398,17 @@ def summarize(
         b_full, b_full_d = block(samples, name)
         b_ded, b_ded_d = block(dedup, name)
         baselines[name] = b_full
-        details["baselines"][name] = {"full": dict(b_full_d, metrics=b_full), "dedup": dict(b_ded_d, metrics=b_ded)}
+        details["baselines"][name] = {
+            "full": dict(b_full_d, metrics=b_full),
+            "dedup": dict(b_ded_d, metrics=b_ded),
+        }
     if samples and all("agent_whole" in s["ranks"] for s in samples):
         w_full, w_full_d = block(samples, "agent_whole")
         w_ded, w_ded_d = block(dedup, "agent_whole")
-        details["whole_catalog"] = {"full": dict(w_full_d, metrics=w_full), "dedup": dict(w_ded_d, metrics=w_ded)}
+        details["whole_catalog"] = {
+            "full": dict(w_full_d, metrics=w_full),
+            "dedup": dict(w_ded_d, metrics=w_ded),
+        }
     details["agent"]["dedup"]["metrics"] = ded
     details["agent"]["full"]["metrics"] = full
     unmapped = sum(1 for s in samples if s.get("gold_id") is None)
@@ -375,15 +431,21 @@ def summarize(
         "llm": llm,
     }
     details["counts"] = {
-        "n_samples": n, "n_samples_dedup": len(dedup), "unmapped_golds": unmapped,
-        "mapped_golds_outside_universe": outside, "user_turns": sum(int(d.get("user_turns", 0)) for d in dialogs),
-        "predicted_turns": len(latencies), "shown_items": shown, "ungrounded_items": ungrounded,
+        "n_samples": n,
+        "n_samples_dedup": len(dedup),
+        "unmapped_golds": unmapped,
+        "mapped_golds_outside_universe": outside,
+        "user_turns": sum(int(d.get("user_turns", 0)) for d in dialogs),
+        "predicted_turns": len(latencies),
+        "shown_items": shown,
+        "ungrounded_items": ungrounded,
         "short_rankings": sum(int(d.get("short_rankings", 0)) for d in dialogs),
         "llm_calls": sum(int(d.get("llm_calls", 0)) for d in dialogs),
         "fallbacks": sum(int(d.get("fallbacks", 0)) for d in dialogs),
     }
     details["latency_ms"] = {
-        "p50": summary["latency_ms"]["p50"], "p95": summary["latency_ms"]["p95"],
+        "p50": summary["latency_ms"]["p50"],
+        "p95": summary["latency_ms"]["p95"],
         "mean": round(float(np.mean(latencies)), 1) if latencies else 0.0,
     }
     return summary, details

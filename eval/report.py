@@ -84,7 +84,8 @@ def render_report(summary: Mapping[str, Any], details: Mapping[str, Any], plots:
     run = details.get("run", {})
     header = "| system | " + " | ".join(METRIC_KEYS) + " |\n|---|" + "---|" * len(METRIC_KEYS)
     universe = (
-        "catalog items with a REDIAL movie id (the REDIAL movie list)" if ds == "redial"
+        "catalog items with a REDIAL movie id (the REDIAL movie list)"
+        if ds == "redial"
         else "catalog movies that occur in INSPIRED dialogs (train + the evaluated split)"
     )
     lines = [
@@ -124,7 +125,11 @@ def render_report(summary: Mapping[str, Any], details: Mapping[str, Any], plots:
     ]
     for name in summary.get("baselines", {}):
         b = details.get("baselines", {}).get(name, {})
-        lines.append(_metric_row(f"{name}, full", b.get("full", {}).get("metrics", summary["baselines"][name]), b.get("full")))
+        lines.append(
+            _metric_row(
+                f"{name}, full", b.get("full", {}).get("metrics", summary["baselines"][name]), b.get("full")
+            )
+        )
         lines.append(_metric_row(f"{name}, dedup", b.get("dedup", {}).get("metrics", {}), b.get("dedup")))
     lines += [
         "",

@@ -426,7 +426,10 @@ class AttributeSimulator:
             for off, phrases in ((off_old, _REJECT_OLD), (off_new, _REJECT_NEW)):
                 if off * 2 > len(years):
                     self.told.add(("decade", words))
-                    return f"{self._say(phrases) or ''} Something from the {words}.".strip(), f"decade:{words}"
+                    return (
+                        f"{self._say(phrases) or ''} Something from the {words}.".strip(),
+                        f"decade:{words}",
+                    )
         wanted = set(t.genres)
         counts: dict[str, int] = {}
         for it in shown:
@@ -557,7 +560,6 @@ class LLMSimulator:
     ) -> LLMClient:
         """The simulator's own LLM client (``sim_base_url``, ``sim_api_key``, ``sim_model``)."""
         from pydantic import SecretStr
-
 
         raw = settings.sim_api_key
         key = raw.get_secret_value() if isinstance(raw, SecretStr) else (str(raw) if raw else None)

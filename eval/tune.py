@@ -197,8 +197,12 @@ def build_dev(
             writer.writerow(row)
     with gzip.open(data_dir / "interactions.csv.gz", "wt", encoding="utf-8") as fh:
         fh.write(buf.getvalue())
-    log.info("dev: %d REDIAL + %d INSPIRED train dialogs held out, %d interactions removed",
-             len(redial_lines), len(inspired_lines), removed)
+    log.info(
+        "dev: %d REDIAL + %d INSPIRED train dialogs held out, %d interactions removed",
+        len(redial_lines),
+        len(inspired_lines),
+        removed,
+    )
     return DevSetup(redial_dir, inspired_file, data_dir, len(redial_lines), len(inspired_lines), removed)
 
 
@@ -207,8 +211,14 @@ def build_dev_home(setup: DevSetup, home: Path, base_home: Path | None = None) -
 
     if base_home is not None and not home.exists():
         shutil.copytree(base_home, home, ignore=shutil.ignore_patterns("sessions.sqlite*"))
-    settings = load_settings(home=home, data_dir=setup.data_dir, llm="offline", database_url=None, chroma_url=None,
-                             chroma_path=None)
+    settings = load_settings(
+        home=home,
+        data_dir=setup.data_dir,
+        llm="offline",
+        database_url=None,
+        chroma_url=None,
+        chroma_path=None,
+    )
     summary = run_index(Toolkit(settings))
     log.info("dev home %s: %s", home, summary.as_dict())
     return settings
@@ -240,7 +250,6 @@ def capture(ev: DialogEvaluator, dialogs: Sequence[Dialog], progress: bool = Tru
     """Replay ``dialogs`` through ``ev`` (the real protocol) and keep each predicting turn's state."""
     from tqdm.auto import tqdm
 
-
     corpus = DevCorpus(dataset=ev.dataset, n_dialogs=len(dialogs))
     t0 = time.perf_counter()
 
@@ -248,7 +257,9 @@ def capture(ev: DialogEvaluator, dialogs: Sequence[Dialog], progress: bool = Tru
         raw: dict[str, Any] = dict(state)
         kept: dict[str, Any] = {k: raw[k] for k in ("prefs", "parsed", "plan", "message") if k in raw}
         kept.update({"shown_ever": [], "universe": ev.universe})
-        corpus.captures.append(TurnCapture(kept, [(s["gold_id"], bool(s["gold_in_context"])) for s in samples]))
+        corpus.captures.append(
+            TurnCapture(kept, [(s["gold_id"], bool(s["gold_in_context"])) for s in samples])
+        )
 
     for dialog in tqdm(dialogs, desc=f"capture {ev.dataset}", unit="dialog", disable=not progress or None):
         res = evaluate_dialog(ev, dialog, hook=hook)
@@ -267,7 +278,9 @@ def rerank(ctx: AgentContext, corpus: DevCorpus, weights: Any) -> list[list[int]
     ctx.weights = weights
     try:
         runtime = SimpleNamespace(context=ctx)
-        states = ({**c.state, "want_ranking": True} for c in corpus.captures)  # captures of older runs lack it
+        states = (
+            {**c.state, "want_ranking": True} for c in corpus.captures
+        )  # captures of older runs lack it
         return [[r["id"] for r in execute(state, runtime)["ranking"]] for state in states]  # type: ignore[arg-type]
     finally:
         ctx.weights = saved
@@ -315,7 +328,9 @@ GRID: dict[str, tuple[Any, ...]] = {
     "agent_repeat": (0.0, 0.1, 0.3, 0.6, 1.0),
     "asked_repeat": (0.0, 0.1, 0.3, 0.6, 1.0),
     "popularity_sources": (
-        None, {"redial": 1.0}, {"redial": 1.0, "inspired": 0.2, "movielens": 0.02},
+        None,
+        {"redial": 1.0},
+        {"redial": 1.0, "inspired": 0.2, "movielens": 0.02},
         {"inspired": 1.0, "redial": 0.2, "movielens": 0.02},
     ),
 }
@@ -378,7 +393,10 @@ def ablations(tuned: Any) -> list[tuple[str, Any]]:
         ("no seed recency decay", {"seed_recency": 1.0}),
         ("no dislike attenuation", {"negative": 0.0}),
     ]
-    rows: list[tuple[str, Any]] = [("built-in defaults (before tuning)", FusionWeights()), ("**tuned**", tuned)]
+    rows: list[tuple[str, Any]] = [
+        ("built-in defaults (before tuning)", FusionWeights()),
+        ("**tuned**", tuned),
+    ]
     for label, update in off:
         cand = tuned.model_copy(update=update)
         if cand != tuned:
@@ -396,7 +414,6 @@ def limits(ctx: AgentContext, corpus: DevCorpus, tuned: Any, depth: int = 500) -
     user before (never re-recommended, by design), fails the hard exclusions, or is outside the top ``depth``
     candidates of the fused ranking."""
     import copy
-
 
     saved = ctx.weights
     ctx.weights = tuned
@@ -421,7 +438,8 @@ def limits(ctx: AgentContext, corpus: DevCorpus, tuned: Any, depth: int = 500) -
     finally:
         ctx.weights = saved
     return {
-        "samples": n, "unmapped": round(unmapped / max(n, 1), 4),
+        "samples": n,
+        "unmapped": round(unmapped / max(n, 1), 4),
         "gold_mentioned_by_user_before": round(user_mentioned / max(n, 1), 4),
         f"gold_outside_top{depth}_candidates": round(beyond / max(n, 1), 4),
     }
@@ -431,16 +449,23 @@ def _markdown(results: dict[str, Any]) -> str:
     lines = ["# Fusion-weight tuning on development data", ""]
     for dataset, res in results.items():
         lines += [
-            f"## {dataset}: {res['set']} ({res['n_dialogs']} dialogs, {res['n_samples']} samples)", "",
-            f"Tuned weights: `{json.dumps(res['best'])}`", "",
-            "| setting | full R@1 | full R@10 | full R@50 | dedup R@10 | dedup R@50 |", "|---|---|---|---|---|---|",
+            f"## {dataset}: {res['set']} ({res['n_dialogs']} dialogs, {res['n_samples']} samples)",
+            "",
+            f"Tuned weights: `{json.dumps(res['best'])}`",
+            "",
+            "| setting | full R@1 | full R@10 | full R@50 | dedup R@10 | dedup R@50 |",
+            "|---|---|---|---|---|---|",
         ]
         for row in res["ablation"]:
             lines.append(
                 f"| {row['setting']} | {row['full_r@1']:.3f} | {row['full_r@10']:.3f} | {row['full_r@50']:.3f} | "
                 f"{row['dedup_r@10']:.3f} | {row['dedup_r@50']:.3f} |"
             )
-        lines += ["", "Limits (share of samples): " + ", ".join(f"{k} {v}" for k, v in res["limits"].items()), ""]
+        lines += [
+            "",
+            "Limits (share of samples): " + ", ".join(f"{k} {v}" for k, v in res["limits"].items()),
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -448,17 +473,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: build the dev data and home, capture the dev sets, search, write the report."""
     import pickle
 
-
     parser = argparse.ArgumentParser(prog="python -m eval.tune", description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=Path("../shared/data"), help="the raw datasets")
-    parser.add_argument("--work", type=Path, required=True, help="scratch folder (dev data, dev home, results)")
-    parser.add_argument("--base-home", type=Path, default=None, help="an indexed home to copy (skips embedding)")
+    parser.add_argument(
+        "--work", type=Path, required=True, help="scratch folder (dev data, dev home, results)"
+    )
+    parser.add_argument(
+        "--base-home", type=Path, default=None, help="an indexed home to copy (skips embedding)"
+    )
     parser.add_argument("--dataset", choices=("redial", "inspired", "both"), default="both")
-    parser.add_argument("--split", choices=("worker", "dialog"), default="worker",
-                        help="REDIAL dev set: dialogs of held-out workers (default) or a random 10%% of dialogs")
+    parser.add_argument(
+        "--split",
+        choices=("worker", "dialog"),
+        default="worker",
+        help="REDIAL dev set: dialogs of held-out workers (default) or a random 10%% of dialogs",
+    )
     parser.add_argument("--rounds", type=int, default=2, help="coordinate-ascent rounds (0 = no search)")
-    parser.add_argument("--start", default=None, help="fusion-weights profile to start from (default: the dataset's)")
-    parser.add_argument("--write", type=Path, default=None, help="write the tuned profiles into this fusion_weights.json")
+    parser.add_argument(
+        "--start", default=None, help="fusion-weights profile to start from (default: the dataset's)"
+    )
+    parser.add_argument(
+        "--write", type=Path, default=None, help="write the tuned profiles into this fusion_weights.json"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -477,8 +513,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for dataset in datasets:
         if dataset == "redial":
             data_dir, dialogs = setup.redial_dir, load_redial(setup.redial_dir / "dev_data.jsonl")
-            label = ("REDIAL train dialogs of held-out workers" if args.split == "worker"
-                     else "REDIAL train dialogs held out (hash bucket 0 of 10)")
+            label = (
+                "REDIAL train dialogs of held-out workers"
+                if args.split == "worker"
+                else "REDIAL train dialogs held out (hash bucket 0 of 10)"
+            )
         else:
             data_dir, dialogs = args.shared / "inspired", load_inspired_unicrs(setup.inspired_file)
             label = "INSPIRED train dialogs held out (hash bucket 0 of 5); dev.tsv untouched"
@@ -495,17 +534,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             corpus = capture(ev, dialogs)
             with open(cache, "wb") as fh:
                 pickle.dump(corpus, fh)
-        log.info("%s dev: %d dialogs, %d samples, %d predicting turns", dataset, corpus.n_dialogs,
-                 corpus.n_samples, len(corpus.captures))
+        log.info(
+            "%s dev: %d dialogs, %d samples, %d predicting turns",
+            dataset,
+            corpus.n_dialogs,
+            corpus.n_samples,
+            len(corpus.captures),
+        )
         trail: list[dict[str, Any]] = []
         best, best_m = start, score(corpus, rerank(ctx, corpus, start))
         if args.rounds > 0:
-            best, best_m, trail = coordinate_search(ctx, corpus, start, rounds=args.rounds,
-                                                    log_fn=lambda s: log.info("%s", s))
+            best, best_m, trail = coordinate_search(
+                ctx, corpus, start, rounds=args.rounds, log_fn=lambda s: log.info("%s", s)
+            )
         results[dataset] = {
-            "set": label, "n_dialogs": corpus.n_dialogs, "n_samples": corpus.n_samples,
-            "start": start.model_dump(), "best": best.model_dump(exclude_defaults=True), "best_metrics": best_m,
-            "ablation": ablation_table(ctx, corpus, best), "limits": limits(ctx, corpus, best), "trail": trail,
+            "set": label,
+            "n_dialogs": corpus.n_dialogs,
+            "n_samples": corpus.n_samples,
+            "start": start.model_dump(),
+            "best": best.model_dump(exclude_defaults=True),
+            "best_metrics": best_m,
+            "ablation": ablation_table(ctx, corpus, best),
+            "limits": limits(ctx, corpus, best),
+            "trail": trail,
         }
         (work / f"tune-{dataset}.json").write_text(json.dumps(results[dataset], indent=2), encoding="utf-8")
     (work / "tune-report.md").write_text(_markdown(results), encoding="utf-8")

@@ -37,14 +37,39 @@ DURABLE = re.compile(
     r"i m into|im into|anymore|any more|these days)\b"
 )
 _COMPANIONS = {
-    "kids": "kids", "children": "kids", "child": "kids", "kid": "kids", "little ones": "kids", "toddler": "kids",
-    "grandkids": "grandkids", "grandchildren": "grandkids", "family": "family", "wife": "wife",
-    "husband": "husband", "partner": "partner", "girlfriend": "girlfriend", "boyfriend": "boyfriend",
-    "friends": "friends", "parents": "parents", "mom": "mom", "mum": "mom", "dad": "dad", "son": "son",
-    "daughter": "daughter", "roommate": "roommates", "roommates": "roommates", "teenager": "teenagers",
-    "teenagers": "teenagers", "teens": "teenagers", "fiance": "partner", "fiancee": "partner", "spouse": "partner",
+    "kids": "kids",
+    "children": "kids",
+    "child": "kids",
+    "kid": "kids",
+    "little ones": "kids",
+    "toddler": "kids",
+    "grandkids": "grandkids",
+    "grandchildren": "grandkids",
+    "family": "family",
+    "wife": "wife",
+    "husband": "husband",
+    "partner": "partner",
+    "girlfriend": "girlfriend",
+    "boyfriend": "boyfriend",
+    "friends": "friends",
+    "parents": "parents",
+    "mom": "mom",
+    "mum": "mom",
+    "dad": "dad",
+    "son": "son",
+    "daughter": "daughter",
+    "roommate": "roommates",
+    "roommates": "roommates",
+    "teenager": "teenagers",
+    "teenagers": "teenagers",
+    "teens": "teenagers",
+    "fiance": "partner",
+    "fiancee": "partner",
+    "spouse": "partner",
 }
-_WITH = re.compile(r"\b(?:with|for) (?:my|the|our|a|some) (" + "|".join(sorted(_COMPANIONS, key=len, reverse=True)) + r")\b")
+_WITH = re.compile(
+    r"\b(?:with|for) (?:my|the|our|a|some) (" + "|".join(sorted(_COMPANIONS, key=len, reverse=True)) + r")\b"
+)
 _WITH_BARE = re.compile(r"\bwatch(?:es|ing)? (?:it |movies |films )?with (kids|children|family|friends)\b")
 _DAYS = r"(mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays|weekends|weeknights)"
 CONTEXT_RULES: list[tuple[re.Pattern[str], str]] = [
@@ -53,19 +78,65 @@ CONTEXT_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:friday|saturday|sunday) nights?\b"), "watches on weekend nights"),
     (re.compile(r"\bdate night\b|\b(?:for|on) a date\b|\bdate movie\b"), "watches for date night"),
     (re.compile(r"\bfamily (?:movie )?night\b"), "watches at family movie night"),
-    (re.compile(r"\b(?:on|during) (?:a |the |my )?(?:flight|plane|train|commute)\b"), "watches while travelling"),
+    (
+        re.compile(r"\b(?:on|during) (?:a |the |my )?(?:flight|plane|train|commute)\b"),
+        "watches while travelling",
+    ),
     (re.compile(r"\bbefore (?:bed|bedtime|sleep|sleeping)\b|\bat bedtime\b"), "watches before bed"),
     (re.compile(r"\b(?:alone|by myself|on my own)\b"), "watches alone"),
-    (re.compile(r"\b(?:short (?:movies?|films?|ones?)|something short|not too long|under (?:two|2|an|one|1) hours?)\b"), "prefers shorter movies"),
-    (re.compile(r"\b(?:no|hate|dont like|don t like|without) subtitles\b"), "prefers movies without subtitles"),
-    (re.compile(r"\b(?:no|not too much|without|hate|dont like|don t like) (?:violence|violent)\b|\bnothing violent\b"), "avoids violent movies"),
-    (re.compile(r"\b(?:no|without|hate|dont like|don t like) (?:swearing|bad language|nudity|sex scenes)\b"), "avoids explicit content"),
+    (
+        re.compile(
+            r"\b(?:short (?:movies?|films?|ones?)|something short|not too long|under (?:two|2|an|one|1) hours?)\b"
+        ),
+        "prefers shorter movies",
+    ),
+    (
+        re.compile(r"\b(?:no|hate|dont like|don t like|without) subtitles\b"),
+        "prefers movies without subtitles",
+    ),
+    (
+        re.compile(
+            r"\b(?:no|not too much|without|hate|dont like|don t like) (?:violence|violent)\b|\bnothing violent\b"
+        ),
+        "avoids violent movies",
+    ),
+    (
+        re.compile(
+            r"\b(?:no|without|hate|dont like|don t like) (?:swearing|bad language|nudity|sex scenes)\b"
+        ),
+        "avoids explicit content",
+    ),
 ]
 #: Genre words that say more than their genre ("gore" is not all of horror): kept in the fact's text.
 SPECIFIC_GENRE_WORDS = frozenset(
-    ["gore", "gory", "zombie", "zombies", "slasher", "slashers", "superhero", "superheroes", "marvel", "anime",
-     "pixar", "heist", "gangster", "mob", "noir", "aliens", "space", "cowboy", "biopic", "true story",
-     "period piece", "whodunit", "cartoons", "cartoon", "musicals", "musical"]
+    [
+        "gore",
+        "gory",
+        "zombie",
+        "zombies",
+        "slasher",
+        "slashers",
+        "superhero",
+        "superheroes",
+        "marvel",
+        "anime",
+        "pixar",
+        "heist",
+        "gangster",
+        "mob",
+        "noir",
+        "aliens",
+        "space",
+        "cowboy",
+        "biopic",
+        "true story",
+        "period piece",
+        "whodunit",
+        "cartoons",
+        "cartoon",
+        "musicals",
+        "musical",
+    ]
 )
 FEEDBACK_OF_MENTION = {"like": "liked", "dislike": "disliked", "seen": "seen"}
 FEEDBACK_OF_SHOWN = {"like": "liked", "dislike": "rejected", "seen": "seen"}
@@ -131,21 +202,32 @@ def extract_facts(message: str, parsed: ParsedTurn) -> list[FactIn]:
             if not words:  # implied by a command ("something lighter"), not said: not a lasting taste
                 continue
             if not _is_lasting(low):
-                log.debug("memory: not keeping %s %s (about now only)", "dislike" if negative else "like", genre)
+                log.debug(
+                    "memory: not keeping %s %s (about now only)", "dislike" if negative else "like", genre
+                )
                 continue
             text = _genre_text("dislikes" if negative else "likes", genre, words)
             facts.append(
-                FactIn(text=text, kind="dislike" if negative else "preference", key=f"genre:{genre}",
-                       polarity=-1 if negative else 1, value=genre)
+                FactIn(
+                    text=text,
+                    kind="dislike" if negative else "preference",
+                    key=f"genre:{genre}",
+                    polarity=-1 if negative else 1,
+                    value=genre,
+                )
             )
     for negative, people in ((True, parsed.people_exclude), (False, parsed.people_include)):
         for name in people:
             if not _is_lasting(low):
                 continue
             facts.append(
-                FactIn(text=f"{'dislikes' if negative else 'likes'} movies with {name}",
-                       kind="dislike" if negative else "preference", key=f"person:{fold(name)}",
-                       polarity=-1 if negative else 1, value=name)
+                FactIn(
+                    text=f"{'dislikes' if negative else 'likes'} movies with {name}",
+                    kind="dislike" if negative else "preference",
+                    key=f"person:{fold(name)}",
+                    polarity=-1 if negative else 1,
+                    value=name,
+                )
             )
     facts.extend(context_facts(message))
     return facts
@@ -225,12 +307,23 @@ class MemoryHints:
 
     def as_tuple(self) -> tuple[list[str], list[str], list[str], list[int], list[int], list[int], str]:
         """``(genres_exclude, genres_include, people_include, liked_ids, disliked_ids, seen_ids, soft_text)``."""
-        return (self.genres_exclude, self.genres_include, self.people_include, self.liked_ids, self.disliked_ids,
-                self.seen_ids, self.soft_text)
+        return (
+            self.genres_exclude,
+            self.genres_include,
+            self.people_include,
+            self.liked_ids,
+            self.disliked_ids,
+            self.seen_ids,
+            self.soft_text,
+        )
 
 
 def facts_to_preferences(
-    recalled: Sequence[RecalledFact], structured: dict[str, Any], *, profile_likes_in_soft: bool = False, max_profile_likes: int = 3
+    recalled: Sequence[RecalledFact],
+    structured: dict[str, Any],
+    *,
+    profile_likes_in_soft: bool = False,
+    max_profile_likes: int = 3,
 ) -> MemoryHints:
     """Turn recalled facts and the structured profile into preference hints.
 
@@ -248,7 +341,9 @@ def facts_to_preferences(
     hints.people_include = [p["name"] for p in people.values() if p["polarity"] > 0]
     hints.people_exclude = [p["name"] for p in people.values() if p["polarity"] < 0]
     hints.liked_ids = list(structured.get("liked", []))
-    hints.disliked_ids = list(dict.fromkeys([*structured.get("disliked", []), *structured.get("rejected", [])]))
+    hints.disliked_ids = list(
+        dict.fromkeys([*structured.get("disliked", []), *structured.get("rejected", [])])
+    )
     hints.seen_ids = list(structured.get("seen", []))
 
     recalled_ids = set()
@@ -262,21 +357,45 @@ def facts_to_preferences(
             soft.append(fact.text)
             use = "soft"
         hints.trace.append(
-            {"fact_id": fact.id, "text": fact.text, "score": fact.score, "source": "memory", "use": use, "tokens": fact.tokens}
+            {
+                "fact_id": fact.id,
+                "text": fact.text,
+                "score": fact.score,
+                "source": "memory",
+                "use": use,
+                "tokens": fact.tokens,
+            }
         )
     if not soft and profile_likes_in_soft:
         likes = [f for f in facts.values() if f["polarity"] > 0][-max_profile_likes:]
         for f in reversed(likes):
             soft.append(f["text"])
             hints.trace.append(
-                {"fact_id": f["fact_id"], "text": f["text"], "score": 1.0, "source": "profile", "use": "soft",
-                 "tokens": estimate_tokens(f["text"])}
+                {
+                    "fact_id": f["fact_id"],
+                    "text": f["text"],
+                    "score": 1.0,
+                    "source": "profile",
+                    "use": "soft",
+                    "tokens": estimate_tokens(f["text"]),
+                }
             )
             recalled_ids.add(f["fact_id"])
     for key, f in facts.items():
-        if f["polarity"] < 0 and f["fact_id"] not in recalled_ids and key.split(":", 1)[0] in ("genre", "person"):
+        if (
+            f["polarity"] < 0
+            and f["fact_id"] not in recalled_ids
+            and key.split(":", 1)[0] in ("genre", "person")
+        ):
             hints.trace.append(
-                {"fact_id": f["fact_id"], "text": f["text"], "score": 1.0, "source": "profile", "use": "exclude", "tokens": 0}
+                {
+                    "fact_id": f["fact_id"],
+                    "text": f["text"],
+                    "score": 1.0,
+                    "source": "profile",
+                    "use": "exclude",
+                    "tokens": 0,
+                }
             )
     hints.soft_text = "; ".join(soft)
     return hints

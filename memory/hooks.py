@@ -47,7 +47,13 @@ def memory_query(message: str, prefs: Preferences) -> str:
 
 
 def recall_for_turn(
-    store: MemoryStore, user: str, message: str, prefs: Preferences, *, k: int = 8, min_score: float = 0.3,
+    store: MemoryStore,
+    user: str,
+    message: str,
+    prefs: Preferences,
+    *,
+    k: int = 8,
+    min_score: float = 0.3,
     token_budget: int = 200,
 ) -> tuple[Preferences, list[dict[str, Any]]]:
     """The conversation's preferences with the user's long-term memory applied, and trace records.
@@ -70,10 +76,20 @@ def recall_for_turn(
     try:
         structured = store.structured(user)
         query = memory_query(message, prefs)
-        recalled = store.recall(user, query, k=k, min_score=min_score, token_budget=token_budget) if query else []
+        recalled = (
+            store.recall(user, query, k=k, min_score=min_score, token_budget=token_budget) if query else []
+        )
     except Exception as exc:  # memory must never break a turn
         log.warning("memory recall failed for %s (%s: %s)", user, type(exc).__name__, exc)
-        return prefs, [{"fact_id": None, "text": "memory unavailable", "score": 0.0, "source": "memory", "error": type(exc).__name__}]
+        return prefs, [
+            {
+                "fact_id": None,
+                "text": "memory unavailable",
+                "score": 0.0,
+                "source": "memory",
+                "error": type(exc).__name__,
+            }
+        ]
 
     p = prefs.model_copy(deep=True)
     c = p.constraints
@@ -121,16 +137,28 @@ def recall_for_turn(
     n_items = len(hints.liked_ids) + len(hints.disliked_ids) + len(hints.seen_ids)
     if n_items:
         trace.append(
-            {"fact_id": None, "text": f"{len(hints.liked_ids)} liked, {len(hints.disliked_ids)} disliked, "
-             f"{len(hints.seen_ids)} seen items from earlier sessions", "score": 1.0, "source": "profile", "use": "exclude",
-             "tokens": 0}
+            {
+                "fact_id": None,
+                "text": f"{len(hints.liked_ids)} liked, {len(hints.disliked_ids)} disliked, "
+                f"{len(hints.seen_ids)} seen items from earlier sessions",
+                "score": 1.0,
+                "source": "profile",
+                "use": "exclude",
+                "tokens": 0,
+            }
         )
-    log.debug("memory recall for %s: %d records in %.1f ms", user, len(trace), (time.perf_counter() - t0) * 1000)
+    log.debug(
+        "memory recall for %s: %d records in %.1f ms", user, len(trace), (time.perf_counter() - t0) * 1000
+    )
     return p, trace
 
 
 def remember_turn(
-    store: MemoryStore, user: str, session: str, message: str, parsed: ParsedTurn | Mapping[str, Any],
+    store: MemoryStore,
+    user: str,
+    session: str,
+    message: str,
+    parsed: ParsedTurn | Mapping[str, Any],
     shown_feedback_items: Mapping[int, str] | None = None,
 ) -> list[str]:
     """Write what one user message taught about the user; returns the ids of facts added, replaced or merged.
@@ -144,7 +172,10 @@ def remember_turn(
         if turn.intent in ("reset", "observe") or len(message) > max_chars:
             return []
         facts = extract_facts(message, turn)
-        items = {**extract_item_feedback(turn), **{int(k): v for k, v in (shown_feedback_items or {}).items()}}
+        items = {
+            **extract_item_feedback(turn),
+            **{int(k): v for k, v in (shown_feedback_items or {}).items()},
+        }
         writes = store.remember_facts(user, facts, session) if facts else []
         if items:
             store.record_feedback_many(user, items, session)
@@ -182,10 +213,16 @@ class MemoryHooks:
         :func:`recall_for_turn`)."""
         return recall_for_turn(self.store, user, message, prefs)
 
-    def remember(self, user: str, session: str, message: str, parsed: ParsedTurn, prev_shown: list[int]) -> int:
+    def remember(
+        self, user: str, session: str, message: str, parsed: ParsedTurn, prev_shown: list[int]
+    ) -> int:
         """Write what the message taught (and the feedback on the previously shown items); the number of facts
         written."""
-        return len(remember_turn(self.store, user, session, message, parsed, shown_feedback_items(parsed, prev_shown)))
+        return len(
+            remember_turn(
+                self.store, user, session, message, parsed, shown_feedback_items(parsed, prev_shown)
+            )
+        )
 
     def pending_sync(self, user: str) -> int:
         """Memory writes of ``user`` still waiting for the vector store."""

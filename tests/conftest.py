@@ -94,13 +94,17 @@ def pytest_configure(config: pytest.Config) -> None:
         pg, chroma = stack.enter_context(servers.running_servers())
     except servers.ServerFailed as exc:
         stack.close()
-        pytest.exit(f"server mode (CRSAGENT_TEST_SERVERS=1): the test servers could not start: {exc}", returncode=1)
+        pytest.exit(
+            f"server mode (CRSAGENT_TEST_SERVERS=1): the test servers could not start: {exc}", returncode=1
+        )
     router = servers.Router.from_servers(pg, chroma)
     router.install()
     hook_dir = servers.subprocess_hook_dir(Path(tempfile.mkdtemp(prefix="crsagent-route-")))
     stack.callback(shutil.rmtree, hook_dir, True)
     os.environ[servers.ROUTES_ENV] = router.env_value()
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(hook_dir), os.environ.get("PYTHONPATH", "")) if p)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(hook_dir), os.environ.get("PYTHONPATH", "")) if p
+    )
     config._crsagent_servers = (stack, router, pg, chroma)  # type: ignore[attr-defined]
     import atexit
     import signal
@@ -145,7 +149,9 @@ def _still_routed_to_the_servers() -> Iterator[None]:
         from tools.settings import Settings
 
         hook = Settings.__dict__.get("model_post_init")
-        assert hasattr(hook, "_crsagent_original"), "this test replaced tools.settings.Settings: later tests would not reach the servers"
+        assert hasattr(hook, "_crsagent_original"), (
+            "this test replaced tools.settings.Settings: later tests would not reach the servers"
+        )
 
 
 SHARED_DATA = Path(os.environ.get("CRSAGENT_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -235,7 +241,9 @@ def make_toolkit(shared_embedder: Embedder) -> Callable[..., Toolkit]:
     from tools.toolkit import Toolkit
 
     def make(home: Path, **overrides: Any) -> Toolkit:
-        settings = load_settings(**{"home": home, "database_url": None, "chroma_path": None, "chroma_url": None, **overrides})
+        settings = load_settings(
+            **{"home": home, "database_url": None, "chroma_path": None, "chroma_url": None, **overrides}
+        )
         toolkit = Toolkit(settings)
         toolkit.__dict__["embedder"] = shared_embedder  # the cached_property's slot: no second model load
         return toolkit

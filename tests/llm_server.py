@@ -111,8 +111,13 @@ tokenizer.save_pretrained(out)
 def _server_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(
-        HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false", HF_HUB_DISABLE_TELEMETRY="1",
-        OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+        HF_HUB_DISABLE_TELEMETRY="1",
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        PYTHONUNBUFFERED="1",
     )
     return env
 
@@ -135,10 +140,16 @@ def converted_model(gguf: Path, version: str, root: Path | None = None) -> tuple
         try:
             proc = subprocess.run(
                 [sys.executable, "-c", _CONVERT, str(gguf.parent), gguf.name, str(tmp)],
-                env=_server_env(), capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S, check=False,
+                env=_server_env(),
+                capture_output=True,
+                text=True,
+                timeout=CONVERT_TIMEOUT_S,
+                check=False,
             )
             if proc.returncode != 0:
-                raise ServerFailed(f"converting {gguf.name} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+                raise ServerFailed(
+                    f"converting {gguf.name} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+                )
             (tmp / ".complete").write_text(json.dumps({"gguf": gguf.name, "wheel": version}))
             shutil.rmtree(target, ignore_errors=True)
             os.replace(tmp, target)
@@ -164,12 +175,16 @@ def _tail(path: Path, n: int = 3000) -> str:
 
 
 def _post_json(url: str, body: dict[str, object], timeout: float) -> dict[str, object]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read())  # type: ignore[no-any-return]
 
 
-def wait_ready(proc: subprocess.Popen[bytes], base: str, model: str, log_path: Path, timeout_s: float) -> None:
+def wait_ready(
+    proc: subprocess.Popen[bytes], base: str, model: str, log_path: Path, timeout_s: float
+) -> None:
     """Wait until ``/health`` answers and one tiny chat completion works; raise :class:`ServerFailed`."""
     deadline = time.monotonic() + timeout_s
     healthy = False
@@ -193,7 +208,9 @@ def wait_ready(proc: subprocess.Popen[bytes], base: str, model: str, log_path: P
         except (OSError, urllib.error.URLError, ValueError) as exc:
             last_error = f"{type(exc).__name__}: {exc}"
         time.sleep(0.5)
-    raise ServerFailed(f"the LLM server was not ready within {timeout_s:.0f} s ({last_error}):\n{_tail(log_path)}")
+    raise ServerFailed(
+        f"the LLM server was not ready within {timeout_s:.0f} s ({last_error}):\n{_tail(log_path)}"
+    )
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -219,7 +236,15 @@ def running_server(log_dir: Path, timeout_s: float = READY_TIMEOUT_S) -> Iterato
     gguf, version = check_installed()
     model_dir, convert_s = converted_model(gguf, version)
     exe = shutil.which("transformers", path=str(Path(sys.executable).parent)) or shutil.which("transformers")
-    cmd = [exe] if exe else [sys.executable, "-c", "import sys; from transformers.cli.transformers import main; sys.exit(main())"]
+    cmd = (
+        [exe]
+        if exe
+        else [
+            sys.executable,
+            "-c",
+            "import sys; from transformers.cli.transformers import main; sys.exit(main())",
+        ]
+    )
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     model = str(model_dir)  # transformers serve names a preloaded local model by its path
@@ -227,14 +252,34 @@ def running_server(log_dir: Path, timeout_s: float = READY_TIMEOUT_S) -> Iterato
     t0 = time.perf_counter()
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [*cmd, "serve", "--device", "cpu", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", model],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_server_env(), start_new_session=True,
+            [
+                *cmd,
+                "serve",
+                "--device",
+                "cpu",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                model,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=_server_env(),
+            start_new_session=True,
         )
     try:
         wait_ready(proc, base, model, log_path, timeout_s)
         yield LLMServer(
-            base_url=f"{base}/v1", model=model, process=proc, log_path=log_path,
-            startup_s=time.perf_counter() - t0, convert_s=convert_s,
+            base_url=f"{base}/v1",
+            model=model,
+            process=proc,
+            log_path=log_path,
+            startup_s=time.perf_counter() - t0,
+            convert_s=convert_s,
         )
     finally:
         stop(proc)

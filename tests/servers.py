@@ -87,11 +87,15 @@ def _run_as() -> list[str]:
     try:
         pwd.getpwnam("postgres")
     except KeyError as exc:
-        raise ServerFailed("running as root and there is no `postgres` OS user to run PostgreSQL as "
-                           "(Debian's postgresql package creates it)") from exc
+        raise ServerFailed(
+            "running as root and there is no `postgres` OS user to run PostgreSQL as "
+            "(Debian's postgresql package creates it)"
+        ) from exc
     runuser = shutil.which("runuser")
     if runuser is None:
-        raise ServerFailed("running as root and `runuser` is missing: cannot start PostgreSQL as the postgres user")
+        raise ServerFailed(
+            "running as root and `runuser` is missing: cannot start PostgreSQL as the postgres user"
+        )
     return [runuser, "-u", "postgres", "--"]
 
 
@@ -112,7 +116,9 @@ class Postgres:
             shutil.chown(self.root, "postgres", "postgres")
         os.chmod(self.root, 0o755)  # noqa: S103 - the test user reads the log
 
-    def _pg(self, tool: str, *args: str, timeout: float = READY_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+    def _pg(
+        self, tool: str, *args: str, timeout: float = READY_TIMEOUT_S
+    ) -> subprocess.CompletedProcess[str]:
         cmd = [*self.prefix, str(self.bin / tool), *args]
         try:
             return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
@@ -122,23 +128,52 @@ class Postgres:
     def start(self) -> None:
         """initdb (first time) and start the cluster; waits until it accepts connections."""
         if not self.data.exists():
-            out = self._pg("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                           "--no-locale", "--no-sync")
+            out = self._pg(
+                "initdb",
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            )
             if out.returncode != 0:
-                raise ServerFailed(f"initdb failed (exit {out.returncode}):\n{out.stdout[-2000:]}{out.stderr[-2000:]}")
+                raise ServerFailed(
+                    f"initdb failed (exit {out.returncode}):\n{out.stdout[-2000:]}{out.stderr[-2000:]}"
+                )
         self.port = self.port or free_port()
-        options = (f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off -c synchronous_commit=off "
-                   "-c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB")
-        out = self._pg("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", str(int(READY_TIMEOUT_S)),
-                       "-o", options, "start")
+        options = (
+            f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB"
+        )
+        out = self._pg(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            str(int(READY_TIMEOUT_S)),
+            "-o",
+            options,
+            "start",
+        )
         if out.returncode != 0:
-            raise ServerFailed(f"PostgreSQL did not start on 127.0.0.1:{self.port} (pg_ctl exit {out.returncode}: "
-                               f"{out.stderr.strip()[-500:]}); server log:\n{log_tail(self.log)}")
+            raise ServerFailed(
+                f"PostgreSQL did not start on 127.0.0.1:{self.port} (pg_ctl exit {out.returncode}: "
+                f"{out.stderr.strip()[-500:]}); server log:\n{log_tail(self.log)}"
+            )
         try:
             self.execute("SELECT 1")
         except Exception as exc:
-            raise ServerFailed(f"PostgreSQL started but does not answer on 127.0.0.1:{self.port} ({exc}); "
-                               f"server log:\n{log_tail(self.log)}") from exc
+            raise ServerFailed(
+                f"PostgreSQL started but does not answer on 127.0.0.1:{self.port} ({exc}); "
+                f"server log:\n{log_tail(self.log)}"
+            ) from exc
 
     def stop(self) -> None:
         """Stop the cluster (fast shutdown)."""
@@ -159,7 +194,9 @@ class Postgres:
         """Run one statement (autocommit) and return its rows."""
         import psycopg
 
-        with psycopg.connect(self.url(database, driver="postgresql"), autocommit=True, connect_timeout=10) as conn:
+        with psycopg.connect(
+            self.url(database, driver="postgresql"), autocommit=True, connect_timeout=10
+        ) as conn:
             cur = conn.execute(sql)  # type: ignore[arg-type]
             return list(cur.fetchall()) if cur.description else []
 
@@ -219,18 +256,35 @@ class ChromaServer:
         env.pop(ROUTES_ENV, None)  # the server's own Python needs no routing
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [chroma_executable(), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+                [
+                    chroma_executable(),
+                    "run",
+                    "--path",
+                    str(self.path),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
             )
         deadline = time.monotonic() + READY_TIMEOUT_S
         while not self.alive():
             if self.process.poll() is not None:
-                raise ServerFailed(f"chroma run exited with {self.process.returncode} on 127.0.0.1:{self.port}; "
-                                   f"its log:\n{log_tail(self.log)}")
+                raise ServerFailed(
+                    f"chroma run exited with {self.process.returncode} on 127.0.0.1:{self.port}; "
+                    f"its log:\n{log_tail(self.log)}"
+                )
             if time.monotonic() > deadline:
                 self.stop()
-                raise ServerFailed(f"chroma run did not answer on {self.url} within {READY_TIMEOUT_S:.0f}s; "
-                                   f"its log:\n{log_tail(self.log)}")
+                raise ServerFailed(
+                    f"chroma run did not answer on {self.url} within {READY_TIMEOUT_S:.0f}s; "
+                    f"its log:\n{log_tail(self.log)}"
+                )
             time.sleep(0.2)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
@@ -264,10 +318,14 @@ def create_chroma_database(port: int, name: str) -> None:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    admin = chromadb.AdminClient(ChromaSettings(
-        chroma_api_impl="chromadb.api.fastapi.FastAPI", chroma_server_host="127.0.0.1",
-        chroma_server_http_port=port, anonymized_telemetry=False,
-    ))
+    admin = chromadb.AdminClient(
+        ChromaSettings(
+            chroma_api_impl="chromadb.api.fastapi.FastAPI",
+            chroma_server_host="127.0.0.1",
+            chroma_server_http_port=port,
+            anonymized_telemetry=False,
+        )
+    )
     try:
         admin.get_database(name)
     except Exception:  # chromadb raises NotFoundError (or a ValueError on older versions)
@@ -321,10 +379,14 @@ class Router:
                 return
             import psycopg
 
-            with psycopg.connect(f"{self.pg_base_url.replace('+psycopg', '')}/postgres", autocommit=True) as conn:
+            with psycopg.connect(
+                f"{self.pg_base_url.replace('+psycopg', '')}/postgres", autocommit=True
+            ) as conn:
                 exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
                 if not exists:
-                    with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                    with contextlib.suppress(
+                        psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation
+                    ):
                         conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
             self._made.add(name)  # the Chroma database is created by crsagent's chroma_client on first use
 

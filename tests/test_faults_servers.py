@@ -83,8 +83,12 @@ def mini_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _env(home: Path, data: Path, database_url: str, chroma: Any, chroma_db: str) -> dict[str, str]:
     """The environment of a crsagent process over these servers (explicit: server mode does not re-route it)."""
     return {
-        "CRSAGENT_HOME": str(home), "CRSAGENT_DATA_DIR": str(data), "DATABASE_URL": database_url,
-        "CHROMA_URL": chroma.url, "CHROMA_DATABASE": chroma_db, "CRSAGENT_LLM": "offline",
+        "CRSAGENT_HOME": str(home),
+        "CRSAGENT_DATA_DIR": str(data),
+        "DATABASE_URL": database_url,
+        "CHROMA_URL": chroma.url,
+        "CHROMA_DATABASE": chroma_db,
+        "CRSAGENT_LLM": "offline",
     }
 
 
@@ -92,8 +96,12 @@ def _settings(env: dict[str, str]) -> Any:
     from tools.settings import load_settings
 
     return load_settings(
-        home=Path(env["CRSAGENT_HOME"]), data_dir=Path(env["CRSAGENT_DATA_DIR"]), database_url=env["DATABASE_URL"],
-        chroma_url=env["CHROMA_URL"], chroma_database=env["CHROMA_DATABASE"], llm="offline",
+        home=Path(env["CRSAGENT_HOME"]),
+        data_dir=Path(env["CRSAGENT_DATA_DIR"]),
+        database_url=env["DATABASE_URL"],
+        chroma_url=env["CHROMA_URL"],
+        chroma_database=env["CHROMA_DATABASE"],
+        llm="offline",
     )
 
 
@@ -114,7 +122,9 @@ def _sql_fact_ids(store: Any, user: str) -> set[str]:
 
 
 # ----------------------------------------------------------------------------- Chroma stopped mid-conversation
-def test_chroma_server_stopped_mid_conversation(tmp_path: Path, pg: Any, chroma: Any, mini_data: Path) -> None:
+def test_chroma_server_stopped_mid_conversation(
+    tmp_path: Path, pg: Any, chroma: Any, mini_data: Path
+) -> None:
     from agent.graph import MEMORY_QUEUED_NOTE
     from memory.backend import CHROMA_RETRY_S
     from ui.service import Service
@@ -143,7 +153,10 @@ def test_chroma_server_stopped_mid_conversation(tmp_path: Path, pg: Any, chroma:
         try:
             refused = other.ask("something funny", user="bob", session="s1")
             assert refused.error == "VectorStoreError"
-            assert refused.reply.startswith("Sorry, something went wrong on my side") and "try again" in refused.reply
+            assert (
+                refused.reply.startswith("Sorry, something went wrong on my side")
+                and "try again" in refused.reply
+            )
 
             chroma.start()  # back, on the same port and directory
             time.sleep(CHROMA_RETRY_S + 0.5)  # the store's back-off after a failure
@@ -164,7 +177,7 @@ def test_chroma_server_stopped_mid_conversation(tmp_path: Path, pg: Any, chroma:
 
 
 # ----------------------------------------------------------------------------- a process killed mid-turn
-DRIVER = r'''
+DRIVER = r"""
 import json, sys
 from ui.service import Service
 from tools.settings import load_settings
@@ -179,7 +192,7 @@ for i, text in enumerate(messages[start:], start):
     r = svc.ask(text, user=user, session=session)
     facts = sorted(f.id for f in svc.memory.list_facts(user))
     print(json.dumps({"done": i, "error": r.error, "facts": facts}), flush=True)
-'''
+"""
 
 MESSAGES = [
     "I loved Alien and The Matrix",
@@ -195,13 +208,19 @@ MESSAGES = [
 ]
 
 
-def _run_driver_until_killed(env: dict[str, str], start: int, kill_at: int, delay: float, log: Path) -> list[dict[str, Any]]:
+def _run_driver_until_killed(
+    env: dict[str, str], start: int, kill_at: int, delay: float, log: Path
+) -> list[dict[str, Any]]:
     """Run turns from ``start`` in a subprocess and SIGKILL it ``delay`` s into turn ``kill_at``; the done lines."""
     full_env = {**os.environ, **env, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     with open(log, "ab") as err:
         proc = subprocess.Popen(
             [sys.executable, "-c", DRIVER, "kim", "s1", str(start), json.dumps(MESSAGES)],
-            stdout=subprocess.PIPE, stderr=err, env=full_env, cwd=REPO, text=True,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env=full_env,
+            cwd=REPO,
+            text=True,
         )
     done: list[dict[str, Any]] = []
     assert proc.stdout is not None
@@ -219,7 +238,9 @@ def _run_driver_until_killed(env: dict[str, str], start: int, kill_at: int, dela
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, f"the driver ended on its own ({proc.returncode}):\n{servers.log_tail(log)}"
+    assert proc.returncode == -signal.SIGKILL, (
+        f"the driver ended on its own ({proc.returncode}):\n{servers.log_tail(log)}"
+    )
     return done
 
 
@@ -280,7 +301,7 @@ def _replaced_later(turn: dict[str, Any], committed: list[dict[str, Any]]) -> se
 
 
 # ----------------------------------------------------------------------------- two processes, one user
-WRITER = r'''
+WRITER = r"""
 import json, os, sys, time
 from memory.facts import FactIn
 from memory.store import MemoryStore
@@ -304,7 +325,7 @@ for i, genre in enumerate(genres):
     ], session=name)
     store.record_feedback("same", 100 + i, "seen", session=name)
 print("done", flush=True)
-'''
+"""
 
 
 def test_two_processes_write_the_same_users_memory_on_postgresql(
@@ -317,8 +338,14 @@ def test_two_processes_write_the_same_users_memory_on_postgresql(
     full_env = {**os.environ, **env, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     go = tmp_path / "go"
     procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, name, str(go)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         env=full_env, cwd=REPO, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, name, str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=full_env,
+            cwd=REPO,
+            text=True,
+        )
         for name in ("p1", "p2")
     ]
     try:
@@ -342,8 +369,10 @@ def test_two_processes_write_the_same_users_memory_on_postgresql(
     texts = sorted(f.text for f in facts)
     assert len(texts) == len(set(texts))  # nothing duplicated
     expected = {f"dislikes {g}" for g in genres} | {"watches with the kids on sundays"}
-    topics = {"p1": ["volcanoes", "jazz", "bicycles", "tax law", "penguins", "origami", "glaciers", "opera"],
-              "p2": ["sushi", "chess", "submarines", "tulips", "karate", "astronomy", "beekeeping", "pottery"]}
+    topics = {
+        "p1": ["volcanoes", "jazz", "bicycles", "tax law", "penguins", "origami", "glaciers", "opera"],
+        "p2": ["sushi", "chess", "submarines", "tulips", "karate", "astronomy", "beekeeping", "pottery"],
+    }
     expected |= {f"{p} remembers {t}" for p, ts in topics.items() for t in ts}
     assert set(texts) == expected  # nothing lost
     assert sorted(f.key for f in facts if f.key.startswith("genre:")) == sorted(f"genre:{g}" for g in genres)
@@ -378,8 +407,10 @@ def test_replicas_starting_together_on_a_new_postgresql_database_all_get_the_sch
         start = threading.Barrier(len(engines))
         errors: list[BaseException] = []
 
-        threads = [threading.Thread(target=open_db, args=(engine, 0.02 * i, start, errors))
-                   for i, engine in enumerate(engines)]
+        threads = [
+            threading.Thread(target=open_db, args=(engine, 0.02 * i, start, errors))
+            for i, engine in enumerate(engines)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

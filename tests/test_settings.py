@@ -28,8 +28,14 @@ def test_environment_is_read_at_call_time(monkeypatch: pytest.MonkeyPatch) -> No
     # importing reads nothing: an invalid value only fails once settings are loaded (in a fresh interpreter, so
     # this process's already imported module is left as it is)
     code = "import tools.settings as m\nprint('imported', flush=True)\nm.load_settings()"
-    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "CRSAGENT_LLM": "magic"},
-                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "CRSAGENT_LLM": "magic"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert proc.stdout.strip() == "imported" and proc.returncode != 0 and "CRSAGENT_LLM" in proc.stderr
     monkeypatch.setenv("CRSAGENT_LLM", "openai")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-value")

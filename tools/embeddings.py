@@ -85,7 +85,10 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vecs = self.model.encode(
-            list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=show_progress,
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=show_progress,
             convert_to_numpy=True,
         )
         return np.asarray(vecs, dtype=np.float32)

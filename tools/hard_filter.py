@@ -26,7 +26,9 @@ class Constraints(BaseModel):
     genres_exclude: list[str] = Field(default_factory=list, description="none of these genres")
     year_min: int | None = Field(default=None, ge=1870, le=2100)
     year_max: int | None = Field(default=None, ge=1870, le=2100)
-    people_include: list[str] = Field(default_factory=list, description="a director, writer or star, any of these")
+    people_include: list[str] = Field(
+        default_factory=list, description="a director, writer or star, any of these"
+    )
     people_exclude: list[str] = Field(default_factory=list)
     min_rating: float | None = Field(default=None, ge=0, le=10, description="on a 0-10 scale")
     exclude_ids: list[int] = Field(default_factory=list)
@@ -39,8 +41,14 @@ class Constraints(BaseModel):
     def is_empty(self) -> bool:
         """True when nothing is constrained."""
         return not (
-            self.genres_include or self.genres_exclude or self.year_min or self.year_max or self.people_include
-            or self.people_exclude or self.min_rating is not None or self.exclude_ids
+            self.genres_include
+            or self.genres_exclude
+            or self.year_min
+            or self.year_max
+            or self.people_include
+            or self.people_exclude
+            or self.min_rating is not None
+            or self.exclude_ids
         )
 
     def contradiction(self) -> str | None:
@@ -76,7 +84,9 @@ def _genre_ids(genre: str) -> Select[Any]:
 
 
 def _people_ids(names: list[str]) -> Select[Any]:
-    return select(ItemPersonRow.item_id).where(ItemPersonRow.name_key.in_(sorted({person_key(p) for p in names})))
+    return select(ItemPersonRow.item_id).where(
+        ItemPersonRow.name_key.in_(sorted({person_key(p) for p in names}))
+    )
 
 
 def compile_constraints(c: Constraints) -> Select[Any]:
@@ -167,7 +177,9 @@ class HardFilter:
         allowed, violators = cached
         excluded = explicit | violators
         if allowed is not None and not allowed - excluded:
-            return FilterResult(frozenset(), excluded, "no movie in the catalog matches " + ", ".join(base.describe()))
+            return FilterResult(
+                frozenset(), excluded, "no movie in the catalog matches " + ", ".join(base.describe())
+            )
         return FilterResult(allowed, excluded)
 
     def _evaluate(self, c: Constraints) -> tuple[frozenset[int] | None, frozenset[int]]:
@@ -186,14 +198,20 @@ class HardFilter:
         if c.year_max is not None:
             narrow(cols.year <= c.year_max)
         if c.people_include:
-            narrow(self._member(f"people:{sorted(map(person_key, c.people_include))}", _people_ids(c.people_include)))
+            narrow(
+                self._member(
+                    f"people:{sorted(map(person_key, c.people_include))}", _people_ids(c.people_include)
+                )
+            )
         if c.min_rating is not None:
             narrow(cols.rating >= c.min_rating)
         out = np.zeros(len(cols.ids), dtype=bool)
         for genre in c.genres_exclude:
             out |= self._member(f"genre:{genre}", _genre_ids(genre))
         if c.people_exclude:
-            out |= self._member(f"people:{sorted(map(person_key, c.people_exclude))}", _people_ids(c.people_exclude))
+            out |= self._member(
+                f"people:{sorted(map(person_key, c.people_exclude))}", _people_ids(c.people_exclude)
+            )
         allowed = None if keep is None else frozenset(cols.ids[keep & ~out].tolist())
         return allowed, frozenset(cols.ids[out].tolist())
 
@@ -201,7 +219,9 @@ class HardFilter:
         with self._lock:
             if self._cols is None:
                 with Session(self.engine) as session:
-                    rows = session.execute(select(ItemRow.id, ItemRow.year, ItemRow.rating).order_by(ItemRow.id)).all()
+                    rows = session.execute(
+                        select(ItemRow.id, ItemRow.year, ItemRow.rating).order_by(ItemRow.id)
+                    ).all()
                 self._cols = _Columns(
                     ids=np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
                     year=np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=np.float64),

@@ -35,12 +35,19 @@ class IndexSummary:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
-            "catalog_loaded": self.catalog_loaded, "items": self.items, "embedded": self.embedded,
-            "reused": self.reused, "deleted": self.deleted, "models": self.models, "seconds": self.seconds,
+            "catalog_loaded": self.catalog_loaded,
+            "items": self.items,
+            "embedded": self.embedded,
+            "reused": self.reused,
+            "deleted": self.deleted,
+            "models": self.models,
+            "seconds": self.seconds,
         }
 
 
-def run_index(toolkit: Toolkit, progress: ProgressFactory | None = None, *, force: bool = False) -> IndexSummary:
+def run_index(
+    toolkit: Toolkit, progress: ProgressFactory | None = None, *, force: bool = False
+) -> IndexSummary:
     """Bring the database, the Chroma item index and the recommender models up to date (idempotent)."""
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()

@@ -43,10 +43,15 @@ def chroma_client(settings: Settings) -> Any:
             tenant = settings.chroma_tenant or chromadb.DEFAULT_TENANT
             database = settings.chroma_database or chromadb.DEFAULT_DATABASE
             if database != chromadb.DEFAULT_DATABASE:  # a named database is created on first use
-                admin = chromadb.AdminClient(ChromaSettings(
-                    chroma_api_impl="chromadb.api.fastapi.FastAPI", chroma_server_host=host,
-                    chroma_server_http_port=port, chroma_server_ssl_enabled=ssl, anonymized_telemetry=False,
-                ))
+                admin = chromadb.AdminClient(
+                    ChromaSettings(
+                        chroma_api_impl="chromadb.api.fastapi.FastAPI",
+                        chroma_server_host=host,
+                        chroma_server_http_port=port,
+                        chroma_server_ssl_enabled=ssl,
+                        anonymized_telemetry=False,
+                    )
+                )
                 try:
                     admin.get_database(database, tenant=tenant)
                 except chromadb.errors.NotFoundError:
@@ -59,7 +64,9 @@ def chroma_client(settings: Settings) -> Any:
         return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
     except Exception as exc:  # chromadb raises many kinds
         where = settings.chroma_url or settings.chroma_dir
-        raise VectorStoreError(f"cannot open the Chroma store at {where} ({type(exc).__name__}): check CHROMA_URL / CHROMA_DATABASE / CHROMA_PATH") from exc
+        raise VectorStoreError(
+            f"cannot open the Chroma store at {where} ({type(exc).__name__}): check CHROMA_URL / CHROMA_DATABASE / CHROMA_PATH"
+        ) from exc
 
 
 def items_collection(client: Any) -> Any:

@@ -25,28 +25,46 @@ class FusionWeights(BaseModel):
     collaborative: float = Field(default=1.0, ge=0)
     popularity: float = Field(default=0.15, ge=0)
     negative: float = Field(default=0.5, ge=0)
-    agent_mention: float = Field(default=0.5, ge=0, description="seed weight of items the other side mentioned")
-    liked_in_query: float = Field(default=0.5, ge=0, description="weight of liked items' vectors in the query")
+    agent_mention: float = Field(
+        default=0.5, ge=0, description="seed weight of items the other side mentioned"
+    )
+    liked_in_query: float = Field(
+        default=0.5, ge=0, description="weight of liked items' vectors in the query"
+    )
     mmr_lambda: float = Field(default=1.0, ge=0, le=1, description="1 = no diversification")
     seen_seed: float = Field(default=0.0, ge=0, description="seed weight of items the user has seen")
-    ease_share: float = Field(default=0.5, ge=0, le=1, description="share of EASE in the collaborative score (rest: item-kNN)")
-    als: float = Field(default=0.0, ge=0, description="weight of ALS in the collaborative score (item-kNN + EASE weigh 2)")
+    ease_share: float = Field(
+        default=0.5, ge=0, le=1, description="share of EASE in the collaborative score (rest: item-kNN)"
+    )
+    als: float = Field(
+        default=0.0, ge=0, description="weight of ALS in the collaborative score (item-kNN + EASE weigh 2)"
+    )
     constraint_penalty: float = Field(
-        default=0.0, ge=0,
+        default=0.0,
+        ge=0,
         description="0 = wanted genres / years / people / rating are hard filters; > 0 = candidates that miss them "
         "lose this much score instead (exclusions always stay hard; the shown list is still checked by reflect)",
     )
-    agent_repeat: float = Field(default=0.0, ge=0, description="bonus for items the other side of a logged dialog mentioned")
+    agent_repeat: float = Field(
+        default=0.0, ge=0, description="bonus for items the other side of a logged dialog mentioned"
+    )
     asked_repeat: float = Field(
-        default=0.0, ge=0,
-        description="bonus for items the user named this turn without a stance (\"I haven't seen X\", \"is X good?\")",
+        default=0.0,
+        ge=0,
+        description='bonus for items the user named this turn without a stance ("I haven\'t seen X", "is X good?")',
     )
     popularity_sources: dict[str, float] | None = Field(
-        default=None, description="per-source weights of the popularity counts (None = the trained Popularity model)"
+        default=None,
+        description="per-source weights of the popularity counts (None = the trained Popularity model)",
     )
-    popularity_exponent: float = Field(default=1.0, gt=0, description="the prior enters as popularity ** exponent")
+    popularity_exponent: float = Field(
+        default=1.0, gt=0, description="the prior enters as popularity ** exponent"
+    )
     seed_recency: float = Field(
-        default=1.0, gt=0, le=1, description="seed weight factor per later mention of the same kind (1 = no decay)"
+        default=1.0,
+        gt=0,
+        le=1,
+        description="seed weight factor per later mention of the same kind (1 = no decay)",
     )
 
 
@@ -143,7 +161,10 @@ def fuse(
         cf = np.maximum(np.fromiter((cf_scores.get(i, 0.0) for i in pool), dtype=np.float64, count=n), 0.0)
         top = cf.max(initial=0.0)
         cf = cf / top if top > 0 else np.zeros(n)
-    pop = np.fromiter((popularity.get(i, 0.0) for i in pool), dtype=np.float64, count=n) ** weights.popularity_exponent
+    pop = (
+        np.fromiter((popularity.get(i, 0.0) for i in pool), dtype=np.float64, count=n)
+        ** weights.popularity_exponent
+    )
     neg = np.zeros(n)
     if disliked and vectors is not None and known.any():
         dvecs = [v for v in (vectors.vector(d) for d in disliked) if v is not None]
@@ -170,7 +191,11 @@ def fuse(
         taken.add(item)
         if twins:  # keep only the best-scored entry of a movie
             taken.update(twins.get(item, ()))
-        parts = {"semantic": float(parts_sem[j]), "collaborative": float(parts_cf[j]), "popularity": float(parts_pop[j])}
+        parts = {
+            "semantic": float(parts_sem[j]),
+            "collaborative": float(parts_cf[j]),
+            "popularity": float(parts_pop[j]),
+        }
         if parts_neg[j]:
             parts["negative"] = float(parts_neg[j])
         if outside[j]:
@@ -185,7 +210,9 @@ def fuse(
     return ranked[:k]
 
 
-def mmr(ranked: Sequence[Scored], vectors: ItemVectors, k: int, lam: float, pool_size: int = 60) -> list[Scored]:
+def mmr(
+    ranked: Sequence[Scored], vectors: ItemVectors, k: int, lam: float, pool_size: int = 60
+) -> list[Scored]:
     """Maximal marginal relevance over the head of a ranking (diversity for the shown list)."""
     head = list(ranked[:pool_size])
     chosen: list[Scored] = []

@@ -20,7 +20,11 @@ class Settings(BaseSettings):
     """All crsagent configuration (see ``.env.example`` for documentation of every field)."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True, validate_by_name=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        validate_by_name=True,
     )
 
     home: Path = Field(default=Path("~/.crsagent"), validation_alias="CRSAGENT_HOME")

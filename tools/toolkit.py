@@ -75,7 +75,9 @@ class Toolkit:
             except VectorStoreError:
                 raise
             except Exception as exc:  # chromadb raises many kinds
-                raise VectorStoreError(f"cannot read the item index ({type(exc).__name__}): run `crsagent index`") from exc
+                raise VectorStoreError(
+                    f"cannot read the item index ({type(exc).__name__}): run `crsagent index`"
+                ) from exc
 
     @cached_property
     def grounder(self) -> Grounder:

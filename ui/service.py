@@ -27,14 +27,21 @@ __all__ = ["FRIENDLY_ERROR", "Service", "TurnResult", "state_summary", "storable
 
 log = logging.getLogger(__name__)
 
-FRIENDLY_ERROR = "Sorry, something went wrong on my side ({what}). Your conversation is kept; please try again."
+FRIENDLY_ERROR = (
+    "Sorry, something went wrong on my side ({what}). Your conversation is kept; please try again."
+)
 
 
 class Service:
     """Conversations with the agent, persisted per (user, session)."""
 
     def __init__(
-        self, settings: Settings, *, toolkit: Toolkit | None = None, persist: bool = True, weights: str = "default"
+        self,
+        settings: Settings,
+        *,
+        toolkit: Toolkit | None = None,
+        persist: bool = True,
+        weights: str = "default",
     ) -> None:
         """``weights`` names the fusion-weights profile of ``data/fusion_weights.json`` (``default``,
         ``redial``, ``inspired``: evaluation uses the dataset's profile)."""
@@ -81,8 +88,11 @@ class Service:
             state = self.graph.invoke(turn, self._config(user, session), context=ctx, durability="exit")
         except Exception as exc:  # any component failure becomes a friendly reply; the session is kept
             log.exception("turn failed")
-            return TurnResult(reply=FRIENDLY_ERROR.format(what=type(exc).__name__), error=type(exc).__name__,
-                              latency_ms=(time.perf_counter() - t0) * 1000)
+            return TurnResult(
+                reply=FRIENDLY_ERROR.format(what=type(exc).__name__),
+                error=type(exc).__name__,
+                latency_ms=(time.perf_counter() - t0) * 1000,
+            )
         return turn_result(state, self.toolkit.catalog, t0)
 
     def run_turn(
@@ -98,7 +108,12 @@ class Service:
 
     # ------------------------------------------------------------------ used by the web app (ui/web/)
     def ask_with(
-        self, message: str, *, user: str = "default", session: str = "default", n_items: int | None = None,
+        self,
+        message: str,
+        *,
+        user: str = "default",
+        session: str = "default",
+        n_items: int | None = None,
         offline: bool = False,
     ) -> TurnResult:
         """:meth:`ask` with per-turn options: ``n_items`` items shown (1-20) and ``offline`` (the offline
@@ -147,7 +162,9 @@ class Service:
             elif kind == "command":
                 prefs.commands = [s for s in prefs.commands if s != value]
         prefs.constraints = c
-        self.graph.update_state(config, {"prefs": prefs.model_dump(), "needs_replan": False}, as_node="remember")
+        self.graph.update_state(
+            config, {"prefs": prefs.model_dump(), "needs_replan": False}, as_node="remember"
+        )
         self._forget_in_memory(user, remove)
         return state_summary(self.get_state(user=user, session=session), self.toolkit.catalog)
 
@@ -168,4 +185,3 @@ class Service:
         for fact in self.memory.list_facts(user) if wanted else []:
             if (fact.key, fact.polarity) in wanted:
                 self.memory.forget(user, fact_id=fact.id)
-

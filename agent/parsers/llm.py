@@ -47,7 +47,11 @@ def llm_parse(llm: LLMClient, grounder: Grounder, message: str, rules: ParsedTur
     if out is None:
         return None
     mentions: list[TitleMention] = []
-    for titles, sentiment in ((out.liked_titles, "like"), (out.disliked_titles, "dislike"), (out.seen_titles, "seen")):
+    for titles, sentiment in (
+        (out.liked_titles, "like"),
+        (out.disliked_titles, "dislike"),
+        (out.seen_titles, "seen"),
+    ):
         for title in titles[:10]:
             match = grounder.ground(title)
             if match is not None:

@@ -32,9 +32,13 @@ UNSEEN_TITLE = re.compile(
     r"not sure (?:if|whether) ive|not sure (?:if|whether) i have|yet to|havent yet|have not yet)"
     r"(?: \w+){0,2}? (?:seen|saw|watched|watch|see|heard of)\b"
 )
-UNWANTED_AFTER = re.compile(r"\b(?:dont|do not|never|wont|will not) (?:want|plan|intend|care|need)\b|\bno interest\b")
+UNWANTED_AFTER = re.compile(
+    r"\b(?:dont|do not|never|wont|will not) (?:want|plan|intend|care|need)\b|\bno interest\b"
+)
 #: "Have you seen X?": a seeker sharing a movie they know (a soft like), not a statement that they saw it
-ASKED_SEEN = re.compile(r"\b(?:have you (?:ever )?(?:seen|watched)|did you (?:ever )?(?:see|watch)|ever seen)\b")
+ASKED_SEEN = re.compile(
+    r"\b(?:have you (?:ever )?(?:seen|watched)|did you (?:ever )?(?:see|watch)|ever seen)\b"
+)
 #: strong dislike words anywhere in the clause before the title (bare "not" / "no" count only right before it)
 NEG_STRONG = re.compile(
     r"\b(hate|hated|dislike|disliked|didn ?t (?:like|enjoy|love)|did not (?:like|enjoy|love)|not (?:a fan of|into)|"
@@ -44,21 +48,47 @@ NEG_STRONG = re.compile(
 BUT_NOT = re.compile(r"\b(?:anything but|but not|other than|except)\s*$")
 NEG_ADJACENT = re.compile(r"\b(?:not|no|nothing like|but not|not like)\s*$")
 #: "not as good as X", "not like X": a comparison with X, which the user rates well
-COMPARE_BEFORE = re.compile(r"\b(?:as (?:good|great|funny|scary) as|similar to|such as|like|along the lines of)\s*$")
+COMPARE_BEFORE = re.compile(
+    r"\b(?:as (?:good|great|funny|scary) as|similar to|such as|like|along the lines of)\s*$"
+)
 LIKED_AFTER = re.compile(
     r"^\W*(?:\w+ ){0,2}?(?:and )?(?:i )?(?:really |absolutely )?(?:loved|liked|enjoyed|love|like|adore)\b|"
     r"^\W*(?:\w+ ){0,3}?(?:was|is|s) (?:\w+ )?(?:great|good|awesome|amazing|excellent|fantastic|funny|hilarious|"
     r"a great|my favou?rite|one of my favou?rites)\b"
 )
-DISLIKED_AFTER = re.compile(r"^\W*(?:was|is|s) (?:so |really |pretty )?(?:boring|bad|awful|terrible|overrated|not good|meh)\b")
-LIKE_TITLE = re.compile(r"\b(love|loved|like|liked|enjoy|enjoyed|favorite|favourite|adore|great|awesome|fan of|similar to|such as)\b")
+DISLIKED_AFTER = re.compile(
+    r"^\W*(?:was|is|s) (?:so |really |pretty )?(?:boring|bad|awful|terrible|overrated|not good|meh)\b"
+)
+LIKE_TITLE = re.compile(
+    r"\b(love|loved|like|liked|enjoy|enjoyed|favorite|favourite|adore|great|awesome|fan of|similar to|such as)\b"
+)
 ORDINALS = {
-    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5, "5th": 5,
-    "last": -1, "top": 1, "number one": 1, "number two": 2, "number three": 3, "#1": 1, "#2": 2, "#3": 3,
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "fifth": 5,
+    "5th": 5,
+    "last": -1,
+    "top": 1,
+    "number one": 1,
+    "number two": 2,
+    "number three": 3,
+    "#1": 1,
+    "#2": 2,
+    "#3": 3,
 }
-RESET = re.compile(r"\b(start over|reset|forget (?:everything|all)|new search|clear (?:everything|all|preferences)|from scratch)\b")
+RESET = re.compile(
+    r"\b(start over|reset|forget (?:everything|all)|new search|clear (?:everything|all|preferences)|from scratch)\b"
+)
 MORE = re.compile(r"\b(more|others|other ones|something else|another|anything else|different ones|next)\b")
-CHITCHAT = re.compile(r"^\W*(hi|hello|hey|thanks|thank you|thx|ok|okay|cool|bye|goodbye|good morning|good evening|how are you|yo)\b")
+CHITCHAT = re.compile(
+    r"^\W*(hi|hello|hey|thanks|thank you|thx|ok|okay|cool|bye|goodbye|good morning|good evening|how are you|yo)\b"
+)
 QUESTION_ASPECTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(who (?:directed|made)|director of|directed by whom|who is the director)\b"), "director"),
     (re.compile(r"\b(who (?:is|s|are) in|who stars|starring|cast of|actors? in|who plays)\b"), "stars"),
@@ -67,15 +97,28 @@ QUESTION_ASPECTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(when (?:was|did)|what year|release date|how old is|year of)\b"), "year"),
     (re.compile(r"\b(what genre|which genre|what kind of (?:movie|film) is)\b"), "genres"),
     (re.compile(r"\b(how good is|rating of|is it good|how is it rated|rated)\b"), "rating"),
-    (re.compile(r"\b(tell me (?:more )?about|info on|information about|what do you know about)\b"), "general"),
+    (
+        re.compile(r"\b(tell me (?:more )?about|info on|information about|what do you know about)\b"),
+        "general",
+    ),
 ]
 DECADE_WORDS = {
-    "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960, "seventies": 1970,
-    "eighties": 1980, "nineties": 1990,
+    "twenties": 1920,
+    "thirties": 1930,
+    "forties": 1940,
+    "fifties": 1950,
+    "sixties": 1960,
+    "seventies": 1970,
+    "eighties": 1980,
+    "nineties": 1990,
 }
-LIGHTER = re.compile(r"\b(lighter|light hearted|lighthearted|feel good|feelgood|uplifting|cheerful|happy|fun)\b")
+LIGHTER = re.compile(
+    r"\b(lighter|light hearted|lighthearted|feel good|feelgood|uplifting|cheerful|happy|fun)\b"
+)
 DARKER = re.compile(r"\b(darker|dark|gritty|bleak|disturbing)\b")
-RATED = re.compile(r"\b(highly rated|well reviewed|critically acclaimed|acclaimed|top rated|best rated|good reviews|masterpiece)\b")
+RATED = re.compile(
+    r"\b(highly rated|well reviewed|critically acclaimed|acclaimed|top rated|best rated|good reviews|masterpiece)\b"
+)
 RATING_NUM = re.compile(r"\brated (?:above|over|at least|higher than) (\d(?:\.\d)?)\b")
 RECENT = re.compile(r"\b(recent|new releases?|newer|new ones|latest|this year|modern|only new)\b")
 OLD = re.compile(r"\b(old|older|classic|classics|vintage|golden age)\b")
@@ -142,8 +185,15 @@ class RuleParser:
         self._question(mlow, out, shown)
 
         has_signal = bool(
-            out.mentions or out.genres_include or out.genres_exclude or out.year_min or out.year_max
-            or out.people_include or out.people_exclude or out.min_rating or out.commands
+            out.mentions
+            or out.genres_include
+            or out.genres_exclude
+            or out.year_min
+            or out.year_max
+            or out.people_include
+            or out.people_exclude
+            or out.min_rating
+            or out.commands
         )
         content = [w for w in mlow.split() if w not in _STOPWORDS]
         if out.intent == "recommend":
@@ -189,12 +239,16 @@ class RuleParser:
         for m in re.finditer(r"\b(?:(19|20)?(\d)0 ?s)\b", low):
             century = m.group(1)
             decade = int(m.group(2)) * 10
-            start = int(century) * 100 + decade if century else (1900 + decade if decade >= 20 else 2000 + decade)
+            start = (
+                int(century) * 100 + decade if century else (1900 + decade if decade >= 20 else 2000 + decade)
+            )
             out.year_min, out.year_max = start, start + 9
         for word, start in DECADE_WORDS.items():
             if re.search(rf"\b{word}\b", low):
                 out.year_min, out.year_max = start, start + 9
-        for m in re.finditer(r"\b(after|since|from|newer than|post|before|until|older than|pre|up to) (\d{4})\b", low):
+        for m in re.finditer(
+            r"\b(after|since|from|newer than|post|before|until|older than|pre|up to) (\d{4})\b", low
+        ):
             word, year = m.group(1), int(m.group(2))
             later = word in ("after", "since", "from", "newer than", "post")
             if NEGATION.search(low[max(0, m.start() - 25) : m.start()]):  # "nothing before 1990"
@@ -271,13 +325,18 @@ class RuleParser:
                     sentiment = "seen"
                 elif NEG_TITLE.search(clause):
                     sentiment = "dislike"
-                elif re.search(r"\b((?:sounds?|looks?) (?:good|great|interesting|fun|cool|nice)|like|love|perfect|yes|interested|watch)\b", clause):
+                elif re.search(
+                    r"\b((?:sounds?|looks?) (?:good|great|interesting|fun|cool|nice)|like|love|perfect|yes|interested|watch)\b",
+                    clause,
+                ):
                     sentiment = "like"
                 else:
                     continue
                 if all(f.position != position for f in out.shown_feedback):
                     out.shown_feedback.append(ShownFeedback(position=position, sentiment=sentiment))
-        if not out.shown_feedback and re.search(r"\b(seen (?:them|those|all)|watched (?:them|those|all))\b", low):
+        if not out.shown_feedback and re.search(
+            r"\b(seen (?:them|those|all)|watched (?:them|those|all))\b", low
+        ):
             out.shown_feedback = [ShownFeedback(position=i + 1, sentiment="seen") for i in range(len(shown))]
 
     @staticmethod
@@ -308,7 +367,9 @@ class RuleParser:
                 return
 
 
-_INTEREST = re.compile(r"\b((?:sounds?|looks?) (?:good|great|interesting|fun|cool|nice)|like|love|perfect|yes|interested|watch)\b")
+_INTEREST = re.compile(
+    r"\b((?:sounds?|looks?) (?:good|great|interesting|fun|cool|nice)|like|love|perfect|yes|interested|watch)\b"
+)
 
 
 def title_sentiment(before: str, after: str, window: str = "") -> Sentiment:
@@ -322,8 +383,12 @@ def title_sentiment(before: str, after: str, window: str = "") -> Sentiment:
     """
     if UNSEEN_TITLE.search(before):  # "haven't seen X and don't want to" is a dislike
         return "dislike" if UNWANTED_AFTER.search(after) else "neutral"
-    if (NEG_STRONG.search(before) or NEG_ADJACENT.search(before) or DISLIKED_AFTER.search(after)
-            or BUT_NOT.search(window)):
+    if (
+        NEG_STRONG.search(before)
+        or NEG_ADJACENT.search(before)
+        or DISLIKED_AFTER.search(after)
+        or BUT_NOT.search(window)
+    ):
         return "dislike"
     if COMPARE_BEFORE.search(before) or ASKED_SEEN.search(before):
         return "like"
@@ -344,5 +409,125 @@ def soft_text(low: str) -> str:
 
 
 _STOPWORDS = frozenset(
-    ["a", "an", "the", "i", "im", "i", "m", "me", "my", "we", "you", "your", "it", "its", "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "to", "of", "in", "on", "for", "with", "and", "or", "but", "so", "that", "this", "these", "those", "some", "any", "something", "anything", "movie", "movies", "film", "films", "watch", "watching", "want", "wanna", "would", "like", "could", "can", "should", "please", "maybe", "just", "really", "very", "kind", "sort", "looking", "look", "for", "recommend", "recommendation", "suggest", "show", "give", "me", "one", "ones", "what", "which", "who", "how", "about", "tonight", "today", "now", "good", "great", "nice", "hi", "hello", "hey", "thanks", "thank", "ok", "okay", "yes", "no", "not", "loved", "love", "liked", "enjoyed", "enjoy", "similar", "also", "too", "something", "else", "more", "others", "seen", "saw", "watched", "already", "he", "she", "they", "them", "their", "there", "here", "then", "than"]
+    [
+        "a",
+        "an",
+        "the",
+        "i",
+        "im",
+        "i",
+        "m",
+        "me",
+        "my",
+        "we",
+        "you",
+        "your",
+        "it",
+        "its",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "am",
+        "do",
+        "does",
+        "did",
+        "to",
+        "of",
+        "in",
+        "on",
+        "for",
+        "with",
+        "and",
+        "or",
+        "but",
+        "so",
+        "that",
+        "this",
+        "these",
+        "those",
+        "some",
+        "any",
+        "something",
+        "anything",
+        "movie",
+        "movies",
+        "film",
+        "films",
+        "watch",
+        "watching",
+        "want",
+        "wanna",
+        "would",
+        "like",
+        "could",
+        "can",
+        "should",
+        "please",
+        "maybe",
+        "just",
+        "really",
+        "very",
+        "kind",
+        "sort",
+        "looking",
+        "look",
+        "for",
+        "recommend",
+        "recommendation",
+        "suggest",
+        "show",
+        "give",
+        "me",
+        "one",
+        "ones",
+        "what",
+        "which",
+        "who",
+        "how",
+        "about",
+        "tonight",
+        "today",
+        "now",
+        "good",
+        "great",
+        "nice",
+        "hi",
+        "hello",
+        "hey",
+        "thanks",
+        "thank",
+        "ok",
+        "okay",
+        "yes",
+        "no",
+        "not",
+        "loved",
+        "love",
+        "liked",
+        "enjoyed",
+        "enjoy",
+        "similar",
+        "also",
+        "too",
+        "something",
+        "else",
+        "more",
+        "others",
+        "seen",
+        "saw",
+        "watched",
+        "already",
+        "he",
+        "she",
+        "they",
+        "them",
+        "their",
+        "there",
+        "here",
+        "then",
+        "than",
+    ]
 )

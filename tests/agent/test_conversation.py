@@ -31,7 +31,9 @@ def _genres(service: Service, result: TurnResult) -> list[set[str]]:
 
 
 def test_likes_constraints_and_commands_carry_over(service: Service, fresh_user: str) -> None:
-    first = _ask(service, fresh_user, "I loved The Matrix and Inception. Something like that, but no horror please")
+    first = _ask(
+        service, fresh_user, "I loved The Matrix and Inception. Something like that, but no horror please"
+    )
     assert len(first.items) == service.settings.n_items
     liked = {x["title"] for x in first.state["liked"]}
     assert {"The Matrix (1999)", "Inception (2010)"} <= liked
@@ -130,7 +132,9 @@ def test_hostile_and_odd_input_never_crashes_or_invents(service: Service, fresh_
         assert "too long" in result.reply
 
 
-def test_memory_carries_preferences_across_sessions_for_that_user_only(service: Service, fresh_user: str) -> None:
+def test_memory_carries_preferences_across_sessions_for_that_user_only(
+    service: Service, fresh_user: str
+) -> None:
     _ask(service, fresh_user, "I hate horror movies, and I've already seen The Matrix", session="week-1")
     later = _ask(service, fresh_user, "recommend me a thriller", session="week-2")
     assert "horror" in later.state["constraints"]["genres_exclude"]

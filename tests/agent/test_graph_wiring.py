@@ -19,11 +19,22 @@ from agent.prompts import CRITIC_SYSTEM, PARSE_SYSTEM, PLAN_SYSTEM, RESPOND_SYST
 from ui.service import Service, TurnResult
 
 SECRET = "sk-test-secret-123"
-STEPS = {"parse": PARSE_SYSTEM[:40], "plan": PLAN_SYSTEM[:30], "respond": RESPOND_SYSTEM[:40], "critic": CRITIC_SYSTEM[:40]}
+STEPS = {
+    "parse": PARSE_SYSTEM[:40],
+    "plan": PLAN_SYSTEM[:30],
+    "respond": RESPOND_SYSTEM[:40],
+    "critic": CRITIC_SYSTEM[:40],
+}
 
 PARSE_OK = json.dumps(
-    {"intent": "recommend", "liked_titles": ["The Matrix"], "genres_include": ["sci-fi"], "year_min": 1990,
-     "year_max": 1999, "soft": "mind-bending"}
+    {
+        "intent": "recommend",
+        "liked_titles": ["The Matrix"],
+        "genres_include": ["sci-fi"],
+        "year_min": 1990,
+        "year_max": 1999,
+        "soft": "mind-bending",
+    }
 )
 PLAN_OK = (
     '```json\n[{"tool": "filter_items", "args": {}}, {"tool": "semantic_search", "args": {"n": 120}}, '
@@ -51,18 +62,27 @@ class ScriptedTransport:
     def steps(self) -> list[str]:
         return [r["step"] for r in self.requests]
 
-    def create(self, *, model: str, messages: list[dict[str, str]], max_tokens: int, temperature: float, **_: Any) -> ChatCompletion:
+    def create(
+        self, *, model: str, messages: list[dict[str, str]], max_tokens: int, temperature: float, **_: Any
+    ) -> ChatCompletion:
         system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
         step = next((name for name, head in STEPS.items() if system.startswith(head)), "unknown")
-        self.requests.append({"step": step, "messages": copy.deepcopy(messages), "max_tokens": max_tokens, "model": model})
+        self.requests.append(
+            {"step": step, "messages": copy.deepcopy(messages), "max_tokens": max_tokens, "model": model}
+        )
         queue = self.script.get(step, [""])
         answer = queue.pop(0) if len(queue) > 1 else queue[0]
         if isinstance(answer, Exception):
             raise answer
         return ChatCompletion.model_validate(
             {
-                "id": "x", "object": "chat.completion", "created": 0, "model": model,
-                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer}}],
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": model,
+                "choices": [
+                    {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer}}
+                ],
                 "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110},
             }
         )
@@ -70,7 +90,9 @@ class ScriptedTransport:
 
 def scripted_llm(**script: list[Answer]) -> tuple[LLMClient, ScriptedTransport]:
     """A real :class:`LLMClient` whose transport is scripted."""
-    llm = LLMClient(base_url="http://127.0.0.1:9/v1", api_key=SECRET, model="scripted", timeout_s=1, max_retries=0)
+    llm = LLMClient(
+        base_url="http://127.0.0.1:9/v1", api_key=SECRET, model="scripted", timeout_s=1, max_retries=0
+    )
     transport = ScriptedTransport(script)
     llm._client = transport  # type: ignore[assignment]
     return llm, transport
@@ -124,7 +146,8 @@ def test_valid_parse_and_plan_are_used_without_fallback(agent_with: Any) -> None
     assert result.reply.startswith(INTRO)
     catalog = svc.toolkit.catalog
     assert result.items and all(
-        "sci-fi" in catalog.items[it["id"]].genres and 1990 <= (catalog.items[it["id"]].year or 0) <= 1999 for it in result.items
+        "sci-fi" in catalog.items[it["id"]].genres and 1990 <= (catalog.items[it["id"]].year or 0) <= 1999
+        for it in result.items
     )
     _check_grounded(svc, result)
     # the user's text is passed as data, and the key never goes into a prompt
@@ -151,7 +174,9 @@ def test_unusable_parse_falls_back_to_the_rules(agent_with: Any, answer: Answer,
     # a model that could not parse the turn is not asked for its plan: the deterministic plan runs
     assert transport.steps == ["parse", "respond"]
     fb = _fallbacks(result)
-    assert set(fb) == {"parse", "plan"} and fb["parse"]["fallback"] == "rules" and error in fb["parse"]["error"]
+    assert (
+        set(fb) == {"parse", "plan"} and fb["parse"]["fallback"] == "rules" and error in fb["parse"]["error"]
+    )
     assert fb["plan"]["error"] == "skipped: the parse fell back"
     assert result.fallbacks == 2 and result.llm_calls == 2
     assert [x["title"] for x in result.state["liked"]] == ["The Matrix (1999)"]  # the rule parser's reading
@@ -162,13 +187,19 @@ def test_unusable_parse_falls_back_to_the_rules(agent_with: Any, answer: Answer,
 
 def test_invalid_plan_gets_its_error_back_once_then_the_deterministic_plan(agent_with: Any) -> None:
     bad = '[{"tool": "drop_database", "args": {}}]'
-    llm, transport = scripted_llm(parse=[PARSE_OK], plan=[bad, '{"steps": "filter, then rank"}'], respond=[INTRO])
+    llm, transport = scripted_llm(
+        parse=[PARSE_OK], plan=[bad, '{"steps": "filter, then rank"}'], respond=[INTRO]
+    )
     svc = agent_with(llm)
     _, result = svc.run_turn(None, "I loved The Matrix, recommend some sci-fi")
     assert transport.steps == ["parse", "plan", "plan", "respond"]
     retry = transport.requests[2]["messages"]
     assert retry[-2] == {"role": "assistant", "content": bad}
-    assert retry[-1]["role"] == "user" and "Invalid plan" in retry[-1]["content"] and "drop_database" in retry[-1]["content"]
+    assert (
+        retry[-1]["role"] == "user"
+        and "Invalid plan" in retry[-1]["content"]
+        and "drop_database" in retry[-1]["content"]
+    )
     fb = _fallbacks(result)
     assert set(fb) == {"plan"} and fb["plan"]["fallback"] == "deterministic"
     assert "non-empty JSON list" in fb["plan"]["error"]
@@ -180,13 +211,20 @@ def test_invalid_plan_gets_its_error_back_once_then_the_deterministic_plan(agent
 
 
 def test_plan_corrected_after_its_error_is_used(agent_with: Any) -> None:
-    llm, transport = scripted_llm(parse=[PARSE_OK], plan=['[{"tool": "rank", "args": {"k": "lots"}}]', PLAN_OK], respond=[INTRO])
+    llm, transport = scripted_llm(
+        parse=[PARSE_OK], plan=['[{"tool": "rank", "args": {"k": "lots"}}]', PLAN_OK], respond=[INTRO]
+    )
     svc = agent_with(llm)
     _, result = svc.run_turn(None, "I loved The Matrix, recommend some sci-fi")
     assert transport.steps == ["parse", "plan", "plan", "respond"]
     assert "invalid args" in transport.requests[2]["messages"][-1]["content"]
     assert not _fallbacks(result) and result.fallbacks == 0
-    assert [t["tool"] for t in result.trace if t["step"] == "execute" and t["tool"]] == ["filter_items", "semantic_search", "popular", "rank"]
+    assert [t["tool"] for t in result.trace if t["step"] == "execute" and t["tool"]] == [
+        "filter_items",
+        "semantic_search",
+        "popular",
+        "rank",
+    ]
 
 
 def _unshown_catalog_title(svc: Service) -> tuple[int, str]:
@@ -228,7 +266,9 @@ def test_reply_naming_an_unshown_or_invented_title_loses_that_sentence(agent_wit
 
 
 def test_reply_echoing_the_system_prompt_loses_that_sentence(agent_with: Any) -> None:
-    echo = "Mention movies ONLY by their number (like \"#1\"), never by title, and never suggest any other movie."
+    echo = (
+        'Mention movies ONLY by their number (like "#1"), never by title, and never suggest any other movie.'
+    )
     llm, _ = scripted_llm(parse=[PARSE_OK], plan=[PLAN_OK], respond=[f"Here you go! {echo} Enjoy #2."])
     svc = agent_with(llm)
     _, result = svc.run_turn(None, "I loved The Matrix, recommend some sci-fi")
@@ -237,7 +277,9 @@ def test_reply_echoing_the_system_prompt_loses_that_sentence(agent_with: Any) ->
 
 
 def test_titles_the_llm_invents_never_enter_the_state(agent_with: Any) -> None:
-    parse = json.dumps({"intent": "recommend", "liked_titles": ["Zorblax 3000"], "genres_include": ["comedy"]})
+    parse = json.dumps(
+        {"intent": "recommend", "liked_titles": ["Zorblax 3000"], "genres_include": ["comedy"]}
+    )
     llm, _ = scripted_llm(parse=[parse], plan=[PLAN_OK], respond=["Here is something fun: #1 and #2."])
     svc = agent_with(llm)
     _, result = svc.run_turn(None, "recommend the movie 'Zorblax 3000'")
@@ -280,6 +322,8 @@ def test_client_cap_accounting_and_token_cap() -> None:
 def test_client_from_settings_accepts_a_plain_string_key(settings: Any) -> None:
     from tools.settings import load_settings
 
-    s = load_settings(home=settings.home, llm="openai", openai_base_url="http://127.0.0.1:9/v1", openai_api_key=SECRET)
+    s = load_settings(
+        home=settings.home, llm="openai", openai_base_url="http://127.0.0.1:9/v1", openai_api_key=SECRET
+    )
     llm = LLMClient.from_settings(s)
     assert llm._client.api_key == SECRET

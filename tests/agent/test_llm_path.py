@@ -50,8 +50,14 @@ def _check_turn(svc: Service, result: TurnResult, *, extra_allowed: set[int] = f
 def _llm_service(base: Service, base_url: str, model: str, **overrides: Any) -> Service:
     """A persisted service in LLM mode over the shared, warmed toolkit."""
     s = load_settings(
-        home=base.settings.home, llm="openai", openai_base_url=base_url, llm_model=model, openai_api_key=SECRET,
-        database_url=None, chroma_url=None, **overrides,
+        home=base.settings.home,
+        llm="openai",
+        openai_base_url=base_url,
+        llm_model=model,
+        openai_api_key=SECRET,
+        database_url=None,
+        chroma_url=None,
+        **overrides,
     )
     return Service(s, toolkit=base.toolkit)
 
@@ -64,7 +70,9 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *_: Any) -> None:  # quiet
         return
 
-    def _send(self, status: int, body: bytes, ctype: str = "application/json", headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, ctype: str = "application/json", headers: dict[str, str] | None = None
+    ) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
@@ -87,7 +95,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif mode == "http500":
             return self._send(500, b'{"error": {"message": "boom", "type": "server_error"}}')
         elif mode == "http429":
-            return self._send(429, b'{"error": {"message": "slow down", "type": "rate_limit"}}', headers={"Retry-After": "30"})
+            return self._send(
+                429,
+                b'{"error": {"message": "slow down", "type": "rate_limit"}}',
+                headers={"Retry-After": "30"},
+            )
         elif mode == "malformed_body":
             return self._send(200, b'{"id": "x", "choices": [{"message": {"content": "unterminated')
         elif mode == "not_json_body":
@@ -97,8 +109,13 @@ class _Handler(BaseHTTPRequestHandler):
         else:  # "garbage_content": a valid envelope whose content is useless for every step
             content = "Sure!! {{ here is the plan: [tool => rank"
         body = {
-            "id": "x", "object": "chat.completion", "created": 0, "model": request.get("model", "m"),
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": request.get("model", "m"),
+            "choices": [
+                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
+            ],
             "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
         }
         self._send(200, json.dumps(body).encode())
@@ -144,7 +161,9 @@ FAULTS = {
 
 
 @pytest.mark.parametrize("mode", list(FAULTS))
-def test_llm_faults_fall_back_and_every_turn_is_answered(service: Service, fault_server: Any, fresh_user: str, mode: str) -> None:
+def test_llm_faults_fall_back_and_every_turn_is_answered(
+    service: Service, fault_server: Any, fresh_user: str, mode: str
+) -> None:
     timeout_s = 1.0
     if mode == "refused":
         base_url, httpd = f"http://127.0.0.1:{_closed_port()}/v1", None
@@ -210,8 +229,10 @@ def test_real_llm_client_round_trip(real_llm_service: Service, llm_server: Any) 
     t0 = time.perf_counter()
     text = llm.chat([{"role": "user", "content": "Name a color."}], max_tokens=8)
     elapsed = time.perf_counter() - t0
-    print(f"\n[llm] server start {llm_server.startup_s:.1f} s (conversion {llm_server.convert_s:.1f} s); "
-          f"one 8-token answer {elapsed:.2f} s: {text!r}")
+    print(
+        f"\n[llm] server start {llm_server.startup_s:.1f} s (conversion {llm_server.convert_s:.1f} s); "
+        f"one 8-token answer {elapsed:.2f} s: {text!r}"
+    )
     assert text and text.strip()
     assert llm.usage.calls == 1 and llm.usage.failures == 0
     assert llm.usage.prompt_tokens > 0 and 0 < llm.usage.completion_tokens <= 8
@@ -239,8 +260,10 @@ def test_real_llm_conversation_is_answered_and_grounded(real_llm_service: Servic
         assert result.llm_calls >= 1  # the LLM was asked, and the count is reported
         assert result.fallbacks == len(fell_back)
         assert "Zorblax" not in result.reply and not any("Zorblax" in it["title"] for it in result.items)
-    print("\n[llm] " + "\n[llm] ".join(rows) + f"\n[llm] conversation: {time.perf_counter() - t_all:.1f} s, "
-          f"fallbacks {sum(r.fallbacks for r in results)} of {sum(r.llm_calls for r in results)} calls")
+    print(
+        "\n[llm] " + "\n[llm] ".join(rows) + f"\n[llm] conversation: {time.perf_counter() - t_all:.1f} s, "
+        f"fallbacks {sum(r.fallbacks for r in results)} of {sum(r.llm_calls for r in results)} calls"
+    )
     first, hostile, more, question = results
     assert first.items and hostile.reply.strip() and more.items
     assert "Matrix" in json.dumps(first.state["liked"])

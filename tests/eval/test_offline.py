@@ -33,8 +33,18 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = Path(os.environ.get("CRSAGENT_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 SUMMARY_KEYS = {
-    "dataset", "split", "n_dialogs", "n_samples", "catalog_size", "unmapped_gold_rate", "full", "dedup",
-    "baselines", "ungrounded_rate", "latency_ms", "llm",
+    "dataset",
+    "split",
+    "n_dialogs",
+    "n_samples",
+    "catalog_size",
+    "unmapped_gold_rate",
+    "full",
+    "dedup",
+    "baselines",
+    "ungrounded_rate",
+    "latency_ms",
+    "llm",
 }
 
 
@@ -61,20 +71,35 @@ class _StubService:
         self.calls: list[dict[str, Any]] = []
         self.ranking = ranking
         self.toolkit = SimpleNamespace(catalog={i: None for i in range(1000)})
-        self.context = SimpleNamespace(popularity={i: 1.0 / (1 + i) for i in range(1000)}, recommenders={},
-                                       weights=FusionWeights())
+        self.context = SimpleNamespace(
+            popularity={i: 1.0 / (1 + i) for i in range(1000)}, recommenders={}, weights=FusionWeights()
+        )
 
     def run_turn(self, state: Any, message: str, *, role: str = "user", universe: Any = None) -> Any:
         state = dict(state or {})
         self.calls.append({"message": message, "role": role, "universe": universe, "state_in": state})
         if role == "assistant":
-            return {**state, "history": [*state.get("history", []), {"role": "assistant", "content": message}]}, None
+            return {
+                **state,
+                "history": [*state.get("history", []), {"role": "assistant", "content": message}],
+            }, None
         new = {
-            **state, "shown": [{"id": self.ranking[0]}], "shown_ever": [self.ranking[0]],
-            "history": [*state.get("history", []), {"role": "user", "content": message}, {"role": "assistant", "content": "reply"}],
+            **state,
+            "shown": [{"id": self.ranking[0]}],
+            "shown_ever": [self.ranking[0]],
+            "history": [
+                *state.get("history", []),
+                {"role": "user", "content": message},
+                {"role": "assistant", "content": "reply"},
+            ],
         }
-        result = SimpleNamespace(ranking=list(self.ranking), latency_ms=12.5, llm_calls=0, fallbacks=0,
-                                 items=[{"id": self.ranking[0]}, {"id": self.ranking[1]}])
+        result = SimpleNamespace(
+            ranking=list(self.ranking),
+            latency_ms=12.5,
+            llm_calls=0,
+            fallbacks=0,
+            items=[{"id": self.ranking[0]}, {"id": self.ranking[1]}],
+        )
         return new, result
 
 
@@ -85,8 +110,13 @@ def _stub_evaluator(dialogs: list[Any], ranking: list[int], gold_ids: dict[Any, 
 
 def test_protocol_feeds_turns_in_order_and_resets_shown() -> None:
     dialog = load_redial(REDIAL_TRAIN)[1]  # 14479: R S R S R S R S
-    keys = {("83552", "Jumanji", 2017): 5, ("114341", "Baywatch", 2017): 7, ("138881", "Tooth Fairy", 2004): 900,
-            ("194001", "Walking Tall", 2004): 3, ("108273", "The Game Plan", 2007): None}
+    keys = {
+        ("83552", "Jumanji", 2017): 5,
+        ("114341", "Baywatch", 2017): 7,
+        ("138881", "Tooth Fairy", 2004): 900,
+        ("194001", "Walking Tall", 2004): 3,
+        ("108273", "The Game Plan", 2007): None,
+    }
     ev = _stub_evaluator([dialog], [7, 3, 1, 2] + list(range(10, 60)), keys)
     result = evaluate_dialog(ev, dialog)
     stub: _StubService = ev.runner  # type: ignore[assignment]
@@ -97,7 +127,10 @@ def test_protocol_feeds_turns_in_order_and_resets_shown() -> None:
         assert call["state_in"].get("shown", []) == [] and call["state_in"].get("shown_ever", []) == []
         assert all(h["content"] != "reply" for h in call["state_in"].get("history", []))
     # turn 2: Baywatch, Tooth Fairy; turn 4: Walking Tall (mentioned by the seeker before), The Game Plan
-    got = [(s["turn_index"], s["gold"]["title"], s["gold_id"], s["gold_in_context"], s["ranks"]["agent"]) for s in result.samples]
+    got = [
+        (s["turn_index"], s["gold"]["title"], s["gold_id"], s["gold_in_context"], s["ranks"]["agent"])
+        for s in result.samples
+    ]
     assert got == [
         (2, "Baywatch", 7, False, 1),
         (2, "Tooth Fairy", 900, False, None),
@@ -115,16 +148,35 @@ def test_protocol_feeds_turns_in_order_and_resets_shown() -> None:
 
 def test_summarize_schema_and_dedup() -> None:
     samples = [
-        {"dialog_id": "a", "gold_id": 1, "in_universe": True, "gold_in_context": False,
-         "ranks": {"agent": 1, "popularity": None, "repeat_context": None, "cf_only": 20}},
-        {"dialog_id": "a", "gold_id": 2, "in_universe": True, "gold_in_context": True,
-         "ranks": {"agent": 12, "popularity": 3, "repeat_context": 1, "cf_only": None}},
-        {"dialog_id": "b", "gold_id": None, "in_universe": False, "gold_in_context": False,
-         "ranks": {"agent": None, "popularity": None, "repeat_context": None, "cf_only": None}},
+        {
+            "dialog_id": "a",
+            "gold_id": 1,
+            "in_universe": True,
+            "gold_in_context": False,
+            "ranks": {"agent": 1, "popularity": None, "repeat_context": None, "cf_only": 20},
+        },
+        {
+            "dialog_id": "a",
+            "gold_id": 2,
+            "in_universe": True,
+            "gold_in_context": True,
+            "ranks": {"agent": 12, "popularity": 3, "repeat_context": 1, "cf_only": None},
+        },
+        {
+            "dialog_id": "b",
+            "gold_id": None,
+            "in_universe": False,
+            "gold_in_context": False,
+            "ranks": {"agent": None, "popularity": None, "repeat_context": None, "cf_only": None},
+        },
     ]
-    dialogs = [{"dialog_id": "a", "latencies_ms": [10.0, 30.0], "shown": 10, "ungrounded": 0},
-               {"dialog_id": "b", "latencies_ms": [20.0], "shown": 5, "ungrounded": 0}]
-    summary, details = summarize(samples, dialogs, dataset="redial", split="dev", catalog_size=6924, llm="offline")
+    dialogs = [
+        {"dialog_id": "a", "latencies_ms": [10.0, 30.0], "shown": 10, "ungrounded": 0},
+        {"dialog_id": "b", "latencies_ms": [20.0], "shown": 5, "ungrounded": 0},
+    ]
+    summary, details = summarize(
+        samples, dialogs, dataset="redial", split="dev", catalog_size=6924, llm="offline"
+    )
     _check_summary(summary)
     assert summary["n_samples"] == 3 and summary["n_dialogs"] == 2 and summary["catalog_size"] == 6924
     assert summary["unmapped_gold_rate"] == pytest.approx(0.3333, abs=1e-4)
@@ -154,7 +206,8 @@ def test_prepare_out_refuses_a_different_run(tmp_path: Path) -> None:
     assert _prepare_out(tmp_path, {"dataset": "redial", "split": "dev"}, fresh=False) == set()
     (tmp_path / "dialogs.jsonl").write_text(json.dumps({"dialog_id": "x"}) + "\n", encoding="utf-8")
     (tmp_path / "samples.jsonl").write_text(
-        json.dumps({"dialog_id": "x"}) + "\n" + json.dumps({"dialog_id": "torn"}) + "\n{\"dialog_", encoding="utf-8"
+        json.dumps({"dialog_id": "x"}) + "\n" + json.dumps({"dialog_id": "torn"}) + '\n{"dialog_',
+        encoding="utf-8",
     )
     assert _prepare_out(tmp_path, {"dataset": "redial", "split": "dev"}, fresh=False) == {"x"}
     kept = (tmp_path / "samples.jsonl").read_text(encoding="utf-8").splitlines()
@@ -212,10 +265,18 @@ def test_gold_mapping_and_universe(service: Any, redial_dir: Path) -> None:
     assert set(inspired_universe) == set(mapped.values())
 
 
-def test_run_eval_on_fixture_then_resume(service: Any, settings: Any, redial_dir: Path, tmp_path: Path) -> None:
+def test_run_eval_on_fixture_then_resume(
+    service: Any, settings: Any, redial_dir: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
-    opts = EvalOptions(dataset="redial", data_dir=redial_dir, split="train", out=out, progress=False,
-                       weights_profile="redial")
+    opts = EvalOptions(
+        dataset="redial",
+        data_dir=redial_dir,
+        split="train",
+        out=out,
+        progress=False,
+        weights_profile="redial",
+    )
     seen: list[str] = []
     summary = run_eval(opts, settings, runner=service.runner, on_dialog=lambda r: seen.append(r.dialog_id))
     _check_summary(summary)
@@ -241,15 +302,26 @@ def test_run_eval_on_fixture_then_resume(service: Any, settings: Any, redial_dir
 def test_run_eval_inspired_fixture(service: Any, settings: Any, tmp_path: Path) -> None:
     data = tmp_path / "inspired"
     data.mkdir()
-    shutil.copyfile(INSPIRED_TSV, data / "dev.tsv")  # no unicrs/ train file here: universe = the split's movies
-    opts = EvalOptions(dataset="inspired", data_dir=data, split="dev", out=tmp_path / "out", progress=False,
-                       whole_catalog=True)
+    shutil.copyfile(
+        INSPIRED_TSV, data / "dev.tsv"
+    )  # no unicrs/ train file here: universe = the split's movies
+    opts = EvalOptions(
+        dataset="inspired",
+        data_dir=data,
+        split="dev",
+        out=tmp_path / "out",
+        progress=False,
+        whole_catalog=True,
+    )
     summary = run_eval(opts, settings, runner=service.runner)
     _check_summary(summary)
     # hand-checked: Pokemon, Pokemon again (in context), Despicable Me 2; Amadeus, Interstellar,
     # The Original + Dune, Interstellar again (in context)
     assert summary["n_dialogs"] == 2 and summary["n_samples"] == 8
-    samples = [json.loads(line) for line in (tmp_path / "out" / "samples.jsonl").read_text(encoding="utf-8").splitlines()]
+    samples = [
+        json.loads(line)
+        for line in (tmp_path / "out" / "samples.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert sum(s["gold_in_context"] for s in samples) == 2
     assert summary["catalog_size"] == len({s["gold_id"] for s in samples if s["gold_id"] is not None})
     assert all(s["in_universe"] for s in samples if s["gold_id"] is not None)
@@ -266,12 +338,28 @@ def test_eval_command_end_to_end(built_home: Path, tmp_path: Path) -> None:
     if not (SHARED_DATA / "redial" / "test_data.jsonl").is_file():
         pytest.skip("needs ../shared/data")
     out = tmp_path / "e2e"
-    env = {"CRSAGENT_HOME": str(built_home), "CRSAGENT_LLM": "offline", "HF_HUB_OFFLINE": "1",
-           "DATABASE_URL": None, "CHROMA_URL": None}
+    env = {
+        "CRSAGENT_HOME": str(built_home),
+        "CRSAGENT_LLM": "offline",
+        "HF_HUB_OFFLINE": "1",
+        "DATABASE_URL": None,
+        "CHROMA_URL": None,
+    }
     result = CliRunner().invoke(
         app,
-        ["eval", "redial", "--data-dir", str(SHARED_DATA / "redial"),
-         "--split", "test", "--limit", "3", "--out", str(out), "--json"],
+        [
+            "eval",
+            "redial",
+            "--data-dir",
+            str(SHARED_DATA / "redial"),
+            "--split",
+            "test",
+            "--limit",
+            "3",
+            "--out",
+            str(out),
+            "--json",
+        ],
         env=env,
     )
     assert result.exit_code == 0, result.stderr[-2000:]

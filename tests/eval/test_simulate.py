@@ -385,7 +385,9 @@ def test_attribute_simulation_end_to_end_and_resume(
     assert all(
         {"id", "title"} <= set(s) for t in rec["transcript"] if t["role"] == "assistant" for s in t["shown"]
     )
-    again = run_simulation(opts, settings, runner=service.runner, on_dialogue=lambda r: seen.append(r["dialog_id"]))
+    again = run_simulation(
+        opts, settings, runner=service.runner, on_dialogue=lambda r: seen.append(r["dialog_id"])
+    )
     assert again == summary and len(seen) == 5  # resumed: nothing redone
     with pytest.raises(SimError):
         run_simulation(

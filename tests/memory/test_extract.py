@@ -27,18 +27,34 @@ def facts_of(parser: Any, message: str) -> set[tuple[str, str, int]]:
     [
         ("I hate horror movies", {("dislikes horror", "genre:horror", -1)}),
         ("I like horror now", {("likes horror", "genre:horror", 1)}),
-        ("I really enjoy sci-fi, but no romance", {("likes sci-fi", "genre:sci-fi", 1), ("dislikes romance", "genre:romance", -1)}),
+        (
+            "I really enjoy sci-fi, but no romance",
+            {("likes sci-fi", "genre:sci-fi", 1), ("dislikes romance", "genre:romance", -1)},
+        ),
         ("please nothing with gore, I can't stand it", {("dislikes gore (horror)", "genre:horror", -1)}),
         (
             "I love movies with Tom Hanks but I can't stand Adam Sandler",
-            {("likes movies with Tom Hanks", "person:tom hanks", 1), ("dislikes movies with Adam Sandler", "person:adam sandler", -1)},
+            {
+                ("likes movies with Tom Hanks", "person:tom hanks", 1),
+                ("dislikes movies with Adam Sandler", "person:adam sandler", -1),
+            },
         ),
-        ("Anything by Denis Villeneuve?", {("likes movies with Denis Villeneuve", "person:denis villeneuve", 1)}),
+        (
+            "Anything by Denis Villeneuve?",
+            {("likes movies with Denis Villeneuve", "person:denis villeneuve", 1)},
+        ),
         (
             "We watch with my kids on weekends, something funny",
-            {("likes comedy", "genre:comedy", 1), ("watches with kids", "free", 0), ("watches on weekends", "free", 0)},
+            {
+                ("likes comedy", "genre:comedy", 1),
+                ("watches with kids", "free", 0),
+                ("watches on weekends", "free", 0),
+            },
         ),
-        ("looking for something for a date night with my wife", {("watches with wife", "free", 0), ("watches for date night", "free", 0)}),
+        (
+            "looking for something for a date night with my wife",
+            {("watches with wife", "free", 0), ("watches for date night", "free", 0)},
+        ),
         # about tonight only: not a lasting taste
         ("no horror tonight please", set()),
         # ... unless worded as one
@@ -49,7 +65,9 @@ def facts_of(parser: Any, message: str) -> set[tuple[str, str, int]]:
         ("hi there", set()),
     ],
 )
-def test_facts_from_real_messages(rule_parser: Any, message: str, expected: set[tuple[str, str, int]]) -> None:
+def test_facts_from_real_messages(
+    rule_parser: Any, message: str, expected: set[tuple[str, str, int]]
+) -> None:
     assert facts_of(rule_parser, message) == expected
 
 
@@ -64,27 +82,45 @@ def test_item_feedback_from_title_mentions(rule_parser: Any) -> None:
 def test_reactions_to_shown_items() -> None:
     parsed = ParsedTurn(
         intent="feedback",
-        shown_feedback=[ShownFeedback(position=1, sentiment="dislike"), ShownFeedback(position=2, sentiment="like"),
-                        ShownFeedback(position=3, sentiment="seen"), ShownFeedback(position=9, sentiment="like")],
+        shown_feedback=[
+            ShownFeedback(position=1, sentiment="dislike"),
+            ShownFeedback(position=2, sentiment="like"),
+            ShownFeedback(position=3, sentiment="seen"),
+            ShownFeedback(position=9, sentiment="like"),
+        ],
     )
     assert shown_feedback_items(parsed, [11, 22, 33]) == {11: "rejected", 22: "liked", 33: "seen"}
 
 
 def test_context_phrases() -> None:
-    texts = {f.text for f in context_facts("Something short we can watch with the children before bed on Fridays")}
-    assert texts == {"watches with kids", "prefers shorter movies", "watches before bed", "watches on fridays"}
+    texts = {
+        f.text for f in context_facts("Something short we can watch with the children before bed on Fridays")
+    }
+    assert texts == {
+        "watches with kids",
+        "prefers shorter movies",
+        "watches before bed",
+        "watches on fridays",
+    }
     assert context_facts("a thriller with Tom Hanks") == []
 
 
 def test_hints_from_recalled_facts_and_profile() -> None:
     structured = {
-        "liked": [1, 2], "disliked": [3], "seen": [4], "rejected": [5],
+        "liked": [1, 2],
+        "disliked": [3],
+        "seen": [4],
+        "rejected": [5],
         "genres": {"horror": -1, "comedy": 1},
         "people": {"adam sandler": {"name": "Adam Sandler", "polarity": -1, "fact_id": "p1"}},
         "facts": {
             "genre:horror": {"fact_id": "g1", "text": "dislikes horror", "polarity": -1},
             "genre:comedy": {"fact_id": "g2", "text": "likes comedy", "polarity": 1},
-            "person:adam sandler": {"fact_id": "p1", "text": "dislikes movies with Adam Sandler", "polarity": -1},
+            "person:adam sandler": {
+                "fact_id": "p1",
+                "text": "dislikes movies with Adam Sandler",
+                "polarity": -1,
+            },
         },
     }
     recalled = [
@@ -107,5 +143,12 @@ def test_session_summary() -> None:
     from agent.state import Preferences
     from tools.hard_filter import Constraints
 
-    prefs = Preferences(liked=[1], constraints=Constraints(genres_include=["crime"], genres_exclude=["horror"]), soft=["heist"])
-    assert session_summary(prefs, {1: "Heat (1995)"}) == "liked Heat (1995); wanted crime; no horror; asked for heist"
+    prefs = Preferences(
+        liked=[1],
+        constraints=Constraints(genres_include=["crime"], genres_exclude=["horror"]),
+        soft=["heist"],
+    )
+    assert (
+        session_summary(prefs, {1: "Heat (1995)"})
+        == "liked Heat (1995); wanted crime; no horror; asked for heist"
+    )

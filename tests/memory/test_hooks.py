@@ -15,7 +15,11 @@ from tools.hard_filter import Constraints
 
 def title_id(parser: Any, title: str) -> int:
     """The catalog id the parser grounds a title to (some titles have several catalog entries)."""
-    return next(m.item_id for m in parser.parse(f"I loved {title}").mentions if parser.catalog.items[m.item_id].title == title)
+    return next(
+        m.item_id
+        for m in parser.parse(f"I loved {title}").mentions
+        if parser.catalog.items[m.item_id].title == title
+    )
 
 
 def say(store: MemoryStore, parser: Any, user: str, session: str, message: str) -> list[str]:
@@ -31,7 +35,9 @@ def test_session_one_shapes_session_two_for_the_same_user_only(store: MemoryStor
     prefs, trace = recall_for_turn(store, "ann", "recommend a movie for the weekend", Preferences())
     assert prefs.constraints.genres_exclude == ["horror"]
     assert prefs.liked == [heat] and prefs.seen == [alien]
-    assert prefs.soft and prefs.soft[0].startswith(MEMORY_SOFT_PREFIX) and "watches on weekends" in prefs.soft[0]
+    assert (
+        prefs.soft and prefs.soft[0].startswith(MEMORY_SOFT_PREFIX) and "watches on weekends" in prefs.soft[0]
+    )
     used = {r["text"]: r for r in trace if r["fact_id"]}
     assert used["dislikes horror"]["use"] == "exclude"
     assert used["watches on weekends"]["source"] == "memory" and used["watches on weekends"]["score"] >= 0.3
@@ -70,7 +76,14 @@ def test_a_newer_statement_replaces_the_remembered_one(store: MemoryStore, rule_
 
 def test_reactions_to_shown_items_are_remembered(store: MemoryStore, rule_parser: Any) -> None:
     parsed = rule_parser.parse("not the first one, but the second looks good", [101, 102, 103])
-    remember_turn(store, "eve", "s1", "not the first one, but the second looks good", parsed, {101: "rejected", 102: "liked"})
+    remember_turn(
+        store,
+        "eve",
+        "s1",
+        "not the first one, but the second looks good",
+        parsed,
+        {101: "rejected", 102: "liked"},
+    )
     profile = store.structured("eve")
     assert profile["rejected"] == [101] and profile["liked"] == [102]
     prefs, _ = recall_for_turn(store, "eve", "more please", Preferences())
@@ -117,7 +130,9 @@ def test_a_failing_memory_never_breaks_a_turn(rule_parser: Any) -> None:
     prefs = Preferences(liked=[1])
     out, trace = recall_for_turn(_DownStore(), "hal", "hello", prefs)  # type: ignore[arg-type]
     assert out == prefs and trace[0]["error"] == "RuntimeError"
-    assert remember_turn(_DownStore(), "hal", "s", "I hate horror", rule_parser.parse("I hate horror"), {}) == []  # type: ignore[arg-type]
+    assert (
+        remember_turn(_DownStore(), "hal", "s", "I hate horror", rule_parser.parse("I hate horror"), {}) == []
+    )  # type: ignore[arg-type]
 
 
 def test_session_summary_is_one_fact_per_session(store: MemoryStore) -> None:

@@ -37,7 +37,12 @@ def test_contradicted_fact_is_replaced_by_the_newer_one(store: MemoryStore) -> N
     assert second.status == "replaced" and second.replaced_id == first.fact_id
     facts = store.list_facts("ann")
     assert len(facts) == 1
-    assert (facts[0].key, facts[0].polarity, facts[0].text, facts[0].source_session) == ("genre:horror", 1, "likes horror now", "s2")
+    assert (facts[0].key, facts[0].polarity, facts[0].text, facts[0].source_session) == (
+        "genre:horror",
+        1,
+        "likes horror now",
+        "s2",
+    )
     assert chroma_ids(store, "ann") == {second.fact_id}  # the old embedding is gone too
     assert store.structured("ann")["genres"] == {"horror": 1}
     # and back again: still one fact
@@ -61,15 +66,21 @@ def test_near_identical_facts_are_deduplicated(store: MemoryStore) -> None:
     assert texts == ["dislikes horror movies", "watches on weekends", "watches with kids"]
     assert chroma_ids(store, "bob") == sql_ids(store, "bob")
     # duplicates inside one batch collapse too
-    batch = store.remember_facts("carl", [FactIn("watches before bed"), FactIn("watches before bed."), FactIn("Watches before bed")])
+    batch = store.remember_facts(
+        "carl", [FactIn("watches before bed"), FactIn("watches before bed."), FactIn("Watches before bed")]
+    )
     assert len(store.list_facts("carl")) == 1 and len({w.fact_id for w in batch}) == 1
 
 
 def test_recall_is_isolated_per_user(store: MemoryStore) -> None:
     store.remember_facts("alice", [HORROR_NO, FactIn("watches with kids on weekends")])
-    store.remember_facts("bert", [FactIn("likes movies with Tom Hanks", "preference", "person:Tom Hanks", 1, "Tom Hanks")])
+    store.remember_facts(
+        "bert", [FactIn("likes movies with Tom Hanks", "preference", "person:Tom Hanks", 1, "Tom Hanks")]
+    )
     # even with no threshold at all, bert only ever gets bert's fact
-    assert {f.text for f in store.recall("bert", "watches with kids on weekends", min_score=-1.0)} == {"likes movies with Tom Hanks"}
+    assert {f.text for f in store.recall("bert", "watches with kids on weekends", min_score=-1.0)} == {
+        "likes movies with Tom Hanks"
+    }
     assert store.recall("nobody", "dislikes horror", min_score=-1.0) == []
     assert store.structured("bert")["genres"] == {}
     assert store.structured("bert")["people"]["tom hanks"]["name"] == "Tom Hanks"
@@ -80,19 +91,28 @@ def test_recall_is_isolated_per_user(store: MemoryStore) -> None:
 def test_concurrent_writers_never_mix_users_or_lose_facts(store: MemoryStore) -> None:
     users = ["u1", "u2"]
     genres = ["horror", "comedy", "drama", "western", "romance", "war"]
-    topics = {"a": ["volcanoes", "jazz", "bicycles", "tax law", "penguins", "origami"],
-              "b": ["sushi", "chess", "submarines", "tulips", "karate", "astronomy"]}
+    topics = {
+        "a": ["volcanoes", "jazz", "bicycles", "tax law", "penguins", "origami"],
+        "b": ["sushi", "chess", "submarines", "tulips", "karate", "astronomy"],
+    }
     errors: list[BaseException] = []
 
     def writer(user: str, session: str) -> None:
         try:
             for i, genre in enumerate(genres):
                 store.remember_facts(
-                    user, [FactIn(f"dislikes {genre}", "dislike", f"genre:{genre}", -1, genre), FactIn(f"{user} remembers {topics[session][i]}")],
+                    user,
+                    [
+                        FactIn(f"dislikes {genre}", "dislike", f"genre:{genre}", -1, genre),
+                        FactIn(f"{user} remembers {topics[session][i]}"),
+                    ],
                     session=session,
                 )
                 store.record_feedback(user, 100 + i, "seen", session=session)
-                assert all(f.text.startswith(("dislikes", user)) for f in store.recall(user, "remembers", min_score=-1.0))
+                assert all(
+                    f.text.startswith(("dislikes", user))
+                    for f in store.recall(user, "remembers", min_score=-1.0)
+                )
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             errors.append(exc)
 
@@ -111,11 +131,16 @@ def test_concurrent_writers_never_mix_users_or_lose_facts(store: MemoryStore) ->
         assert sorted(store.structured(user)["seen"]) == [100 + i for i in range(len(genres))]
         assert chroma_ids(store, user) == sql_ids(store, user)
         other = users[1 - users.index(user)]
-        assert all(not f.text.startswith(other) for f in store.recall(user, f"{other} remembers jazz", k=50, min_score=-1.0))
+        assert all(
+            not f.text.startswith(other)
+            for f in store.recall(user, f"{other} remembers jazz", k=50, min_score=-1.0)
+        )
     assert store.pending_sync() == 0
 
 
-def test_two_processes_writing_the_same_user_do_not_duplicate(tmp_path: Path, make_toolkit: Callable[..., Toolkit]) -> None:
+def test_two_processes_writing_the_same_user_do_not_duplicate(
+    tmp_path: Path, make_toolkit: Callable[..., Toolkit]
+) -> None:
     # two stores with their own engines and locks, as two processes would have: only SQL constraints serialise them
     home = tmp_path / "home"
     stores = [MemoryStore(make_toolkit(home)), MemoryStore(make_toolkit(home))]
@@ -126,7 +151,14 @@ def test_two_processes_writing_the_same_user_do_not_duplicate(tmp_path: Path, ma
         try:
             for genre in ("horror", "comedy", "drama", "crime"):
                 barrier.wait()  # both write the same new fact at the same moment: one insert wins, one retries
-                store.remember_facts("same", [FactIn(f"likes {genre}", "preference", f"genre:{genre}", 1, genre), FactIn("watches with kids")], session)
+                store.remember_facts(
+                    "same",
+                    [
+                        FactIn(f"likes {genre}", "preference", f"genre:{genre}", 1, genre),
+                        FactIn("watches with kids"),
+                    ],
+                    session,
+                )
                 store.record_feedback("same", 7, "liked", session)
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
@@ -138,14 +170,22 @@ def test_two_processes_writing_the_same_user_do_not_duplicate(tmp_path: Path, ma
         t.join(timeout=300)
     assert not errors, errors
     facts = stores[0].list_facts("same")
-    assert sorted(f.text for f in facts) == ["likes comedy", "likes crime", "likes drama", "likes horror", "watches with kids"]
+    assert sorted(f.text for f in facts) == [
+        "likes comedy",
+        "likes crime",
+        "likes drama",
+        "likes horror",
+        "watches with kids",
+    ]
     assert stores[0].list_feedback("same")[0]["kind"] == "liked" and len(stores[0].list_feedback("same")) == 1
     stores[0].flush_outbox(force=True)
     assert chroma_ids(stores[0], "same") == {f.id for f in facts}
 
 
 def test_forget_deletes_from_sql_and_chroma(store: MemoryStore) -> None:
-    written = store.remember_facts("dora", [HORROR_NO, FactIn("watches with kids"), FactIn("watches for date night")])
+    written = store.remember_facts(
+        "dora", [HORROR_NO, FactIn("watches with kids"), FactIn("watches for date night")]
+    )
     store.record_feedback("dora", 42, "disliked")
     other = store.remember_facts("eve", [HORROR_NO])[0]
     gone = written[1].fact_id
@@ -166,7 +206,9 @@ def test_forget_deletes_from_sql_and_chroma(store: MemoryStore) -> None:
     assert chroma_ids(store, "eve") == {other.fact_id}  # the other user is untouched
 
 
-def test_a_new_store_over_the_same_home_sees_everything(tmp_path: Path, make_toolkit: Callable[..., Toolkit]) -> None:
+def test_a_new_store_over_the_same_home_sees_everything(
+    tmp_path: Path, make_toolkit: Callable[..., Toolkit]
+) -> None:
     home = tmp_path / "home"
     first = MemoryStore(make_toolkit(home))
     first.remember_facts("fay", [HORROR_NO, FactIn("watches with kids on weekends")], session="s1")
@@ -207,14 +249,18 @@ def test_chroma_outage_queues_writes_in_the_outbox_and_flushes_them_later(store:
     assert chroma_ids(store, "gus") == sql_ids(store, "gus") == {w.fact_id for w in written}
 
 
-def test_unreachable_chroma_at_start_loses_nothing(tmp_path: Path, make_toolkit: Callable[..., Toolkit]) -> None:
+def test_unreachable_chroma_at_start_loses_nothing(
+    tmp_path: Path, make_toolkit: Callable[..., Toolkit]
+) -> None:
     home = tmp_path / "home"
     down = MemoryStore(make_toolkit(home, chroma_url="http://127.0.0.1:9"))  # nothing listens there
     written = down.remember_facts("hal", [HORROR_NO, FactIn("watches with kids")], session="s1")
     down.forget("hal", fact_id=written[1].fact_id)
     down.remember_facts("hal", [FactIn("watches for date night")])
     assert down.pending_sync("hal") == 4
-    assert {f.text for f in down.recall("hal", "romantic evening", min_score=0.2)} >= {"watches for date night"}
+    assert {f.text for f in down.recall("hal", "romantic evening", min_score=0.2)} >= {
+        "watches for date night"
+    }
     up = MemoryStore(make_toolkit(home))  # a later process with Chroma reachable
     assert up.recall("hal", "scary")[0].text == "dislikes horror"  # the call flushes first
     assert up.pending_sync() == 0
@@ -256,7 +302,12 @@ def test_item_feedback_is_unique_per_user_and_item(store: MemoryStore) -> None:
     store.record_feedback_many("jo", {2: "rejected", 3: "seen"})
     store.record_feedback("kim", 1, "liked")
     profile = store.structured("jo")
-    assert (profile["liked"], profile["disliked"], profile["rejected"], profile["seen"]) == ([], [1], [2], [3])
+    assert (profile["liked"], profile["disliked"], profile["rejected"], profile["seen"]) == (
+        [],
+        [1],
+        [2],
+        [3],
+    )
     with pytest.raises(ValueError):
         store.record_feedback("jo", 4, "loved")
     with Session(store.engine) as s:

@@ -46,7 +46,11 @@ def test_genres_years_people_rating(hard_filter: HardFilter) -> None:
     no_kubrick = hard_filter.apply(Constraints(people_exclude=["Stanley Kubrick"]))
     assert not no_kubrick.permits(6627) and no_kubrick.permits(525)
     rated = hard_filter.apply(Constraints(min_rating=8.0))
-    expected = {r["id"] for r in map(json.loads, (FIXTURES / "mini_catalog.jsonl").read_text().splitlines()) if (r["rating"] or 0) >= 8}
+    expected = {
+        r["id"]
+        for r in map(json.loads, (FIXTURES / "mini_catalog.jsonl").read_text().splitlines())
+        if (r["rating"] or 0) >= 8
+    }
     assert expected and rated.allowed == expected
 
 
@@ -80,7 +84,14 @@ def test_out_of_range_values_are_rejected() -> None:
         Constraints(min_rating=-1)
 
 
-_PEOPLE = ["Ridley Scott", "Tom Hanks", "Christopher Nolan", "Stanley Kubrick", "Hayao Miyazaki", "Nobody At All"]
+_PEOPLE = [
+    "Ridley Scott",
+    "Tom Hanks",
+    "Christopher Nolan",
+    "Stanley Kubrick",
+    "Hayao Miyazaki",
+    "Nobody At All",
+]
 
 
 @given(
@@ -94,12 +105,25 @@ _PEOPLE = ["Ridley Scott", "Tom Hanks", "Christopher Nolan", "Stanley Kubrick", 
 )
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_fast_evaluation_agrees_with_the_compiled_sql(
-    hard_filter: HardFilter, include: list[str], exclude: list[str], year_min: int | None, year_max: int | None,
-    people: list[str], no_people: list[str], rating: float | None,
+    hard_filter: HardFilter,
+    include: list[str],
+    exclude: list[str],
+    year_min: int | None,
+    year_max: int | None,
+    people: list[str],
+    no_people: list[str],
+    rating: float | None,
 ) -> None:
     """The array evaluation gives exactly the ids of the single SQLAlchemy statement, on random constraints."""
-    c = Constraints(genres_include=include, genres_exclude=exclude, year_min=year_min, year_max=year_max,
-                    people_include=people, people_exclude=no_people, min_rating=rating)
+    c = Constraints(
+        genres_include=include,
+        genres_exclude=exclude,
+        year_min=year_min,
+        year_max=year_max,
+        people_include=people,
+        people_exclude=no_people,
+        min_rating=rating,
+    )
     if c.contradiction():
         return
     with Session(hard_filter.engine) as session:

@@ -37,7 +37,10 @@ def test_changed_and_removed_items_are_updated(tmp_path: Path) -> None:
     settings = load_settings(home=tmp_path)
     toolkit = Toolkit(settings)
     collection = items_collection(chroma_client(settings))
-    items = [Item(id=1, title="Alpha", year=2000, plot="a heist in a bank"), Item(id=2, title="Beta", plot="space opera")]
+    items = [
+        Item(id=1, title="Alpha", year=2000, plot="a heist in a bank"),
+        Item(id=2, title="Beta", plot="space opera"),
+    ]
     assert build_item_index(collection, items, toolkit.embedder).embedded == 2
     changed = [Item(id=1, title="Alpha", year=2000, plot="a love story in Paris")]
     report = build_item_index(collection, changed, toolkit.embedder)

@@ -16,7 +16,9 @@ def _vectors() -> ItemVectors:
 
 
 def test_bus_respects_filter_and_universe() -> None:
-    bus = CandidateBus(filter=FilterResult(frozenset({1, 2, 3}), excluded=frozenset({2})), universe=frozenset({1, 2, 3, 4}))
+    bus = CandidateBus(
+        filter=FilterResult(frozenset({1, 2, 3}), excluded=frozenset({2})), universe=frozenset({1, 2, 3, 4})
+    )
     assert bus.add("semantic", [(1, 0.9), (2, 0.8), (3, 0.1), (4, 0.5)]) == 2
     assert sorted(bus.ids()) == [1, 3]
 
@@ -27,13 +29,21 @@ def test_fuse_orders_by_weighted_signals_and_explains() -> None:
     bus.add("semantic", [(1, 1.0), (3, 0.0), (5, 0.0)])
     query = np.array([1, 0, 0], dtype=np.float32)
     ranked = fuse(
-        bus, weights=FusionWeights(semantic=1, collaborative=0, popularity=0), vectors=vectors, query=query,
-        cf_scores=None, popularity={},
+        bus,
+        weights=FusionWeights(semantic=1, collaborative=0, popularity=0),
+        vectors=vectors,
+        query=query,
+        cf_scores=None,
+        popularity={},
     )
     assert ranked[0].item_id == 1 and ranked[0].parts["semantic"] > 0.99
     cf_first = fuse(
-        bus, weights=FusionWeights(semantic=0.1, collaborative=1, popularity=0), vectors=vectors, query=query,
-        cf_scores={5: 2.0, 3: 1.0}, popularity={},
+        bus,
+        weights=FusionWeights(semantic=0.1, collaborative=1, popularity=0),
+        vectors=vectors,
+        query=query,
+        cf_scores={5: 2.0, 3: 1.0},
+        popularity={},
     )
     assert [s.item_id for s in cf_first][:2] == [5, 3]
 
@@ -45,7 +55,15 @@ def test_disliked_items_attenuate_similar_candidates() -> None:
     pop = {2: 1.0, 4: 0.95}
     plain = fuse(bus, weights=FusionWeights(), vectors=vectors, query=None, cf_scores=None, popularity=pop)
     assert plain[0].item_id == 2
-    attenuated = fuse(bus, weights=FusionWeights(), vectors=vectors, query=None, cf_scores=None, popularity=pop, disliked=[1])
+    attenuated = fuse(
+        bus,
+        weights=FusionWeights(),
+        vectors=vectors,
+        query=None,
+        cf_scores=None,
+        popularity=pop,
+        disliked=[1],
+    )
     assert attenuated[0].item_id == 4 and attenuated[1].parts["negative"] < 0
 
 
@@ -54,17 +72,27 @@ def test_exclusions_and_mmr() -> None:
     bus = CandidateBus()
     bus.add("semantic", [(1, 1), (2, 1), (3, 1)])
     query = np.array([1, 0.05, 0], dtype=np.float32)
-    ranked = fuse(bus, weights=FusionWeights(), vectors=vectors, query=query, cf_scores=None, popularity={}, exclude={1})
+    ranked = fuse(
+        bus, weights=FusionWeights(), vectors=vectors, query=query, cf_scores=None, popularity={}, exclude={1}
+    )
     assert 1 not in [s.item_id for s in ranked]
     diverse = fuse(
-        bus, weights=FusionWeights(popularity=0, mmr_lambda=0.3), vectors=vectors, query=query, cf_scores=None,
-        popularity={}, k=2,
+        bus,
+        weights=FusionWeights(popularity=0, mmr_lambda=0.3),
+        vectors=vectors,
+        query=query,
+        cf_scores=None,
+        popularity={},
+        k=2,
     )
     assert [s.item_id for s in diverse] == [1, 3]  # 2 is a near-copy of 1
 
 
 def test_empty_bus_gives_empty_ranking() -> None:
-    assert fuse(CandidateBus(), weights=FusionWeights(), vectors=None, query=None, cf_scores=None, popularity={}) == []
+    assert (
+        fuse(CandidateBus(), weights=FusionWeights(), vectors=None, query=None, cf_scores=None, popularity={})
+        == []
+    )
 
 
 def test_boosted_items_gain_their_bonus() -> None:

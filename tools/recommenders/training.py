@@ -42,6 +42,7 @@ class TrainingSources(Protocol):
     @property
     def catalog(self) -> Catalog: ...  # noqa: D102
 
+
 #: Bumped whenever the persisted format changes (the checksum also covers the default hyperparameters,
 #: so changing those retrains too).
 FORMAT_VERSION = 1

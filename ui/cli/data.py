@@ -39,7 +39,8 @@ def data_build(
 @cli_command
 def data_vectors(
     data_dir: Annotated[
-        Path | None, typer.Option(help="The data folder whose catalog is embedded (default: the packaged data/).")
+        Path | None,
+        typer.Option(help="The data folder whose catalog is embedded (default: the packaged data/)."),
     ] = None,
 ) -> None:
     """Embed every item of the catalog in DATA_DIR with the configured model and write item_vectors.npz there

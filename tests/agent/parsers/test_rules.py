@@ -123,7 +123,9 @@ def test_soft_text_drops_filler_and_negated_parts(parser: RuleParser) -> None:
     ],
 )
 def test_title_stances(service: Service, parser: RuleParser, text: str, title: str, sentiment: str) -> None:
-    stance = {service.toolkit.catalog.items[m.item_id].title: m.sentiment for m in parser.parse(text).mentions}
+    stance = {
+        service.toolkit.catalog.items[m.item_id].title: m.sentiment for m in parser.parse(text).mentions
+    }
     assert stance == {title: sentiment}
 
 

@@ -13,7 +13,9 @@ from tools.settings import PACKAGED_DATA_DIR, load_settings
 from tools.shipped_vectors import VECTORS_FILE, ShippedVectors, load_reusable
 
 
-def test_data_vectors_writes_vectors_the_index_reuses(crsagent: Callable[..., Result], tmp_path: Path) -> None:
+def test_data_vectors_writes_vectors_the_index_reuses(
+    crsagent: Callable[..., Result], tmp_path: Path
+) -> None:
     data = tmp_path / "data"
     data.mkdir()
     with gzip.open(PACKAGED_DATA_DIR / "catalog.jsonl.gz", "rt", encoding="utf-8") as fh:
