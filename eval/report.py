@@ -97,7 +97,7 @@ def render_report(summary: Mapping[str, Any], details: Mapping[str, Any], plots:
         "## Protocol",
         "",
         "As CRSLab / UniCRS / iEvaLM (DESIGN §4). Each dialog is replayed utterance by utterance through the "
-        "agent's own pipeline (`Service.run_turn`, the same LangGraph graph a chat uses): every seeker "
+        "agent's own pipeline (`TurnRunner.run_turn`, the same LangGraph graph a chat uses): every seeker "
         "utterance is a user turn whose ranking (top 50) is the prediction for the next recommender "
         "utterance; the agent's own reply is then discarded (it was never shown in the logged dialog) and "
         "the real recommender utterance is fed as an observed assistant turn. A sample is a recommender "
