@@ -44,6 +44,7 @@ from eval.evaluator import BASELINES, DEPTH, DialogEvaluator, DialogResult
 from eval.gold import DATASETS, EvalError, GoldMapper, dataset_universe, load_split, split_path
 from eval.metrics import METRIC_KEYS, RankingMetrics, bootstrap_ci
 from tools.settings import Settings
+from tools.stats import p50_p95
 
 log = logging.getLogger(__name__)
 
@@ -364,10 +365,6 @@ def _recall_curve(ranks: Sequence[int | None], depth: int = DEPTH) -> list[float
     return [round(float((arr <= k).mean()), 4) for k in range(1, depth + 1)]
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
-    return round(float(np.percentile(np.asarray(values, dtype=float), q)), 1) if values else 0.0
-
-
 def summarize(
     samples: Sequence[dict[str, Any]],
     dialogs: Sequence[dict[str, Any]],
@@ -427,7 +424,7 @@ def summarize(
         "dedup": ded,
         "baselines": baselines,
         "ungrounded_rate": round(ungrounded / shown, 4) if shown else 0.0,
-        "latency_ms": {"p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95)},
+        "latency_ms": p50_p95(latencies, 1),
         "llm": llm,
     }
     details["counts"] = {

@@ -45,6 +45,7 @@ from eval.simulators import (
 from tools.catalog import Catalog
 from tools.grounding import Grounder
 from tools.settings import Settings, load_settings
+from tools.stats import p50_p95
 
 log = logging.getLogger(__name__)
 
@@ -376,10 +377,6 @@ def simulate_dialogue(
 # ------------------------------------------------------------------------------------------------ metrics
 
 
-def _pct(values: Sequence[float], q: float) -> float:
-    return round(float(np.percentile(np.asarray(values, dtype=float), q)), 1) if values else 0.0
-
-
 def summarize(
     records: Sequence[Mapping[str, Any]], max_turns: int = 5
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -417,7 +414,7 @@ def summarize(
         "leak_rate": round(leaked / sentences, 4) if sentences else 0.0,
         "ungrounded_rate": round(grounded_num / grounded_den, 4) if grounded_den else 0.0,
         "llm_calls_per_turn": round(tot("agent_llm_calls") / agent_turns, 3) if agent_turns else 0.0,
-        "latency_ms": {"p50": _pct(lat, 50), "p95": _pct(lat, 95)},
+        "latency_ms": p50_p95(lat, 1),
     }
     by_turn = [round(sum(1 for t in turns if t <= k) / n, 4) if n else 0.0 for k in range(1, max_turns + 1)]
     final_ranks = [r.get("final_rank") for r in records]
