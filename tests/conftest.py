@@ -61,7 +61,7 @@ STORAGE_MODULES = (
 
 EMBEDDED_ONLY = {
     "tests/test_settings.py::test_defaults_and_derived_paths": "checks the embedded defaults (SQLite file, Chroma dir)",
-    "tests/tools/test_catalog.py::test_unwritable_home_is_a_clear_error": "the SQLite file needs a writable home",
+    "tests/tools/db/test_engine.py::test_unwritable_home_is_a_clear_error": "the SQLite file needs a writable home",
     "tests/ui/cli/test_common.py::test_unwritable_home": "the SQLite file needs a writable home",
 }
 
