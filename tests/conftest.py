@@ -32,15 +32,16 @@ REPO = Path(__file__).resolve().parents[1]
 SERVER_MODE = os.environ.get("CRSAGENT_TEST_SERVERS", "") not in ("", "0")
 
 #: Tests about embedded storage itself (the files under CRSAGENT_HOME); server mode skips them, saying why.
-#: Test modules that touch storage (the database, the vector store, persisted sessions and memory): marked
-#: ``storage``, they run in both passes of ``make test``; the server-mode pass runs only these
-#: (``pytest -m storage``). Every other test's result does not depend on where the data lives.
+#: Tests that touch storage (the database, the vector store, persisted sessions and memory), by module or
+#: test: marked ``storage``, they run in both passes of ``make test``; the server-mode pass runs only these
+#: (``pytest -m storage``). Every other test's result does not depend on where the data lives. The fault
+#: tests (tests/test_faults_servers.py) start their own servers, so the first pass covers them.
 STORAGE_MODULES = (
     "tests/agent/test_conversation.py",
     "tests/memory/test_hooks.py",
     "tests/memory/test_store.py",
-    "tests/test_faults_servers.py",
-    "tests/test_hostile.py",
+    "tests/test_hostile.py::test_service_never_crashes_and_stays_grounded",
+    "tests/test_hostile.py::test_web_api_and_handlers_with_hostile_input",
     "tests/test_settings.py",
     "tests/tools/db/",
     "tests/tools/recommenders/test_training.py",
