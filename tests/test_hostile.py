@@ -8,7 +8,7 @@
 - Secrets: a sentinel API key and UI password never appear in logs (DEBUG), traces, the web UI's outputs,
   eval outputs or the CLI's stdout / stderr, even when the LLM server echoes the key back.
 - The web app binds 127.0.0.1 by default and refuses a public host without a login, and limits turns per
-  user: see tests/ui/test_web_limits.py (not repeated here).
+  user: see tests/ui/web/test_limits.py (not repeated here).
 """
 
 from __future__ import annotations

@@ -190,7 +190,7 @@ def build_data(source: Path, out: Path) -> dict[str, Any]:
 def _write_atomically(out: Path, files: dict[str, bytes]) -> None:
     """Write every file into a temporary directory beside ``out``, then move them into place."""
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".data_build-", dir=out.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=".data-build-", dir=out.parent))
     try:
         for name, data in files.items():
             (tmp / name).write_bytes(data)
