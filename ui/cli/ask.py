@@ -19,10 +19,13 @@ def ask(
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """One turn of a (persisted) conversation."""
+    if not text.strip():
+        raise ValueError("the message is empty: say what you feel like watching")
     from ui.service import Service  # lazy: CLI start-up (the agent, torch, chromadb)
 
     service = Service(cli_settings())
     try:
+        _ = service.toolkit.vectors  # a missing index is one clear line (exit 2), not a failed turn
         result = service.ask(text, user=user, session=session)
     finally:
         service.close()

@@ -54,3 +54,17 @@ def test_ask_json_schema_and_persisted_session(crsagent: Callable[..., Result], 
         crsagent(["ask", "more", "--json", "--user", "cli", "--session", "c1"], built_home).stdout
     )
     assert second["state"]["constraints"]["year_min"] == 1980  # the session continued
+
+
+def test_ask_on_an_empty_home_says_to_index(crsagent: Callable[..., Result], tmp_path: Path) -> None:
+    result = crsagent(["ask", "a funny movie"], tmp_path / "empty-home")
+    assert result.exit_code == 2
+    assert "run `crsagent index`" in result.stderr and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_ask_refuses_an_empty_message(crsagent: Callable[..., Result], tmp_path: Path) -> None:
+    for text in ("", "   \n"):
+        result = crsagent(["ask", text], tmp_path / "home")
+        assert result.exit_code == 2
+        assert "the message is empty" in result.stderr and "Traceback" not in result.output
