@@ -46,17 +46,13 @@ def data_vectors(
     """Embed every item of the catalog in DATA_DIR with the configured model and write item_vectors.npz there
     (the vectors `crsagent index` reuses; run after `crsagent data build`)."""
     # lazy: CLI start-up (torch)
-    import gzip
-    import json
-
-    from tools.catalog import Item
+    from tools.catalog import CATALOG_FILE, read_catalog_file
     from tools.embeddings import Embedder
     from tools.settings import PACKAGED_DATA_DIR
     from tools.shipped_vectors import VECTORS_FILE, write_shipped_vectors
 
     folder = data_dir or PACKAGED_DATA_DIR
-    with gzip.open(folder / "catalog.jsonl.gz", "rt", encoding="utf-8") as fh:
-        items = [Item.from_record(json.loads(line)) for line in fh if line.strip()]
+    items = read_catalog_file(folder / CATALOG_FILE)
     embedder = Embedder(cli_settings())
     matrix = embedder.encode([it.embedding_text() for it in items], batch_size=256)
     write_shipped_vectors(folder / VECTORS_FILE, items, matrix, embedder)
