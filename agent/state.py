@@ -14,7 +14,22 @@ from tools.hard_filter import Constraints
 
 Intent = Literal["recommend", "more", "item_question", "feedback", "chitchat", "reset", "observe"]
 Sentiment = Literal["like", "dislike", "seen", "neutral"]
-Aspect = Literal["director", "plot", "year", "genres", "stars", "writers", "rating", "general"]
+Aspect = Literal[
+    "director",
+    "plot",
+    "year",
+    "genres",
+    "stars",
+    "writers",
+    "rating",
+    "runtime",
+    "country",
+    "content",
+    "general",
+]
+#: what a span of the user's words set (the names of ParsedTurn's slots, plus "like" / "dislike" / "seen" /
+#: "neutral" for title mentions and "feedback" for shown items)
+SlotName = str
 
 
 class TitleMention(BaseModel):
@@ -23,6 +38,21 @@ class TitleMention(BaseModel):
     item_id: int
     text: str = ""
     sentiment: Sentiment = "like"
+    alternatives: list[int] = Field(
+        default_factory=list,
+        description="other catalog items the words could mean, when the choice is close (the reply asks)",
+    )
+
+
+class Span(BaseModel):
+    """Where one slot value came from: the user's own words, so the UI can say "from your words …" and
+    memory keeps its source. ``lasting`` marks an explicit statement of taste ("I love / hate / never /
+    always / my favourite …"), which long-term memory may keep; everything else is a request for now."""
+
+    slot: SlotName
+    value: str
+    text: str
+    lasting: bool = False
 
 
 class ShownFeedback(BaseModel):
@@ -48,7 +78,25 @@ class ParsedTurn(BaseModel):
     soft: str = Field(default="", description="free-text taste to match semantically")
     question_item: int | None = None
     question_aspect: Aspect | None = None
+    question_qualifier: str | None = Field(
+        default=None, description='for aspect "content": the qualifier asked about ("is it scary?" -> scary)'
+    )
     commands: list[str] = Field(default_factory=list, description="active commands in the user's words")
+    # qualifiers from the vocabulary in tools/qualifiers.py (topics, moods, content)
+    qualifiers_include: list[str] = Field(default_factory=list, description="wanted: a soft boost")
+    qualifiers_exclude: list[str] = Field(default_factory=list, description="ruled out: a hard exclusion")
+    qualifiers_less: list[str] = Field(
+        default_factory=list, description='"not too X", "not so X": a soft penalty, not an exclusion'
+    )
+    countries: list[str] = Field(default_factory=list, description="country of production, any of these")
+    language: str | None = Field(default=None, description="ISO 639-1 code of the wanted spoken language")
+    runtime_max: int | None = Field(default=None, ge=1, le=1000, description="minutes")
+    runtime_min: int | None = Field(default=None, ge=1, le=1000, description="minutes")
+    avoid_popular: bool = Field(default=False, description='"I might not have seen", "hidden gems"')
+    anchor_item: int | None = Field(
+        default=None, description='"more like the second one / this / X": the item the ranking centres on'
+    )
+    spans: list[Span] = Field(default_factory=list, description="the words each slot value came from")
 
 
 class Preferences(BaseModel):

@@ -40,20 +40,20 @@ GENRE_SYNONYMS: dict[str, str] = {
 # word (folded) -> genre of GENRES
 GENRE_WORDS: dict[str, str] = {
     "horror": "horror", "horrors": "horror", "scary": "horror", "slasher": "horror", "slashers": "horror",
-    "creepy": "horror", "spooky": "horror", "gore": "horror", "gory": "horror", "zombie": "horror", "zombies": "horror",
+    "creepy": "horror", "spooky": "horror",
     "comedy": "comedy", "comedies": "comedy", "funny": "comedy", "hilarious": "comedy", "laugh": "comedy",
     "romcom": "romance", "rom com": "romance", "romance": "romance", "romantic": "romance", "love story": "romance",
-    "sci fi": "sci-fi", "scifi": "sci-fi", "science fiction": "sci-fi", "space": "sci-fi", "aliens": "sci-fi",
+    "sci fi": "sci-fi", "scifi": "sci-fi", "science fiction": "sci-fi",
     "action": "action", "thriller": "thriller", "thrillers": "thriller", "suspense": "thriller", "suspenseful": "thriller",
     "animated": "animation", "animation": "animation", "cartoon": "animation", "cartoons": "animation", "pixar": "animation",
     "anime": "animation", "documentary": "documentary", "documentaries": "documentary", "docs": "documentary",
     "drama": "drama", "dramas": "drama", "dramatic": "drama", "family": "family", "kids": "family", "children": "family",
-    "fantasy": "fantasy", "magic": "fantasy", "mystery": "mystery", "mysteries": "mystery", "whodunit": "mystery",
-    "crime": "crime", "heist": "crime", "gangster": "crime", "mob": "crime", "war": "war", "western": "western",
+    "fantasy": "fantasy", "mystery": "mystery", "mysteries": "mystery", "whodunit": "mystery",
+    "crime": "crime", "war": "war", "western": "western",
     "westerns": "western", "cowboy": "western", "musical": "music", "musicals": "music", "adventure": "adventure",
-    "adventures": "adventure", "biopic": "biography", "biography": "biography", "true story": "biography",
+    "adventures": "adventure", "biopic": "biography", "biography": "biography",
     "historical": "history", "history": "history", "period piece": "history", "sports": "sport", "sport": "sport",
-    "superhero": "action", "superheroes": "action", "marvel": "action", "noir": "crime",
+    "noir": "crime",
 }  # fmt: skip
 
 
