@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from agent.parsers.rules import soft_text
+from agent.parsers.patterns import soft_text
 from agent.state import ParsedTurn, Preferences
 from memory.extract import (
     MAX_MEMORY_LIKED,

@@ -1,7 +1,10 @@
 """The offline parser: rules + the catalog (titles, people) turn a user message into a :class:`ParsedTurn`.
 
-It reads grounded title mentions with sentiment ("loved X", "not X", "seen X"), genres and their
-negations, years and decades, people from the catalog, rating words, intents and active commands.
+The message is split into sentences and clauses (:mod:`agent.parsers.clauses`); a stance applies inside its
+own clause (:mod:`agent.parsers.cues`) to the genres, qualifiers, countries and people found there
+(:mod:`agent.parsers.vocab`) and to grounded titles. Years (also relative to a named title), running time,
+language, ratings, "I might not have seen", "more like the second one", feedback on shown items and
+questions about them are read from the whole message. Every value keeps the clause it came from.
 """
 
 from __future__ import annotations
@@ -9,125 +12,52 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from agent.state import ParsedTurn, Sentiment, ShownFeedback, TitleMention
+from agent.parsers.clauses import Clause, split_clauses
+from agent.parsers.cues import find_cues, stance_at
+from agent.parsers.patterns import (
+    ANCHOR,
+    AVOID_POPULAR,
+    CHITCHAT,
+    CONTENT_QUESTION,
+    DECADE_WORDS,
+    FEEDBACK_SPLIT,
+    INTEREST,
+    LANGUAGE,
+    MORE,
+    NEG_TITLE,
+    NEGATION,
+    NEWER_THAN,
+    OLD,
+    OLDER_THAN,
+    ORDINALS,
+    QUESTION_ASPECTS,
+    RATED,
+    RATING_NUM,
+    RECENT,
+    RESET,
+    RUNTIME_MAX,
+    RUNTIME_MIN,
+    RUNTIME_VAGUE_MAX,
+    SEEN_TITLE,
+    STOPWORDS,
+    UNSEEN_TITLE,
+    soft_text,
+    title_sentiment,
+)
+from agent.parsers.vocab import LANGUAGE_WORDS, Target, Vocabulary
+from agent.state import ParsedTurn, Sentiment, ShownFeedback, Span, TitleMention
 from tools.catalog import Catalog
-from tools.genres import GENRE_WORDS
-from tools.grounding import Grounder
+from tools.grounding import Grounder, Mention
+from tools.qualifiers import QUALIFIERS
 from tools.titles import fold
 
-NEGATION = re.compile(
-    r"\b(no|not|nothing|without|never|hate|hated|hates|dislike|disliked|avoid|except|but not|anything but|"
-    r"don ?t (?:like|want|enjoy|care for)|didn ?t (?:like|enjoy)|not (?:into|a fan of|fond of)|can ?t stand|"
-    r"no more|tired of|sick of|stop|skip|none of|nor|instead of)\b"
+_NUMBER_WORDS = {"one": 1.0, "two": 2.0, "three": 3.0, "an": 1.0, "half an": 0.5}
+_QUALIFIER_OF_WORD = {fold(w): q.name for q in QUALIFIERS for w in q.words}
+#: spans that read as a quantity, not a title ("under 90 minutes", "the 80s")
+_NOT_A_TITLE = re.compile(r"^(?:\d+(?:\.\d+)?|one|two|three) ?(?:minutes?|mins?|hours?|hrs?)$|^\d0 ?s$")
+_ORDINAL_WORD = re.compile(
+    r"\b(first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th|top|number one|number two|number three)\b|#([1-5])"
 )
-NEG_TITLE = re.compile(
-    r"\b(hate|hated|dislike|disliked|didn ?t (?:like|enjoy|love)|did not (?:like|enjoy)|not (?:a fan of|into|like)|"
-    r"boring|awful|terrible|overrated|can ?t stand|not|no|wasn ?t (?:good|great)|sucked|meh)\b"
-)
-SEEN_TITLE = re.compile(r"\b(seen|saw|watched|already (?:seen|watched|saw))\b")
-#: "I haven't seen X", "never watched X", "not sure if I've seen X": the user has NOT seen it (no stance, no
-#: exclusion; it stays a candidate)
-UNSEEN_TITLE = re.compile(
-    r"\b(?:havent|hasnt|have not|has not|never|not|didnt|did not|dont think ive|do not think i have|"
-    r"not sure (?:if|whether) ive|not sure (?:if|whether) i have|yet to|havent yet|have not yet)"
-    r"(?: \w+){0,2}? (?:seen|saw|watched|watch|see|heard of)\b"
-)
-UNWANTED_AFTER = re.compile(
-    r"\b(?:dont|do not|never|wont|will not) (?:want|plan|intend|care|need)\b|\bno interest\b"
-)
-#: "Have you seen X?": a seeker sharing a movie they know (a soft like), not a statement that they saw it
-ASKED_SEEN = re.compile(
-    r"\b(?:have you (?:ever )?(?:seen|watched)|did you (?:ever )?(?:see|watch)|ever seen)\b"
-)
-#: strong dislike words anywhere in the clause before the title (bare "not" / "no" count only right before it)
-NEG_STRONG = re.compile(
-    r"\b(hate|hated|dislike|disliked|didn ?t (?:like|enjoy|love)|did not (?:like|enjoy|love)|not (?:a fan of|into)|"
-    r"dont (?:like|enjoy|want)|do not (?:like|enjoy|want)|boring|awful|terrible|overrated|can ?t stand|"
-    r"wasn ?t (?:good|great)|sucked|meh|no more|anything but|except|instead of)\b"
-)
-BUT_NOT = re.compile(r"\b(?:anything but|but not|other than|except)\s*$")
-NEG_ADJACENT = re.compile(r"\b(?:not|no|nothing like|but not|not like)\s*$")
-#: "not as good as X", "not like X": a comparison with X, which the user rates well
-COMPARE_BEFORE = re.compile(
-    r"\b(?:as (?:good|great|funny|scary) as|similar to|such as|like|along the lines of)\s*$"
-)
-LIKED_AFTER = re.compile(
-    r"^\W*(?:\w+ ){0,2}?(?:and )?(?:i )?(?:really |absolutely )?(?:loved|liked|enjoyed|love|like|adore)\b|"
-    r"^\W*(?:\w+ ){0,3}?(?:was|is|s) (?:\w+ )?(?:great|good|awesome|amazing|excellent|fantastic|funny|hilarious|"
-    r"a great|my favou?rite|one of my favou?rites)\b"
-)
-DISLIKED_AFTER = re.compile(
-    r"^\W*(?:was|is|s) (?:so |really |pretty )?(?:boring|bad|awful|terrible|overrated|not good|meh)\b"
-)
-LIKE_TITLE = re.compile(
-    r"\b(love|loved|like|liked|enjoy|enjoyed|favorite|favourite|adore|great|awesome|fan of|similar to|such as)\b"
-)
-ORDINALS = {
-    "first": 1,
-    "1st": 1,
-    "second": 2,
-    "2nd": 2,
-    "third": 3,
-    "3rd": 3,
-    "fourth": 4,
-    "4th": 4,
-    "fifth": 5,
-    "5th": 5,
-    "last": -1,
-    "top": 1,
-    "number one": 1,
-    "number two": 2,
-    "number three": 3,
-    "#1": 1,
-    "#2": 2,
-    "#3": 3,
-}
-RESET = re.compile(
-    r"\b(start over|reset|forget (?:everything|all)|new search|clear (?:everything|all|preferences)|from scratch)\b"
-)
-MORE = re.compile(r"\b(more|others|other ones|something else|another|anything else|different ones|next)\b")
-CHITCHAT = re.compile(
-    r"^\W*(hi|hello|hey|thanks|thank you|thx|ok|okay|cool|bye|goodbye|good morning|good evening|how are you|yo)\b"
-)
-QUESTION_ASPECTS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b(who (?:directed|made)|director of|directed by whom|who is the director)\b"), "director"),
-    (re.compile(r"\b(who (?:is|s|are) in|who stars|starring|cast of|actors? in|who plays)\b"), "stars"),
-    (re.compile(r"\b(who wrote|writers? of|screenplay)\b"), "writers"),
-    (re.compile(r"\b(what (?:is|s) .* about|plot of|what happens in|story of|about\?|synopsis)\b"), "plot"),
-    (re.compile(r"\b(when (?:was|did)|what year|release date|how old is|year of)\b"), "year"),
-    (re.compile(r"\b(what genre|which genre|what kind of (?:movie|film) is)\b"), "genres"),
-    (re.compile(r"\b(how good is|rating of|is it good|how is it rated|rated)\b"), "rating"),
-    (
-        re.compile(r"\b(tell me (?:more )?about|info on|information about|what do you know about)\b"),
-        "general",
-    ),
-]
-DECADE_WORDS = {
-    "twenties": 1920,
-    "thirties": 1930,
-    "forties": 1940,
-    "fifties": 1950,
-    "sixties": 1960,
-    "seventies": 1970,
-    "eighties": 1980,
-    "nineties": 1990,
-}
-LIGHTER = re.compile(
-    r"\b(lighter|light hearted|lighthearted|feel good|feelgood|uplifting|cheerful|happy|fun)\b"
-)
-DARKER = re.compile(r"\b(darker|dark|gritty|bleak|disturbing)\b")
-RATED = re.compile(
-    r"\b(highly rated|well reviewed|critically acclaimed|acclaimed|top rated|best rated|good reviews|masterpiece)\b"
-)
-RATING_NUM = re.compile(r"\brated (?:above|over|at least|higher than) (\d(?:\.\d)?)\b")
-RECENT = re.compile(r"\b(recent|new releases?|newer|new ones|latest|this year|modern|only new)\b")
-OLD = re.compile(r"\b(old|older|classic|classics|vintage|golden age)\b")
-CLAUSE_SPLIT = re.compile(r"[.;!?]|\bbut\b|\bhowever\b|\bthough\b|\balthough\b")
-FEEDBACK_SPLIT = re.compile(r"[.;!?,]|\bbut\b|\band\b|\bwhile\b")
-
-
-def _find_all(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
-    return list(pattern.finditer(text))
 
 
 class RuleParser:
@@ -138,19 +68,8 @@ class RuleParser:
         self.grounder = grounder
         years = [it.year for it in catalog.items.values() if it.year]
         self.current_year = current_year or (max(years) if years else 2020)
-        self.people = self._people_index(catalog)
-
-    @staticmethod
-    def _people_index(catalog: Catalog) -> dict[str, str]:
-        counts: dict[str, int] = {}
-        canon: dict[str, str] = {}
-        for it in catalog.items.values():
-            for name in (*it.directors, *it.stars[:4]):
-                key = fold(name)
-                if len(key.split()) >= 2 and len(key) >= 6:
-                    counts[key] = counts.get(key, 0) + 1
-                    canon.setdefault(key, name)
-        return {k: canon[k] for k in counts}
+        self.vocab = Vocabulary(catalog)
+        self.people = self.vocab.people
 
     # ------------------------------------------------------------------ entry point
     def parse(self, text: str, shown_ids: Iterable[int] = ()) -> ParsedTurn:
@@ -166,23 +85,47 @@ class RuleParser:
             out.intent = "reset"
             return out
 
-        mentions = self.grounder.find_titles(raw)
-        title_spans = [(m.start, m.end) for m in mentions]
-        for m in mentions:
-            clause_before = fold(CLAUSE_SPLIT.split(raw[max(0, m.start - 40) : m.start].lower())[-1])
-            after = fold(CLAUSE_SPLIT.split(raw[m.end : m.end + 40].lower())[0])
-            sentiment = title_sentiment(clause_before, after, fold(raw[max(0, m.start - 40) : m.start]))
-            out.mentions.append(TitleMention(item_id=m.match.item_id, text=m.text, sentiment=sentiment))
+        found = [m for m in self.grounder.find_titles(raw) if not _NOT_A_TITLE.search(fold(m.text))]
+        title_spans = [(m.start, m.end) for m in found]
+        clauses = split_clauses(raw, title_spans)
+        for m in found:
+            clause = _clause_of(clauses, m.start)
+            c_start, c_end = (clause.start, clause.end) if clause else (0, len(raw))
+            before = fold(raw[c_start : m.start])
+            after = fold(raw[m.end : c_end])
+            sentiment = title_sentiment(before, after, fold(raw[max(0, m.start - 40) : m.start]))
+            alternatives = [int(a) for a in getattr(m.match, "alternatives", None) or []]
+            out.mentions.append(
+                TitleMention(
+                    item_id=m.match.item_id, text=m.text, sentiment=sentiment, alternatives=alternatives
+                )
+            )
+            out.spans.append(
+                Span(slot=sentiment, value=self._display(m.match.item_id), text=_words(clause, raw))
+            )
 
-        masked = self._mask(raw, title_spans)
+        masked = _mask(raw, title_spans)
         mlow = fold(masked)
-        self._genres(mlow, out)
-        self._years(mlow, out)
-        self._people(mlow, out)
+        lasting_before: dict[int, bool] = {}
+        for clause in clauses:
+            clause_low = fold(_mask(raw[clause.start : clause.end], _shift(title_spans, clause.start)))
+            inherit = clause.after_contrast and lasting_before.get(clause.sentence, False)
+            lasting_before[clause.sentence] = self._stances(clause_low, clause, out, inherit)
+        self._years(mlow, raw, clauses, found, shown, out)
         self._rating(mlow, out)
+        self._runtime(mlow, out)
+        self._language(mlow, out)
+        if AVOID_POPULAR.search(mlow):
+            out.avoid_popular = True
+            out.spans.append(
+                Span(slot="avoid_popular", value="true", text=_sentence_of(raw, AVOID_POPULAR, clauses))
+            )
         self._commands(mlow, out)
+        self._anchor(mlow, shown, out)
         self._feedback(raw.lower().replace("'", ""), shown, out)
-        self._question(mlow, out, shown)
+        question = self._question(mlow, "?" in raw, out, shown)
+        if question is not None:
+            return question
 
         has_signal = bool(
             out.mentions
@@ -194,12 +137,20 @@ class RuleParser:
             or out.people_exclude
             or out.min_rating
             or out.commands
+            or out.qualifiers_include
+            or out.qualifiers_exclude
+            or out.qualifiers_less
+            or out.countries
+            or out.language
+            or out.runtime_max
+            or out.runtime_min
+            or out.anchor_item is not None
         )
-        content = [w for w in mlow.split() if w not in _STOPWORDS]
+        content = [w for w in mlow.split() if w not in STOPWORDS]
         if out.intent == "recommend":
             if out.shown_feedback and not has_signal:
                 out.intent = "feedback"
-            elif MORE.search(mlow) and not out.genres_include and not out.mentions:
+            elif MORE.search(mlow) and not has_signal:
                 out.intent = "more"
             elif CHITCHAT.search(low) and not has_signal and len(content) <= 3:
                 out.intent = "chitchat"
@@ -207,117 +158,206 @@ class RuleParser:
             out.soft = soft_text(mlow)
         return out
 
-    # ------------------------------------------------------------------ pieces
-    @staticmethod
-    def _mask(text: str, spans: list[tuple[int, int]]) -> str:
-        out, last = [], 0
-        for s, e in sorted(spans):
-            out.append(text[last:s])
-            out.append(" ")
-            last = e
-        out.append(text[last:])
-        return "".join(out)
-
-    def _genres(self, low: str, out: ParsedTurn) -> None:
-        for clause in CLAUSE_SPLIT.split(low):
-            padded = f" {clause} "
-            for word, genre in GENRE_WORDS.items():
-                for m in re.finditer(rf"(?<=\s){re.escape(word)}(?=\s)", padded):
-                    window = padded[max(0, m.start() - 30) : m.start()]
-                    negated = bool(NEGATION.search(window))
-                    target = out.genres_exclude if negated else out.genres_include
-                    if genre not in target:
-                        target.append(genre)
+    # ------------------------------------------------------------------ stances in one clause
+    def _stances(self, low: str, clause: Clause, out: ParsedTurn, inherit_lasting: bool) -> bool:
+        """Apply each target's stance in one folded clause; returns whether the clause states lasting taste."""
+        cues = find_cues(low)
+        targets = self.vocab.targets(low)
+        starts = [t.start for t in targets]
+        any_lasting = False
+        for t in targets:
+            cue = stance_at(low, cues, t.start, t.end, starts)
+            polarity = cue.polarity if cue else "+"
+            lasting = cue.lasting if cue else False
+            if inherit_lasting and cue is not None and cue.polarity != "+" and not cue.lasting:
+                lasting = True  # "I love horror but not gore"
+            any_lasting = any_lasting or lasting
+            slot = _slot_for(t, polarity)
+            if slot is None:
+                continue
+            slot_name, value = slot
+            values: list[str] = getattr(out, slot_name)
+            if value not in values:
+                values.append(value)
+            out.spans.append(Span(slot=slot_name, value=value, text=clause.text, lasting=lasting))
         out.genres_include = [g for g in out.genres_include if g not in out.genres_exclude]
+        out.people_include = [p for p in out.people_include if p not in out.people_exclude]
+        out.qualifiers_include = [q for q in out.qualifiers_include if q not in out.qualifiers_exclude]
+        return any_lasting or bool(any(c.lasting for c in cues))
 
-    def _years(self, low: str, out: ParsedTurn) -> None:
+    # ------------------------------------------------------------------ whole-message slots
+    def _display(self, item_id: int) -> str:
+        item = self.catalog.get(item_id)
+        return item.display if item else str(item_id)
+
+    def _years(
+        self,
+        low: str,
+        raw: str,
+        clauses: list[Clause],
+        found: list[Mention],
+        shown: list[int],
+        out: ParsedTurn,
+    ) -> None:
+        if self._relative_years(raw, clauses, found, shown, out):
+            return
         m = re.search(r"\bbetween (\d{4}) and (\d{4})\b", low)
         if m:
             a, b = sorted((int(m.group(1)), int(m.group(2))))
             out.year_min, out.year_max = a, b
-            return
-        for m in re.finditer(r"\b(?:(19|20)?(\d)0 ?s)\b", low):
-            century = m.group(1)
-            decade = int(m.group(2)) * 10
-            start = (
-                int(century) * 100 + decade if century else (1900 + decade if decade >= 20 else 2000 + decade)
-            )
-            out.year_min, out.year_max = start, start + 9
-        for word, start in DECADE_WORDS.items():
-            if re.search(rf"\b{word}\b", low):
+        else:
+            for m in re.finditer(r"\b(?:(19|20)?(\d)0 ?s)\b", low):
+                century = m.group(1)
+                decade = int(m.group(2)) * 10
+                start = (
+                    int(century) * 100 + decade
+                    if century
+                    else (1900 + decade if decade >= 20 else 2000 + decade)
+                )
                 out.year_min, out.year_max = start, start + 9
-        for m in re.finditer(
-            r"\b(after|since|from|newer than|post|before|until|older than|pre|up to) (\d{4})\b", low
-        ):
-            word, year = m.group(1), int(m.group(2))
-            later = word in ("after", "since", "from", "newer than", "post")
-            if NEGATION.search(low[max(0, m.start() - 25) : m.start()]):  # "nothing before 1990"
-                later = not later
-                word = {"before": "from", "older than": "from", "pre": "from"}.get(word, "up to")
-            if later:
-                out.year_min = year + (1 if word in ("after", "newer than", "post") else 0)
-            else:
-                out.year_max = year - (1 if word in ("before", "older than", "pre") else 0)
-        if out.year_min is None and out.year_max is None:
-            if RECENT.search(low):
-                out.year_min = self.current_year - 3
-            elif OLD.search(low):
-                out.year_max = 1979
+            for word, start in DECADE_WORDS.items():
+                if re.search(rf"\b{word}\b", low):
+                    out.year_min, out.year_max = start, start + 9
+            for m in re.finditer(
+                r"\b(after|since|from|newer than|post|before|until|older than|pre|up to) (\d{4})\b", low
+            ):
+                word, year = m.group(1), int(m.group(2))
+                later = word in ("after", "since", "from", "newer than", "post")
+                if NEGATION.search(low[max(0, m.start() - 25) : m.start()]):  # "nothing before 1990"
+                    later = not later
+                    word = {"before": "from", "older than": "from", "pre": "from"}.get(word, "up to")
+                if later:
+                    out.year_min = year + (1 if word in ("after", "newer than", "post") else 0)
+                else:
+                    out.year_max = year - (1 if word in ("before", "older than", "pre") else 0)
+            if out.year_min is None and out.year_max is None:
+                if RECENT.search(low):
+                    out.year_min = self.current_year - 3
+                elif OLD.search(low):
+                    out.year_max = 1979
+        text = raw
+        for slot in ("year_min", "year_max"):
+            value = getattr(out, slot)
+            if value is not None:
+                out.spans.append(Span(slot=slot, value=str(value), text=text))
 
-    def _people(self, low: str, out: ParsedTurn) -> None:
-        tokens = low.split()
-        i = 0
-        while i < len(tokens):
-            hit = None
-            for n in (3, 2):
-                key = " ".join(tokens[i : i + n])
-                if len(tokens[i : i + n]) == n and key in self.people:
-                    hit = (n, self.people[key])
-                    break
-            if hit:
-                window = " ".join(tokens[max(0, i - 5) : i])
-                target = out.people_exclude if NEGATION.search(window) else out.people_include
-                if hit[1] not in target:
-                    target.append(hit[1])
-                i += hit[0]
+    def _relative_years(
+        self,
+        raw: str,
+        clauses: list[Clause],
+        found: list[Mention],
+        shown: list[int],
+        out: ParsedTurn,
+    ) -> bool:
+        """ "like Heat but newer", "older than the first one": years relative to a named or shown item."""
+        sentences: dict[int, list[Clause]] = {}
+        for c in clauses:
+            sentences.setdefault(c.sentence, []).append(c)
+        for parts in sentences.values():
+            start, end = parts[0].start, parts[-1].end
+            low = fold(_mask(raw[start:end], _shift([(m.start, m.end) for m in found], start)))
+            newer, older = NEWER_THAN.search(low), OLDER_THAN.search(low)
+            if not (newer or older) or re.search(r"\b\d{4}\b", low):
+                continue
+            anchor = next((m.match.item_id for m in found if start <= m.start < end), None)
+            if anchor is None and shown:
+                pos = _ordinal(low)
+                if pos is not None and pos <= len(shown):
+                    anchor = shown[pos - 1]
+            item = self.catalog.get(anchor) if anchor is not None else None
+            if item is None or not item.year:
+                continue
+            text = raw[start:end].strip()
+            if newer:
+                out.year_min = item.year + 1
+                out.spans.append(Span(slot="year_min", value=str(out.year_min), text=text))
             else:
-                i += 1
+                out.year_max = item.year - 1
+                out.spans.append(Span(slot="year_max", value=str(out.year_max), text=text))
+            return True
+        return False
 
     @staticmethod
     def _rating(low: str, out: ParsedTurn) -> None:
         m = RATING_NUM.search(low)
+        stars = re.search(r"\b(?:above|over|at least) (\d(?:\.\d)?) stars?\b", low)
+        rated = RATED.search(low)
         if m:
             value = float(m.group(1))
             out.min_rating = value if value > 5 else value * 2
-        elif RATED.search(low):
+        elif stars:
+            out.min_rating = min(10.0, float(stars.group(1)) * 2)
+        elif rated:
             out.min_rating = 7.0
+        words = m or stars or rated
+        if out.min_rating is not None and words is not None:
+            out.spans.append(Span(slot="min_rating", value=f"{out.min_rating:g}", text=words.group(0)))
 
-    def _commands(self, low: str, out: ParsedTurn) -> None:
+    @staticmethod
+    def _runtime(low: str, out: ParsedTurn) -> None:
+        if re.search(r"\bhow long\b", low):
+            return  # a question about running time, not a wish
+        m = RUNTIME_MAX.search(low)
+        if m:
+            out.runtime_max = _minutes(m.group("n"), m.group("unit"))
+            out.spans.append(Span(slot="runtime_max", value=str(out.runtime_max), text=m.group(0)))
+            return
+        m = RUNTIME_VAGUE_MAX.search(low)
+        if m:
+            out.runtime_max = 120
+            out.spans.append(Span(slot="runtime_max", value="120", text=m.group(0)))
+            return
+        m = RUNTIME_MIN.search(low)
+        if m:
+            out.runtime_min = _minutes(m.group("n"), m.group("unit")) if m.group("n") else 150
+            out.spans.append(Span(slot="runtime_min", value=str(out.runtime_min), text=m.group(0)))
+
+    @staticmethod
+    def _language(low: str, out: ParsedTurn) -> None:
+        for m in LANGUAGE.finditer(low):
+            code = "en" if m.group("nosubs") else LANGUAGE_WORDS.get(m.group("a") or m.group("b") or "")
+            if code:
+                out.language = code
+                out.spans.append(Span(slot="language", value=code, text=m.group(0)))
+                return
+
+    @staticmethod
+    def _commands(low: str, out: ParsedTurn) -> None:
         if re.search(r"\bno more\b|\bnot anymore\b|\bstop (?:showing|recommending)\b", low):
             out.commands.append("no more " + ", ".join(out.genres_exclude or ["of those"]))
-        if LIGHTER.search(low) and not NEGATION.search(low[: LIGHTER.search(low).start()][-20:]):  # type: ignore[union-attr]
-            for g in ("horror", "war", "thriller"):
-                if g not in out.genres_exclude and g not in out.genres_include:
-                    out.genres_exclude.append(g)
-            out.commands.append("something lighter")
-        if DARKER.search(low):
-            out.commands.append("something darker")
-        if RECENT.search(low) and out.year_min:
+        if RECENT.search(low) and out.year_min and out.year_min >= 2000:
             out.commands.append("only recent movies")
+
+    @staticmethod
+    def _anchor(low: str, shown: list[int], out: ParsedTurn) -> None:
+        if not shown:
+            return
+        m = ANCHOR.search(low)
+        if not m:
+            return
+        word = m.group("pos")
+        pos = 1 if word in ("this", "that") else ORDINALS.get(word, _ordinal(word) or 0)
+        position = len(shown) if pos == -1 else pos
+        if 1 <= position <= len(shown):
+            out.anchor_item = shown[position - 1]
+            out.spans.append(Span(slot="anchor_item", value=f"#{position}", text=m.group(0)))
 
     @staticmethod
     def _feedback(low: str, shown: list[int], out: ParsedTurn) -> None:
         if not shown:
             return
+        anchored = ANCHOR.search(fold(low))
         for word, pos in ORDINALS.items():
             for m in re.finditer(rf"\b{re.escape(word)}\b(?: one| movie| film| pick| suggestion)?", low):
                 position = len(shown) if pos == -1 else pos
                 if position > len(shown):
                     continue
+                if anchored and word in anchored.group(0):
+                    continue  # "more like the second one" centres on it; it is not a like
                 clause = next((c for c in FEEDBACK_SPLIT.split(low) if m.group(0) in c), low)
                 sentiment: Sentiment
                 unseen = bool(UNSEEN_TITLE.search(fold(clause)))
-                if unseen and not _INTEREST.search(clause):
+                if unseen and not INTEREST.search(clause):
                     continue  # "I haven't seen the first one": no stance, the item stays a candidate
                 if unseen:
                     sentiment = "like"
@@ -334,200 +374,125 @@ class RuleParser:
                     continue
                 if all(f.position != position for f in out.shown_feedback):
                     out.shown_feedback.append(ShownFeedback(position=position, sentiment=sentiment))
+                    out.spans.append(
+                        Span(slot="feedback", value=f"{position}:{sentiment}", text=clause.strip())
+                    )
         if not out.shown_feedback and re.search(
             r"\b(seen (?:them|those|all)|watched (?:them|those|all))\b", low
         ):
             out.shown_feedback = [ShownFeedback(position=i + 1, sentiment="seen") for i in range(len(shown))]
 
-    @staticmethod
-    def _question(low: str, out: ParsedTurn, shown: list[int]) -> None:
-        for pattern, aspect in QUESTION_ASPECTS:
-            if not pattern.search(low):
-                continue
-            target = out.mentions[0].item_id if out.mentions else None
-            if target is None and out.shown_feedback:
-                target = shown[out.shown_feedback[0].position - 1]
-            if target is None:
-                for word, pos in ORDINALS.items():
-                    if re.search(rf"\b{re.escape(word)}\b", low) and shown:
-                        idx = len(shown) - 1 if pos == -1 else pos - 1
-                        if 0 <= idx < len(shown):
-                            target = shown[idx]
-                            break
-            if target is None and shown and re.search(r"\b(it|that|this one|that one)\b", low):
+    def _question(self, low: str, asks: bool, out: ParsedTurn, shown: list[int]) -> ParsedTurn | None:
+        """A question about one item (named, or shown and referred to by position or "it"): a fresh
+        reading with only the question, so its words do not become wishes ("is the first one scary?")."""
+        aspect: str | None = None
+        qualifier: str | None = None
+        for pattern, name in QUESTION_ASPECTS:
+            if pattern.search(low):
+                aspect = name
+                break
+        if aspect is None:
+            m = CONTENT_QUESTION.search(low)
+            if m and (low.startswith(("is ", "does ", "will ", "would ", "was ", "are ", "isnt ")) or asks):
+                qualifier, aspect = self._content_word(m.group("what"))
+        if aspect is None:
+            return None
+        target = out.mentions[0].item_id if out.mentions else None
+        if target is None and shown:
+            pos = _ordinal(low)
+            if pos is not None:
+                idx = len(shown) - 1 if pos == -1 else pos - 1
+                if 0 <= idx < len(shown):
+                    target = shown[idx]
+            elif re.search(r"\b(it|that|this|this one|that one|they)\b", low):
                 target = shown[0]
-            if target is not None:
-                out.intent = "item_question"
-                out.question_item = target
-                out.question_aspect = aspect  # type: ignore[assignment]
-                out.shown_feedback = []
-                for m in out.mentions:
-                    if m.item_id == target:
-                        m.sentiment = "neutral"
-                return
+        if target is None:
+            return None
+        mentions = [
+            m.model_copy(update={"sentiment": "neutral"}) for m in out.mentions if m.item_id == target
+        ]
+        return ParsedTurn(
+            intent="item_question",
+            question_item=target,
+            question_aspect=aspect,  # type: ignore[arg-type]
+            question_qualifier=qualifier,
+            mentions=mentions,
+            spans=[Span(slot="question", value=aspect, text=low)],
+        )
+
+    def _content_word(self, words: str) -> tuple[str | None, str | None]:
+        """("scary" -> qualifier scary, aspect content); a genre word asks about genres."""
+        for candidate in (words, words.split()[0]):
+            if candidate in _QUALIFIER_OF_WORD:
+                return _QUALIFIER_OF_WORD[candidate], "content"
+            kind_value = self.vocab.words.get(candidate)
+            if kind_value and kind_value[0] == "genre":
+                return None, "genres"
+        return None, None
 
 
-_INTEREST = re.compile(
-    r"\b((?:sounds?|looks?) (?:good|great|interesting|fun|cool|nice)|like|love|perfect|yes|interested|watch)\b"
-)
+def _slot_for(t: Target, polarity: str) -> tuple[str, str] | None:
+    """The ParsedTurn list a target goes to under a polarity, or None when it has no slot there."""
+    if t.kind == "genre":
+        return ("genres_include" if polarity == "+" else "genres_exclude"), t.value
+    if t.kind == "person":
+        return ("people_include" if polarity == "+" else "people_exclude"), t.value
+    if t.kind == "country":
+        return ("countries", t.value) if polarity == "+" else None
+    if t.value == "scary":  # "a scary movie" is horror; only "not too scary" tones it down
+        return (
+            ("qualifiers_less", "scary")
+            if polarity == "less"
+            else (
+                "genres_include" if polarity == "+" else "genres_exclude",
+                "horror",
+            )
+        )
+    slot = {"+": "qualifiers_include", "-": "qualifiers_exclude", "less": "qualifiers_less"}[polarity]
+    return slot, t.value
 
 
-def title_sentiment(before: str, after: str, window: str = "") -> Sentiment:
-    """The user's stance on a title from the folded clause ``before`` it, the folded text ``after`` it and
-    the folded ``window`` before it across clause breaks ("anything but X").
-
-    "I haven't seen X" is no stance (``neutral``: X stays a candidate, it is neither a dislike nor seen);
-    "seen X and loved it" / "have you seen X?" is a like; "seen X" alone is ``seen``; a dislike needs a dislike
-    word in the clause or a bare "not" / "no" right before the title ("not X"), but "not as good as X" is a
-    comparison in X's favour.
-    """
-    if UNSEEN_TITLE.search(before):  # "haven't seen X and don't want to" is a dislike
-        return "dislike" if UNWANTED_AFTER.search(after) else "neutral"
-    if (
-        NEG_STRONG.search(before)
-        or NEG_ADJACENT.search(before)
-        or DISLIKED_AFTER.search(after)
-        or BUT_NOT.search(window)
-    ):
-        return "dislike"
-    if COMPARE_BEFORE.search(before) or ASKED_SEEN.search(before):
-        return "like"
-    seen = list(SEEN_TITLE.finditer(before))
-    if seen or re.search(r"^\W*(already|i ?ve seen|seen it)", after):
-        liked_too = before[seen[-1].end() :] if seen else ""  # "seen and loved X", not "loved A and seen X"
-        return "like" if (LIKE_TITLE.search(liked_too) or LIKED_AFTER.search(after)) else "seen"
-    return "like"
+def _ordinal(low: str) -> int | None:
+    m = _ORDINAL_WORD.search(low)
+    if not m:
+        return None
+    if m.group(2):
+        return int(m.group(2))
+    return ORDINALS.get(m.group(1))
 
 
-def soft_text(low: str) -> str:
-    """The free-text taste of a (folded, title-masked) message: negated phrases and filler removed."""
-    kept: list[str] = []
-    for clause in CLAUSE_SPLIT.split(low):
-        clause = NEGATION.split(clause, maxsplit=1)[0] if NEGATION.search(clause) else clause
-        kept += [w for w in clause.split() if w not in _STOPWORDS and not w.isdigit()]
-    return " ".join(kept)[:300] if len(kept) >= 2 else ""
+def _minutes(n: str, unit: str) -> int:
+    value = _NUMBER_WORDS.get(n) or float(n)
+    return int(round(value * 60)) if unit.startswith("h") else int(round(value))
 
 
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "i",
-        "im",
-        "i",
-        "m",
-        "me",
-        "my",
-        "we",
-        "you",
-        "your",
-        "it",
-        "its",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "am",
-        "do",
-        "does",
-        "did",
-        "to",
-        "of",
-        "in",
-        "on",
-        "for",
-        "with",
-        "and",
-        "or",
-        "but",
-        "so",
-        "that",
-        "this",
-        "these",
-        "those",
-        "some",
-        "any",
-        "something",
-        "anything",
-        "movie",
-        "movies",
-        "film",
-        "films",
-        "watch",
-        "watching",
-        "want",
-        "wanna",
-        "would",
-        "like",
-        "could",
-        "can",
-        "should",
-        "please",
-        "maybe",
-        "just",
-        "really",
-        "very",
-        "kind",
-        "sort",
-        "looking",
-        "look",
-        "for",
-        "recommend",
-        "recommendation",
-        "suggest",
-        "show",
-        "give",
-        "me",
-        "one",
-        "ones",
-        "what",
-        "which",
-        "who",
-        "how",
-        "about",
-        "tonight",
-        "today",
-        "now",
-        "good",
-        "great",
-        "nice",
-        "hi",
-        "hello",
-        "hey",
-        "thanks",
-        "thank",
-        "ok",
-        "okay",
-        "yes",
-        "no",
-        "not",
-        "loved",
-        "love",
-        "liked",
-        "enjoyed",
-        "enjoy",
-        "similar",
-        "also",
-        "too",
-        "something",
-        "else",
-        "more",
-        "others",
-        "seen",
-        "saw",
-        "watched",
-        "already",
-        "he",
-        "she",
-        "they",
-        "them",
-        "their",
-        "there",
-        "here",
-        "then",
-        "than",
-    ]
-)
+def _clause_of(clauses: list[Clause], pos: int) -> Clause | None:
+    return next((c for c in clauses if c.start <= pos < c.end), None)
+
+
+def _words(clause: Clause | None, raw: str) -> str:
+    return clause.text if clause else raw
+
+
+def _sentence_of(raw: str, pattern: re.Pattern[str], clauses: list[Clause]) -> str:
+    for c in clauses:
+        if pattern.search(fold(c.text)):
+            return c.text
+    return raw
+
+
+def _shift(spans: list[tuple[int, int]], offset: int) -> list[tuple[int, int]]:
+    return [(s - offset, e - offset) for s, e in spans]
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    out, last = [], 0
+    for s, e in sorted(spans):
+        if e <= 0 or s >= len(text):
+            continue
+        s, e = max(0, s), min(len(text), e)
+        out.append(text[last:s])
+        out.append(" ")
+        last = e
+    out.append(text[last:])
+    return "".join(out)

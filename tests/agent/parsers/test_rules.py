@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.parsers.rules import RuleParser
+from agent.state import ParsedTurn
 from ui.service import Service
 
 
@@ -95,7 +96,7 @@ def test_commands(parser: RuleParser) -> None:
     p = parser.parse("no more horror")
     assert "horror" in p.genres_exclude and any(c.startswith("no more") for c in p.commands)
     lighter = parser.parse("something lighter")
-    assert "horror" in lighter.genres_exclude and "something lighter" in lighter.commands
+    assert lighter.qualifiers_include == ["feel-good"] and not lighter.genres_exclude
 
 
 def test_soft_text_drops_filler_and_negated_parts(parser: RuleParser) -> None:
@@ -132,3 +133,77 @@ def test_title_stances(service: Service, parser: RuleParser, text: str, title: s
 def test_unseen_shown_item_is_no_feedback(parser: RuleParser) -> None:
     p = parser.parse("I haven't seen the first one, the second sounds good", [11, 12, 13])
     assert {(f.position, f.sentiment) for f in p.shown_feedback} == {(2, "like")}
+
+
+def _lasting(p: ParsedTurn) -> set[str]:
+    return {f"{s.slot}:{s.value}" for s in p.spans if s.lasting}
+
+
+def test_a_stance_stays_in_its_sentence(parser: RuleParser) -> None:
+    p = parser.parse("I hate horror movies. I love Tom Hanks.")
+    assert p.genres_exclude == ["horror"] and p.people_include == ["Tom Hanks"] and not p.people_exclude
+    assert _lasting(p) == {"genres_exclude:horror", "people_include:Tom Hanks"}
+
+
+@pytest.mark.parametrize(
+    ("text", "include", "exclude", "less"),
+    [
+        ("I want a horror movie that isn't gory", ["horror"], ["gore"], []),
+        ("I can't stand gore but I love a good scary movie", ["horror"], ["gore"], []),
+        ("I hate movies with gore", [], ["gore"], []),
+        ("a comedy, not too depressing", ["comedy"], [], ["dark"]),
+        ("a movie about music", [], [], []),
+        ("no horror and a comedy please", ["comedy"], ["horror"], []),
+    ],
+)
+def test_negation_scope_and_qualifiers(
+    parser: RuleParser, text: str, include: list[str], exclude: list[str], less: list[str]
+) -> None:
+    p = parser.parse(text)
+    assert p.genres_include == include
+    assert sorted(p.qualifiers_exclude + p.genres_exclude) == exclude
+    assert p.qualifiers_less == less
+
+
+def test_qualifiers_keep_their_words(parser: RuleParser) -> None:
+    p = parser.parse("I want a horror movie that isn't gory")
+    assert p.qualifiers_exclude == ["gore"] and "gory" not in p.soft
+    assert any(s.slot == "qualifiers_exclude" and "gory" in s.text for s in p.spans)
+    assert not _lasting(p)  # a request for now, not a lasting taste
+    music = parser.parse("a movie about music")
+    assert music.qualifiers_include == ["music"]
+
+
+def test_runtime_language_country_and_obscurity(parser: RuleParser) -> None:
+    assert parser.parse("something not so long").runtime_max == 120
+    assert parser.parse("a heist movie under 90 minutes").runtime_max == 90
+    assert parser.parse("a movie in English").language == "en"
+    korean = parser.parse("a Korean thriller")
+    assert korean.countries == ["South Korea"] and korean.genres_include == ["thriller"]
+    nolan = parser.parse("a Nolan film I might not have seen")
+    assert nolan.people_include == ["Christopher Nolan"] and nolan.avoid_popular
+
+
+def test_newer_is_relative_to_the_named_title(service: Service, parser: RuleParser) -> None:
+    p = parser.parse("Something like Heat (1995) but newer")
+    heat = service.toolkit.catalog.items[p.mentions[0].item_id]
+    assert heat.year == 1995 and p.mentions[0].sentiment == "like"
+    assert (p.year_min, p.year_max) == (1996, None)
+
+
+def test_questions_about_shown_items_are_not_wishes(parser: RuleParser) -> None:
+    shown = [5, 6, 7]
+    long = parser.parse("how long is the first one?", shown)
+    assert (long.intent, long.question_item, long.question_aspect) == ("item_question", 5, "runtime")
+    scary = parser.parse("is the first one scary?", shown)
+    assert (scary.intent, scary.question_aspect, scary.question_qualifier) == (
+        "item_question",
+        "content",
+        "scary",
+    )
+    assert not scary.genres_include
+
+
+def test_more_like_a_shown_item_centres_on_it(parser: RuleParser) -> None:
+    p = parser.parse("more like the second one", [5, 6, 7])
+    assert p.anchor_item == 6 and not p.shown_feedback

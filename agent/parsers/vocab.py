@@ -1,0 +1,114 @@
+"""The words the rule parser recognises as targets of a stance: genres, qualifiers, countries, people.
+
+One longest-match-first matcher over the folded text, so "world war ii" is the world-war qualifier rather
+than the war genre, and "sex scenes" is one target.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+from tools.catalog import Catalog
+from tools.genres import GENRE_WORDS
+from tools.grounding.lexicon import common_words
+from tools.qualifiers import QUALIFIERS
+from tools.titles import fold
+
+Kind = Literal["genre", "qualifier", "country", "person"]
+
+#: nationality words -> the catalog's country names (redial/combined_metadata.csv)
+COUNTRY_WORDS: dict[str, str] = {
+    "korean": "South Korea", "south korean": "South Korea", "k drama": "South Korea", "japanese": "Japan",
+    "french": "France", "british": "UK", "american": "USA", "hollywood": "USA", "german": "Germany",
+    "italian": "Italy", "spanish": "Spain", "indian": "India", "bollywood": "India", "chinese": "China",
+    "hong kong": "Hong Kong", "mexican": "Mexico", "canadian": "Canada", "australian": "Australia",
+    "swedish": "Sweden", "danish": "Denmark", "irish": "Ireland", "russian": "Russia", "brazilian": "Brazil",
+    "norwegian": "Norway", "dutch": "Netherlands", "polish": "Poland", "iranian": "Iran", "thai": "Thailand",
+    "argentinian": "Argentina", "argentine": "Argentina", "new zealand": "New Zealand", "kiwi": "New Zealand",
+    "israeli": "Israel", "hungarian": "Hungary", "finnish": "Finland", "belgian": "Belgium", "turkish": "Turkey",
+}  # fmt: skip
+#: "in Spanish" -> ISO 639-1
+LANGUAGE_WORDS: dict[str, str] = {
+    "english": "en", "spanish": "es", "french": "fr", "german": "de", "italian": "it", "japanese": "ja",
+    "korean": "ko", "hindi": "hi", "mandarin": "zh", "chinese": "zh", "cantonese": "zh", "portuguese": "pt",
+    "russian": "ru", "swedish": "sv", "danish": "da", "norwegian": "no", "dutch": "nl", "polish": "pl",
+    "thai": "th", "turkish": "tr", "persian": "fa", "farsi": "fa", "arabic": "ar",
+}  # fmt: skip
+#: a qualifier word that means something else before these words ("happy with", "sad to say")
+_NOT_BEFORE = {"happy": ("with", "to", "for"), "sad": ("to",), "space": ("for",), "mob": ("of",)}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A word of the clause that a stance can apply to."""
+
+    start: int
+    end: int
+    kind: Kind
+    value: str
+    word: str
+
+
+class Vocabulary:
+    """Genres, qualifiers, countries and the catalog's people, matched longest first in folded text."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        words: dict[str, tuple[Kind, str]] = {}
+        for q in QUALIFIERS:
+            for w in q.words:
+                words[fold(w)] = ("qualifier", q.name)
+        words.update({w: ("genre", g) for w, g in GENRE_WORDS.items()})
+        words.update({w: ("country", c) for w, c in COUNTRY_WORDS.items()})
+        words["lighter"] = ("qualifier", "feel-good")
+        words["darker"] = ("qualifier", "dark")
+        self.words = words
+        self.people = _people_index(catalog)
+        everything = {
+            **{w: v for w, v in words.items()},
+            **{k: ("person", v) for k, v in self.people.items()},
+        }
+        self._all = everything
+        alternation = "|".join(re.escape(w) for w in sorted(everything, key=len, reverse=True))
+        self._pattern = re.compile(rf"\b(?:{alternation})\b")
+
+    def targets(self, clause: str) -> list[Target]:
+        """Every target in a folded clause, left to right, longest match first, without overlaps."""
+        out: list[Target] = []
+        for m in self._pattern.finditer(clause):
+            word = m.group(0)
+            kind, value = self._all[word]
+            follow = clause[m.end() :].split(maxsplit=1)
+            if follow and follow[0] in _NOT_BEFORE.get(word, ()):
+                continue
+            if kind == "country" and re.search(r"\bin\s*$", clause[: m.start()]):
+                continue  # "in Korean" is a language
+            out.append(Target(m.start(), m.end(), kind, value, word))
+        return out
+
+
+def _people_index(catalog: Catalog) -> dict[str, str]:
+    """Folded name -> catalog name, for directors and leading stars; plus the surname of a well-known
+    director or star when it is not a common word and one person dominates it ("Nolan", "Spielberg")."""
+    canon: dict[str, str] = {}
+    credits: Counter[str] = Counter()
+    for it in catalog.items.values():
+        for name in (*it.directors, *it.stars[:4]):
+            key = fold(name)
+            if len(key.split()) >= 2 and len(key) >= 6:
+                canon.setdefault(key, name)
+                credits[key] += 2 if name in it.directors else 1
+    by_surname: dict[str, list[tuple[int, str]]] = {}
+    for key, n in credits.items():
+        by_surname.setdefault(key.split()[-1], []).append((n, key))
+    common = common_words()
+    out = dict(canon)
+    for surname, people in by_surname.items():
+        people.sort(reverse=True)
+        best, key = people[0]
+        runner_up = people[1][0] if len(people) > 1 else 0
+        if len(surname) >= 4 and surname not in common and best >= 8 and best >= 3 * runner_up:
+            out.setdefault(surname, canon[key])
+    return out
