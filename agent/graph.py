@@ -199,6 +199,9 @@ def execute(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     ctx = runtime.context
     prefs = _prefs(state)
     parsed = _parsed(state)
+    if parsed.anchor_item is not None:  # "more like the second one": its neighbours first, for this turn
+        anchor = parsed.anchor_item
+        prefs = prefs.model_copy(update={"liked": [*(i for i in prefs.liked if i != anchor), anchor]})
     work = TurnWork(prefs=prefs, query_text=" ".join(prefs.soft[-2:] + prefs.constraints.genres_include))
     work.query_vec = query_vector(ctx, work.query_text, prefs)
     catalog = ctx.toolkit.catalog
@@ -290,8 +293,9 @@ def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
         reply = CHITCHAT[turn % len(CHITCHAT)]
     elif parsed.intent == "item_question" and state.get("answer_items"):
         item = ctx.toolkit.catalog.get(state["answer_items"][0]["item_id"])
+        answer = state["answer_items"][0]
         reply = (
-            answer_question(item, state["answer_items"][0]["aspect"])
+            answer_question(item, answer["aspect"], answer.get("qualifier"))
             if item
             else "I couldn't find that movie."
         )

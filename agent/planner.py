@@ -23,7 +23,11 @@ def deterministic_plan(
         return [
             {
                 "tool": "lookup_item",
-                "args": {"item_id": parsed.question_item, "aspect": parsed.question_aspect or "general"},
+                "args": {
+                    "item_id": parsed.question_item,
+                    "aspect": parsed.question_aspect or "general",
+                    "qualifier": parsed.question_qualifier,
+                },
             }
         ]
     if parsed.intent in ("chitchat", "reset", "observe"):

@@ -64,10 +64,23 @@ def apply_turn(prefs: Preferences, parsed: ParsedTurn, shown_ids: list[int]) -> 
     )
     if parsed.soft:
         p.soft = [*p.soft, parsed.soft][-MAX_SOFT:]
+    ruled_out = set(parsed.qualifiers_exclude) | set(parsed.qualifiers_less)
+    p.qualifiers_boost = _merge(p.qualifiers_boost, parsed.qualifiers_include, ruled_out)
+    p.qualifiers_penalty = _merge(
+        p.qualifiers_penalty, parsed.qualifiers_less, set(parsed.qualifiers_include)
+    )
+    p.avoid_popular = p.avoid_popular or parsed.avoid_popular
+    p.language = parsed.language or p.language
     for cmd in parsed.commands:
         if cmd not in p.commands:
             p.commands.append(cmd)
     return p
+
+
+def _merge(earlier: list[str], new: list[str], lifted: set[str]) -> list[str]:
+    """Earlier values minus those this turn lifted, then this turn's new ones."""
+    kept = [v for v in earlier if v not in lifted]
+    return kept + [v for v in new if v not in kept]
 
 
 def observe_agent_mentions(prefs: Preferences, item_ids: list[int]) -> Preferences:

@@ -14,6 +14,7 @@ from agent.state import Preferences, ShownItem
 from tools.catalog import Catalog, Item
 from tools.grounding import Grounder
 from tools.item_index import ItemVectors
+from tools.qualifiers import qualifier as qualifier_entry
 from tools.ranking import Scored
 
 INTROS = (
@@ -126,26 +127,50 @@ def template_reply(
     return "\n".join(lines)
 
 
-def answer_question(item: Item, aspect: str) -> str:
-    """Answer a question about one catalog item from its metadata."""
+def _answer_content(item: Item, qualifier: str | None) -> str:
+    """ "Is it scary?": yes when the data says so (tags, keywords, genre), otherwise only what is known."""
+    entry = qualifier_entry(qualifier) if qualifier else None
     name = item.display
+    genres = " / ".join(item.genres) if item.genres else "without a genre in my data"
+    if entry is None:
+        return f"{name}: I can't tell that; it is {genres}."
+    tags: list[str] = list(getattr(item, "qualifiers", []) or [])
+    if entry.name in tags or (entry.name == "scary" and "horror" in item.genres):
+        return f"Yes: {name} is marked {entry.label} in my data ({genres})."
+    if tags or item.keywords:
+        return f"{name}: nothing in my data marks it as {entry.label}; it is {genres}."
+    return f"{name}: I don't have content details, so I can't say if it's {entry.label}; it is {genres}."
+
+
+def answer_question(item: Item, aspect: str, qualifier: str | None = None) -> str:
+    """Answer a question about one catalog item from its metadata, or say honestly what is not known."""
+    name = item.display
+    if aspect == "runtime":
+        runtime = getattr(item, "runtime", None)
+        if not runtime:
+            return f"{name}: I don't have its running time."
+        hours, minutes = divmod(int(runtime), 60)
+        return f"{name} runs {runtime} minutes ({hours} h {minutes:02d})."
+    if aspect == "country":
+        country = getattr(item, "country", None)
+        return f"{name} was made in {country}." if country else f"{name}: I don't know where it was made."
+    if aspect == "content":
+        return _answer_content(item, qualifier)
     if aspect == "director":
         return (
             f"{name} was directed by {', '.join(item.directors)}."
             if item.directors
-            else f"I don't have the director of {name}."
+            else f"{name}: I don't have its director."
         )
     if aspect == "stars":
         return (
-            f"{name} stars {', '.join(item.stars[:4])}."
-            if item.stars
-            else f"I don't have the cast of {name}."
+            f"{name} stars {', '.join(item.stars[:4])}." if item.stars else f"{name}: I don't have its cast."
         )
     if aspect == "writers":
         return (
             f"{name} was written by {', '.join(item.writers[:3])}."
             if item.writers
-            else f"I don't have the writers of {name}."
+            else f"{name}: I don't have its writers."
         )
     if aspect == "year":
         return (
@@ -154,10 +179,10 @@ def answer_question(item: Item, aspect: str) -> str:
             else f"I don't know when {item.title} came out."
         )
     if aspect == "genres":
-        return f"{name} is {' / '.join(item.genres)}." if item.genres else f"I don't have genres for {name}."
+        return f"{name} is {' / '.join(item.genres)}." if item.genres else f"{name}: I don't have its genres."
     if aspect == "rating":
         return (
-            f"{name} is rated {item.rating:.1f}/10." if item.rating else f"I don't have a rating for {name}."
+            f"{name} is rated {item.rating:.1f}/10." if item.rating else f"{name}: I don't have its rating."
         )
     parts = [f"{name}"]
     if item.genres:

@@ -87,6 +87,10 @@ def state_summary(state: AgentState, catalog: Any) -> dict[str, Any]:
         "seen": names(prefs.seen),
         "constraints": prefs.constraints.model_dump(exclude={"exclude_ids"}),
         "soft": prefs.soft,
+        "qualifiers_boost": prefs.qualifiers_boost,
+        "qualifiers_penalty": prefs.qualifiers_penalty,
+        "avoid_popular": prefs.avoid_popular,
+        "language": prefs.language,
         "commands": prefs.commands,
         "turns": state.get("turns", 0),
     }
@@ -106,7 +110,7 @@ def turn_result(state: AgentState, catalog: Any, t0: float) -> TurnResult:
     shown = [ShownItem.model_validate(s) for s in state.get("shown", [])]
     return TurnResult(
         reply=state.get("reply", ""),
-        items=shown_payload(shown) if state.get("parsed", {}).get("intent") != "item_question" else [],
+        items=shown_payload(shown),  # a question about a shown item keeps the list
         state=state_summary(state, catalog),
         trace=state.get("trace", []),
         llm_calls=state.get("llm_calls", 0),

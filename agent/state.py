@@ -109,10 +109,14 @@ class Preferences(BaseModel):
     soft: list[str] = Field(default_factory=list)
     commands: list[str] = Field(default_factory=list)
     mentioned_by_agent: list[int] = Field(default_factory=list)
+    qualifiers_boost: list[str] = Field(default_factory=list, description="wanted qualifiers: a soft boost")
+    qualifiers_penalty: list[str] = Field(default_factory=list, description='"not too X": a soft penalty')
+    avoid_popular: bool = Field(default=False, description='"I might not have seen": lower the best-known')
+    language: str | None = Field(default=None, description="wanted spoken language (ISO 639-1)")
 
     def is_vague(self) -> bool:
         """True when nothing is known to recommend from."""
-        return not (self.liked or self.soft or not self.constraints.is_empty())
+        return not (self.liked or self.soft or self.qualifiers_boost or not self.constraints.is_empty())
 
 
 class ShownItem(BaseModel):

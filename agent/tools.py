@@ -79,6 +79,7 @@ class LookupArgs(BaseModel):
 
     item_id: int
     aspect: str = "general"
+    qualifier: str | None = Field(default=None, description='for aspect "content": what is asked about')
 
 
 def filter_items(ctx: AgentContext, work: TurnWork, args: FilterArgs) -> dict[str, Any]:
@@ -263,7 +264,7 @@ def lookup_item(ctx: AgentContext, work: TurnWork, args: LookupArgs) -> dict[str
     if item is None:
         work.notes.append(f"unknown item id {args.item_id}")
         return {"found": False}
-    work.answer = {"item_id": item.id, "aspect": args.aspect}
+    work.answer = {"item_id": item.id, "aspect": args.aspect, "qualifier": args.qualifier}
     return {"found": True}
 
 
