@@ -130,6 +130,8 @@ _LESS = _alt(
     "nothing overly",
     "not terribly",
     "not crazy",
+    "anything too",
+    "anything overly",
 )
 _LASTING_POS = _alt(
     "love",

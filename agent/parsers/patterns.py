@@ -79,7 +79,8 @@ RESET = re.compile(
 )
 MORE = re.compile(r"\b(more|others|other ones|something else|another|anything else|different ones|next)\b")
 CHITCHAT = re.compile(
-    r"^\W*(hi|hello|hey|thanks|thank you|thx|ok|okay|cool|bye|goodbye|good morning|good evening|how are you|yo)\b"
+    r"^\W*(hi|hello|hey|thanks|thank you|thx|ok|okay|cool|bye|goodbye|good morning|good evening|how are you|yo|"
+    r"perfect|great|awesome|nice|lovely|sounds good|got it|will do)\b"
 )
 QUESTION_ASPECTS: list[tuple[re.Pattern[str], str]] = [
     (
@@ -96,9 +97,9 @@ QUESTION_ASPECTS: list[tuple[re.Pattern[str], str]] = [
         "country",
     ),
     (re.compile(r"\b(who (?:directed|made)|director of|directed by whom|who is the director)\b"), "director"),
-    (re.compile(r"\b(who (?:is|s|are) in|who stars|starring|cast of|actors? in|who plays)\b"), "stars"),
+    (re.compile(r"\b(who ?(?:is|s|are) in|who stars|starring|cast of|actors? in|who plays)\b"), "stars"),
     (re.compile(r"\b(who wrote|writers? of|screenplay)\b"), "writers"),
-    (re.compile(r"\b(what (?:is|s) .* about|plot of|what happens in|story of|about\?|synopsis)\b"), "plot"),
+    (re.compile(r"\b(what ?(?:is|s) .* about|plot of|what happens in|story of|about\?|synopsis)\b"), "plot"),
     (re.compile(r"\b(when (?:was|did)|what year|release date|how old is|year of)\b"), "year"),
     (re.compile(r"\b(what genre|which genre|what kind of (?:movie|film) is)\b"), "genres"),
     (re.compile(r"\b(how good is|rating of|is it good|how is it rated|rated)\b"), "rating"),

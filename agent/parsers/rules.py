@@ -366,7 +366,7 @@ class RuleParser:
                 elif NEG_TITLE.search(clause):
                     sentiment = "dislike"
                 elif re.search(
-                    r"\b((?:sounds?|looks?) (?:good|great|interesting|fun|cool|nice)|like|love|perfect|yes|interested|watch)\b",
+                    r"\b((?:sounds?|looks?) (?:good|great|interesting|fun|cool|nice)|like|liked|love|loved|enjoyed|perfect|yes|interested|watch)\b",
                     clause,
                 ):
                     sentiment = "like"
@@ -377,6 +377,20 @@ class RuleParser:
                     out.spans.append(
                         Span(slot="feedback", value=f"{position}:{sentiment}", text=clause.strip())
                     )
+        first_n = re.search(r"\b(?:the )?(first|last) (two|three|four|2|3|4)\b", low)
+        if first_n:  # "I've seen the first two"
+            n = {"two": 2, "three": 3, "four": 4}.get(first_n.group(2)) or int(first_n.group(2))
+            n = min(n, len(shown))
+            positions = (
+                range(1, n + 1) if first_n.group(1) == "first" else range(len(shown) - n + 1, len(shown) + 1)
+            )
+            clause = next((c for c in FEEDBACK_SPLIT.split(low) if first_n.group(0) in c), low)
+            many: Sentiment | None = (
+                "seen" if SEEN_TITLE.search(clause) else "dislike" if NEG_TITLE.search(clause) else None
+            )
+            if many is not None:
+                out.shown_feedback = [f for f in out.shown_feedback if f.position not in positions]
+                out.shown_feedback += [ShownFeedback(position=p, sentiment=many) for p in positions]
         if not out.shown_feedback and re.search(
             r"\b(seen (?:them|those|all)|watched (?:them|those|all))\b", low
         ):
@@ -433,6 +447,8 @@ class RuleParser:
 
 def _slot_for(t: Target, polarity: str) -> tuple[str, str] | None:
     """The ParsedTurn list a target goes to under a polarity, or None when it has no slot there."""
+    if t.kind == "genre" and polarity == "less" and _QUALIFIER_OF_WORD.get(t.word) == "scary":
+        return "qualifiers_less", "scary"  # "not too scary" tones horror down; "no horror" rules it out
     if t.kind == "genre":
         return ("genres_include" if polarity == "+" else "genres_exclude"), t.value
     if t.kind == "person":

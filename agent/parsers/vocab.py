@@ -64,12 +64,12 @@ class Vocabulary:
         words.update({w: ("country", c) for w, c in COUNTRY_WORDS.items()})
         words["lighter"] = ("qualifier", "feel-good")
         words["darker"] = ("qualifier", "dark")
+        words["funnier"] = ("genre", "comedy")
+        words["scarier"] = ("genre", "horror")
         self.words = words
-        self.people = _people_index(catalog)
-        everything = {
-            **{w: v for w, v in words.items()},
-            **{k: ("person", v) for k, v in self.people.items()},
-        }
+        self.people = _people_index(catalog, exclude=set(words))
+        everything: dict[str, tuple[Kind, str]] = {k: ("person", v) for k, v in self.people.items()}
+        everything.update(words)  # "zombie" is the topic, not Rob Zombie
         self._all = everything
         alternation = "|".join(re.escape(w) for w in sorted(everything, key=len, reverse=True))
         self._pattern = re.compile(rf"\b(?:{alternation})\b")
@@ -89,7 +89,7 @@ class Vocabulary:
         return out
 
 
-def _people_index(catalog: Catalog) -> dict[str, str]:
+def _people_index(catalog: Catalog, exclude: set[str]) -> dict[str, str]:
     """Folded name -> catalog name, for directors and leading stars; plus the surname of a well-known
     director or star when it is not a common word and one person dominates it ("Nolan", "Spielberg")."""
     canon: dict[str, str] = {}
@@ -109,6 +109,12 @@ def _people_index(catalog: Catalog) -> dict[str, str]:
         people.sort(reverse=True)
         best, key = people[0]
         runner_up = people[1][0] if len(people) > 1 else 0
-        if len(surname) >= 4 and surname not in common and best >= 8 and best >= 3 * runner_up:
+        if (
+            len(surname) >= 4
+            and surname not in common
+            and surname not in exclude
+            and best >= 8
+            and best >= 3 * runner_up
+        ):
             out.setdefault(surname, canon[key])
     return out
