@@ -38,6 +38,7 @@ from agent.respond import (
     CHITCHAT,
     VAGUE_QUESTIONS,
     answer_question,
+    clarification,
     explain,
     sanitize_reply,
     template_reply,
@@ -310,8 +311,12 @@ def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
                 trace.append({"step": "respond", "tool": "llm", "ms": 0.0, "fallback": "template"})
             else:
                 reply = intro + "\n" + "\n".join(reply.splitlines()[1:])
+    clarify = clarification(parsed, ctx.toolkit.catalog)
+    if clarify:
+        reply = f"{reply}\n{clarify}"
     allowed = [s.id for s in shown] + prefs.liked + prefs.disliked + prefs.seen
     allowed += [a["item_id"] for a in state.get("answer_items", [])]
+    allowed += [a for m in parsed.mentions for a in (m.item_id, *m.alternatives)]
     clean, removed = sanitize_reply(reply, allowed, ctx.grounder)
     if removed:
         trace.append({"step": "respond", "tool": "grounding_check", "ms": 0.0, "removed": len(removed)})

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from agent.state import Preferences, ShownItem
+from agent.state import ParsedTurn, Preferences, ShownItem
 from tools.catalog import Catalog, Item
 from tools.grounding import Grounder
 from tools.item_index import ItemVectors
@@ -242,10 +242,36 @@ def _sentence_ok(sentence: str, allowed: set[int], grounder: Grounder) -> bool:
         match = grounder.ground(span)
         if match is not None and match.item_id in allowed:
             continue
+        if m.re is _TITLE_YEAR and _tail_allowed(span, allowed, grounder):
+            continue
         if m.re is _QUOTED and match is None and len(span.split()) > 6:
             continue  # a quoted phrase, not a title
         return False
     return True
+
+
+_CONNECTORS = frozenset(
+    ["of", "the", "and", "in", "on", "a", "an", "to", "for", "with", "from", "at", "by", "vs"]
+)
+
+
+def _tail_allowed(span: str, allowed: set[int], grounder: Grounder) -> bool:
+    """ "I don't have the running time of Pretty Woman (1990)": the capitalised tail is an allowed item and
+    the words before it are sentence words, not part of a longer title ("The Return of Pretty Woman (1990)"
+    is not Pretty Woman (1990))."""
+    words = span.split()
+    for i in range(1, len(words) - 1):
+        if not words[i][:1].isupper() and not words[i][:1].isdigit():
+            continue
+        before = [w.strip("“”\"'(),;:") for w in words[:i]]
+        while before and before[-1].lower() in _CONNECTORS:
+            before.pop()
+        if before and not before[-1][:1].islower():
+            continue  # a capitalised word before: the tail may be part of a longer, unknown title
+        match = grounder.ground(" ".join(words[i:]))
+        if match is not None and match.item_id in allowed:
+            return True
+    return False
 
 
 def sanitize_reply(text: str, allowed_ids: Sequence[int], grounder: Grounder) -> tuple[str, list[str]]:
@@ -281,3 +307,15 @@ def shown_payload(shown: Sequence[ShownItem]) -> list[dict[str, Any]]:
         }
         for s in shown
     ]
+
+
+def clarification(parsed: ParsedTurn, catalog: Catalog) -> str:
+    """One line asking which film the user meant, when a title could be more than one catalog item
+    ("By “Parasite” I took Parasite (2019); did you mean Parasite (1982)?"); empty when nothing is unclear."""
+    for m in parsed.mentions:
+        picked = catalog.get(m.item_id)
+        others = [o for o in (catalog.get(a) for a in m.alternatives[:2]) if o is not None]
+        if picked is not None and others:
+            options = " or ".join(o.display for o in others)
+            return f"By “{m.text}” I took {picked.display}; did you mean {options}?"
+    return ""
