@@ -179,7 +179,9 @@ class RuleParser:
             values: list[str] = getattr(out, slot_name)
             if value not in values:
                 values.append(value)
-            out.spans.append(Span(slot=slot_name, value=value, text=clause.text, lasting=lasting))
+            start = cue.start if cue is not None and cue.start < t.start else t.start
+            words = _raw_words(clause.text, low, start, t.end)
+            out.spans.append(Span(slot=slot_name, value=value, text=words, lasting=lasting))
         out.genres_include = [g for g in out.genres_include if g not in out.genres_exclude]
         out.people_include = [p for p in out.people_include if p not in out.people_exclude]
         out.qualifiers_include = [q for q in out.qualifiers_include if q not in out.qualifiers_exclude]
@@ -201,10 +203,12 @@ class RuleParser:
     ) -> None:
         if self._relative_years(raw, clauses, found, shown, out):
             return
+        said: list[str] = []  # the user's words for the years
         m = re.search(r"\bbetween (\d{4}) and (\d{4})\b", low)
         if m:
             a, b = sorted((int(m.group(1)), int(m.group(2))))
             out.year_min, out.year_max = a, b
+            said.append(m.group(0))
         else:
             for m in re.finditer(r"\b(?:(19|20)?(\d)0 ?s)\b", low):
                 century = m.group(1)
@@ -215,13 +219,16 @@ class RuleParser:
                     else (1900 + decade if decade >= 20 else 2000 + decade)
                 )
                 out.year_min, out.year_max = start, start + 9
+                said.append(m.group(0))
             for word, start in DECADE_WORDS.items():
                 if re.search(rf"\b{word}\b", low):
                     out.year_min, out.year_max = start, start + 9
+                    said.append(word)
             for m in re.finditer(
                 r"\b(after|since|from|newer than|post|before|until|older than|pre|up to) (\d{4})\b", low
             ):
                 word, year = m.group(1), int(m.group(2))
+                said.append(m.group(0))
                 later = word in ("after", "since", "from", "newer than", "post")
                 if NEGATION.search(low[max(0, m.start() - 25) : m.start()]):  # "nothing before 1990"
                     later = not later
@@ -230,12 +237,15 @@ class RuleParser:
                     out.year_min = year + (1 if word in ("after", "newer than", "post") else 0)
                 else:
                     out.year_max = year - (1 if word in ("before", "older than", "pre") else 0)
+            recent, old = RECENT.search(low), OLD.search(low)
             if out.year_min is None and out.year_max is None:
-                if RECENT.search(low):
+                if recent:
                     out.year_min = self.current_year - 3
-                elif OLD.search(low):
+                    said.append(recent.group(0))
+                elif old:
                     out.year_max = 1979
-        text = raw
+                    said.append(old.group(0))
+        text = ", ".join(said) or raw
         for slot in ("year_min", "year_max"):
             value = getattr(out, slot)
             if value is not None:
@@ -484,6 +494,21 @@ def _minutes(n: str, unit: str) -> int:
 
 def _clause_of(clauses: list[Clause], pos: int) -> Clause | None:
     return next((c for c in clauses if c.start <= pos < c.end), None)
+
+
+_RAW_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+def _raw_words(raw: str, low: str, start: int, end: int) -> str:
+    """The user's own words for the folded span ``low[start:end]`` of the clause ``raw`` (at most ten words;
+    the folded words when the two do not align)."""
+    raw_tokens = list(_RAW_TOKEN.finditer(raw))
+    first = len(low[:start].split())
+    last = len(low[:end].split())
+    if len(raw_tokens) != len(low.split()) or last <= first:
+        return low[start:end]
+    first = max(first, last - 10)
+    return raw[raw_tokens[first].start() : raw_tokens[last - 1].end()]
 
 
 def _words(clause: Clause | None, raw: str) -> str:
