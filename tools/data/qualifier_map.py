@@ -77,8 +77,6 @@ SOURCE_TERMS: dict[str, tuple[str, ...]] = {
     "scary": (
         "eerie",
         "chilling",
-        "frightened",
-        "horrified",
         "very scary",
         "scary movies",
         "suspenseful horror",
