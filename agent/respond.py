@@ -16,6 +16,7 @@ from tools.grounding import Grounder
 from tools.item_index import ItemVectors
 from tools.qualifiers import qualifier as qualifier_entry
 from tools.ranking import Scored
+from tools.text import first_sentence
 
 INTROS = (
     "Here are a few picks{for_what}:",
@@ -71,7 +72,7 @@ def explain(
     if genres:
         reasons.append("/".join(genres))
     if item.plot:
-        plot = re.split(r"(?<=[a-z]{2}[.!?])\s", item.plot)[0].strip().rstrip(".")
+        plot = first_sentence(item.plot).rstrip(".")
         if len(plot) > 110:
             plot = plot[:107].rsplit(" ", 1)[0] + "..."
         if _plot_quotable(plot, item.id, grounder):

@@ -93,6 +93,11 @@ def filter_items(ctx: AgentContext, work: TurnWork, args: FilterArgs) -> dict[st
         people_include=base.people_include,
         people_exclude=base.people_exclude,
         min_rating=args.min_rating if args.min_rating is not None else base.min_rating,
+        qualifiers_exclude=base.qualifiers_exclude,
+        countries=base.countries,
+        runtime_max=base.runtime_max,
+        runtime_min=base.runtime_min,
+        include_unlisted=base.include_unlisted,
         exclude_ids=sorted(work.exclude),
     )
     if ctx.weights.constraint_penalty > 0:  # soft mode: only exclusions filter; wanted attributes are scored
@@ -103,9 +108,14 @@ def filter_items(ctx: AgentContext, work: TurnWork, args: FilterArgs) -> dict[st
                 "year_max": None,
                 "people_include": [],
                 "min_rating": None,
+                "countries": [],
+                "runtime_max": None,
+                "runtime_min": None,
             }
         )
-        wanted = merged.model_copy(update={"genres_exclude": [], "people_exclude": [], "exclude_ids": []})
+        wanted = merged.model_copy(
+            update={"genres_exclude": [], "people_exclude": [], "qualifiers_exclude": [], "exclude_ids": []}
+        )
         if not wanted.is_empty():
             preferred = ctx.hard_filter.apply(wanted)
             work.bus.preferred = preferred.allowed if preferred.reason is None else None

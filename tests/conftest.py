@@ -47,6 +47,7 @@ STORAGE_MODULES = (
     "tests/tools/recommenders/test_training.py",
     "tests/tools/test_catalog.py",
     "tests/tools/test_hard_filter.py",
+    "tests/tools/test_hard_filter_metadata.py",
     "tests/tools/test_item_index.py",
     "tests/tools/test_shipped_vectors.py",
     "tests/ui/cli/test_ask.py",

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -28,9 +29,12 @@ from sqlalchemy import (
     String,
     Text,
     delete,
+    false,
     func,
     insert,
     select,
+    text,
+    true,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -67,6 +71,12 @@ class ItemRow(Base):
     movielens_id: Mapped[int | None] = mapped_column(Integer)
     tmdb_id: Mapped[int | None] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(40), default="")
+    qualifiers: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    runtime: Mapped[int | None] = mapped_column(Integer)
+    country: Mapped[str | None] = mapped_column(String(64), index=True)
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
+    tagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    listed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class ItemGenreRow(Base):
@@ -75,6 +85,14 @@ class ItemGenreRow(Base):
     __tablename__ = "item_genres"
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
     genre: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class ItemQualifierRow(Base):
+    """Item-qualifier pairs (``tools/qualifiers.py`` names), so qualifier exclusions compile to SQL as genres do."""
+
+    __tablename__ = "item_qualifiers"
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    qualifier: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
 class ItemPersonRow(Base):
@@ -138,11 +156,27 @@ class Item:
     imdb_id: str | None = None
     movielens_id: int | None = None
     tmdb_id: int | None = None
+    qualifiers: tuple[str, ...] = ()
+    runtime: int | None = None
+    country: str | None = None
+    duplicate_of: int | None = None
 
     @property
     def display(self) -> str:
         """``"Title (Year)"``, the way items are named in replies."""
         return f"{self.title} ({self.year})" if self.year else self.title
+
+    @property
+    def tagged(self) -> bool:
+        """Whether the sources hold any keyword or tag for it, i.e. whether its qualifiers can be checked
+        (no qualifier then means "none of them", not "unknown")."""
+        return bool(self.keywords or self.qualifiers)
+
+    @property
+    def listed(self) -> bool:
+        """Whether it may be recommended unprompted: an item with neither a year nor a genre is too poorly
+        known (it stays groundable and answerable when a user names it)."""
+        return self.year is not None or bool(self.genres)
 
     def embedding_text(self) -> str:
         """The text embedded into the semantic index: title, year, genres, people, plot, keywords."""
@@ -187,6 +221,10 @@ class Item:
             imdb_id=rec.get("imdb_id"),
             movielens_id=rec.get("movielens_id"),
             tmdb_id=rec.get("tmdb_id"),
+            qualifiers=tup("qualifiers"),
+            runtime=int(rec["runtime"]) if rec.get("runtime") else None,
+            country=str(rec["country"]) if rec.get("country") else None,
+            duplicate_of=int(rec["duplicate_of"]) if rec.get("duplicate_of") else None,
         )
 
 
@@ -224,8 +262,8 @@ class Catalog:
         return [self.items[i] for i in ids if i in self.items]
 
     def with_twins(self, ids: Iterable[int]) -> set[int]:
-        """The ids plus their twins: other entries of the same movie (same title and year; REDIAL lists
-        some movies under several ids)."""
+        """The ids plus their twins: other entries of the same movie (same title and year, or one film REDIAL
+        lists under several ids: ``duplicate_of``)."""
         out: set[int] = set()
         for i in ids:
             out.add(i)
@@ -247,7 +285,17 @@ class Catalog:
         groups: dict[tuple[str, int | None], list[int]] = {}
         for it in by_id.values():
             groups.setdefault((normalize_title(it.title), it.year), []).append(it.id)
-        twins = {i: tuple(j for j in g if j != i) for g in groups.values() if len(g) > 1 for i in g}
+        linked: dict[int, set[int]] = {}
+        for g in groups.values():
+            if len(g) > 1:
+                for i in g:
+                    linked.setdefault(i, set()).update(g)
+        for it in by_id.values():  # one film under several ids
+            if it.duplicate_of is not None and it.duplicate_of in by_id:
+                group = linked.get(it.id, {it.id}) | linked.get(it.duplicate_of, {it.duplicate_of})
+                for i in group:
+                    linked[i] = group
+        twins = {i: tuple(sorted(j for j in g if j != i)) for i, g in linked.items() if len(g) > 1}
         return cls(items=by_id, aliases={k: tuple(v) for k, v in aliases.items()}, twins=twins)
 
 
@@ -349,10 +397,18 @@ def load_catalog(engine: Engine, data_dir: Path, *, force: bool = False) -> bool
     known = {it.id for it in items}
     try:
         with Session(engine) as session, session.begin():
-            for table in (InteractionRow, TitleAliasRow, ItemPersonRow, ItemGenreRow, ItemRow):
+            for table in (
+                InteractionRow,
+                TitleAliasRow,
+                ItemPersonRow,
+                ItemQualifierRow,
+                ItemGenreRow,
+                ItemRow,
+            ):
                 session.execute(delete(table))
             item_rows: list[dict[str, Any]] = []
             genre_rows: list[dict[str, Any]] = []
+            qualifier_rows: list[dict[str, Any]] = []
             people_rows: list[dict[str, Any]] = []
             alias_rows: list[dict[str, Any]] = []
             for it in items:
@@ -375,9 +431,18 @@ def load_catalog(engine: Engine, data_dir: Path, *, force: bool = False) -> bool
                         "movielens_id": it.movielens_id,
                         "tmdb_id": it.tmdb_id,
                         "content_hash": it.content_hash(),
+                        "qualifiers": list(it.qualifiers),
+                        "runtime": it.runtime,
+                        "country": it.country,
+                        "duplicate_of": it.duplicate_of,
+                        "tagged": it.tagged,
+                        "listed": it.listed,
                     }
                 )
                 genre_rows.extend({"item_id": it.id, "genre": g} for g in dict.fromkeys(it.genres))
+                qualifier_rows.extend(
+                    {"item_id": it.id, "qualifier": q} for q in dict.fromkeys(it.qualifiers)
+                )
                 people: dict[tuple[str, str], str] = {}
                 for role, names in (("director", it.directors), ("writer", it.writers), ("star", it.stars)):
                     for name in names:
@@ -391,6 +456,7 @@ def load_catalog(engine: Engine, data_dir: Path, *, force: bool = False) -> bool
             for table, rows in (
                 (ItemRow, item_rows),
                 (ItemGenreRow, genre_rows),
+                (ItemQualifierRow, qualifier_rows),
                 (ItemPersonRow, people_rows),
                 (TitleAliasRow, alias_rows),
             ):
@@ -464,6 +530,11 @@ def catalog_stats(engine: Engine) -> dict[str, Any]:
         "with_plot": round(sum(1 for it in items if it.plot) / n, 4),
         "with_people": round(sum(1 for it in items if it.directors or it.stars) / n, 4),
         "with_year": round(sum(1 for it in items if it.year) / n, 4),
+        "with_qualifiers": round(sum(1 for it in items if it.qualifiers) / n, 4),
+        "with_runtime": round(sum(1 for it in items if it.runtime) / n, 4),
+        "with_country": round(sum(1 for it in items if it.country) / n, 4),
+        "unlisted": sum(1 for it in items if not it.listed),
+        "duplicates": sum(1 for it in items if it.duplicate_of is not None),
         "redial_items": sum(1 for it in items if it.redial_id is not None),
         "interactions": int(n_inter),
         "interactions_by_source": {str(k): int(v) for k, v in sorted(by_source.items())},

@@ -1,22 +1,95 @@
-"""Hard constraints (genres, years, people, rating, excluded ids) compiled to SQLAlchemy expressions.
+"""Hard constraints (genres, years, people, rating, qualifiers, countries, running time, excluded ids)
+compiled to SQLAlchemy expressions.
 
 Constraints are structured values only: no SQL text from a user or an LLM is ever executed.
+
+Unknown values (the catalog's data cannot check every constraint for every item; see
+:meth:`HardFilter.unchecked` for the count a reply reports):
+
+- **running time** (TMDB has it for about a fifth of the catalog, mostly films before 2001): an item with an
+  unknown running time is *kept* and counted as unchecked. Excluding them would turn "not too long" into "an
+  old film from the MovieLens 1M list" -- not what the user asked; a user expects good films, with a word
+  that some lengths could not be checked.
+- **country** (known for about three fifths): an item with an unknown country is *excluded*. "A Korean
+  thriller" is a positive requirement; the unknown-country films are mostly American, so keeping them would
+  fill the list with films that are almost surely not what was asked.
+- **qualifier exclusions** ("no gore"): an item whose sources hold no keyword or tag at all is *kept* and
+  counted as unchecked (half the catalog is untagged; excluding it would empty most lists); an item with tags
+  but without the qualifier passes as checked.
+- Items with neither a year nor a genre (:attr:`tools.catalog.Item.listed`) are never recommended unless
+  ``include_unlisted`` (a user named one).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import ColumnElement, Select, and_, func, not_, select
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from tools.catalog import ItemGenreRow, ItemPersonRow, ItemRow, person_key
+from tools.catalog import ItemGenreRow, ItemPersonRow, ItemQualifierRow, ItemRow, person_key
+from tools.qualifiers import qualifier
+from tools.titles import fold
+
+#: Other names of catalog countries (``combined_metadata.csv`` spells them ``USA``, ``UK``, ``South Korea``).
+COUNTRY_ALIASES: dict[str, str] = {
+    "us": "USA",
+    "u s": "USA",
+    "u s a": "USA",
+    "usa": "USA",
+    "united states": "USA",
+    "united states of america": "USA",
+    "america": "USA",
+    "american": "USA",
+    "uk": "UK",
+    "u k": "UK",
+    "united kingdom": "UK",
+    "britain": "UK",
+    "great britain": "UK",
+    "british": "UK",
+    "england": "UK",
+    "english": "UK",
+    "korea": "South Korea",
+    "korean": "South Korea",
+    "south korean": "South Korea",
+    "republic of korea": "South Korea",
+}
+
+
+def canonical_country(name: str) -> str:
+    """The catalog's spelling of a country ("United States" -> "USA", "korea" -> "South Korea"); other names
+    are kept as given (matching is case-insensitive)."""
+    cleaned = " ".join(name.split())
+    return COUNTRY_ALIASES.get(fold(cleaned), cleaned)
+
+
+def _duration(minutes: int) -> str:
+    """ "2 hours", "1 hour", "2½ hours", "95 minutes"."""
+    hours, rest = divmod(minutes, 60)
+    if hours and rest == 0:
+        return f"{hours} hour" + ("s" if hours > 1 else "")
+    if hours >= 2 and rest == 30:
+        return f"{hours}½ hours"
+    return f"{minutes} minutes"
+
+
+def _country_phrase(name: str) -> str:
+    return f"the {name}" if name in ("USA", "UK", "Netherlands", "Soviet Union", "Czech Republic") else name
+
+
+def _no_label(name: str) -> str:
+    q = qualifier(name)
+    label = q.label if q else name
+    for article in ("a ", "an "):
+        label = label.removeprefix(article)
+    return f"no {label}"
 
 
 class Constraints(BaseModel):
@@ -31,12 +104,26 @@ class Constraints(BaseModel):
     )
     people_exclude: list[str] = Field(default_factory=list)
     min_rating: float | None = Field(default=None, ge=0, le=10, description="on a 0-10 scale")
+    qualifiers_exclude: list[str] = Field(
+        default_factory=list, description="none of these qualifiers (tools/qualifiers.py names)"
+    )
+    countries: list[str] = Field(default_factory=list, description="country of production, any of these")
+    runtime_max: int | None = Field(default=None, ge=1, le=1000, description="minutes")
+    runtime_min: int | None = Field(default=None, ge=1, le=1000, description="minutes")
+    include_unlisted: bool = Field(
+        default=False, description="also items with neither a year nor a genre (a user named one)"
+    )
     exclude_ids: list[int] = Field(default_factory=list)
 
-    @field_validator("genres_include", "genres_exclude", mode="after")
+    @field_validator("genres_include", "genres_exclude", "qualifiers_exclude", mode="after")
     @classmethod
     def _lower(cls, values: list[str]) -> list[str]:
         return sorted({v.strip().lower() for v in values if v and v.strip()})
+
+    @field_validator("countries", mode="after")
+    @classmethod
+    def _countries(cls, values: list[str]) -> list[str]:
+        return sorted({canonical_country(v) for v in values if v and v.strip()})
 
     def is_empty(self) -> bool:
         """True when nothing is constrained."""
@@ -48,6 +135,11 @@ class Constraints(BaseModel):
             or self.people_include
             or self.people_exclude
             or self.min_rating is not None
+            or self.qualifiers_exclude
+            or self.countries
+            or self.runtime_max
+            or self.runtime_min
+            or self.include_unlisted
             or self.exclude_ids
         )
 
@@ -58,6 +150,8 @@ class Constraints(BaseModel):
         both = set(self.genres_include) & set(self.genres_exclude)
         if both:
             return f"{', '.join(sorted(both))} is both wanted and excluded"
+        if self.runtime_min and self.runtime_max and self.runtime_min > self.runtime_max:
+            return f"a running time over {_duration(self.runtime_min)} and under {_duration(self.runtime_max)} is impossible"
         return None
 
     def key(self) -> str:
@@ -76,11 +170,24 @@ class Constraints(BaseModel):
         out += [f"with {p}" for p in self.people_include] + [f"without {p}" for p in self.people_exclude]
         if self.min_rating is not None:
             out.append(f"rated {self.min_rating:g}+")
+        out += [_no_label(q) for q in self.qualifiers_exclude]
+        if self.countries:
+            out.append("from " + " or ".join(_country_phrase(c) for c in self.countries))
+        if self.runtime_min and self.runtime_max:
+            out.append(f"{_duration(self.runtime_min)} to {_duration(self.runtime_max)}")
+        elif self.runtime_max:
+            out.append(f"under {_duration(self.runtime_max)}")
+        elif self.runtime_min:
+            out.append(f"over {_duration(self.runtime_min)}")
         return out
 
 
 def _genre_ids(genre: str) -> Select[Any]:
     return select(ItemGenreRow.item_id).where(ItemGenreRow.genre == genre)
+
+
+def _qualifier_ids(name: str) -> Select[Any]:
+    return select(ItemQualifierRow.item_id).where(ItemQualifierRow.qualifier == name)
 
 
 def _people_ids(names: list[str]) -> Select[Any]:
@@ -103,7 +210,16 @@ def compile_constraints(c: Constraints) -> Select[Any]:
         conds.append(ItemRow.id.in_(_people_ids(c.people_include)))
     if c.min_rating is not None:
         conds.append(func.coalesce(ItemRow.rating, 0) >= c.min_rating)
+    if c.countries:
+        conds.append(func.lower(ItemRow.country).in_(sorted({x.lower() for x in c.countries})))
+    if c.runtime_max is not None:  # unknown running times pass (and are reported as unchecked)
+        conds.append(or_(ItemRow.runtime.is_(None), ItemRow.runtime <= c.runtime_max))
+    if c.runtime_min is not None:
+        conds.append(or_(ItemRow.runtime.is_(None), ItemRow.runtime >= c.runtime_min))
+    if not c.include_unlisted:
+        conds.append(ItemRow.listed.is_(True))
     conds += [not_(ItemRow.id.in_(_genre_ids(g))) for g in c.genres_exclude]
+    conds += [not_(ItemRow.id.in_(_qualifier_ids(q))) for q in c.qualifiers_exclude]
     if c.people_exclude:
         conds.append(not_(ItemRow.id.in_(_people_ids(c.people_exclude))))
     stmt = select(ItemRow.id)
@@ -124,12 +240,39 @@ class FilterResult:
 
 
 @dataclass(frozen=True)
+class Unchecked:
+    """A constraint the catalog could not check for ``count`` of ``total`` returned items (their ids)."""
+
+    constraint: str  # "runtime", "country" or "qualifiers"
+    what: str  # "the running time", "the country", or the qualifier labels ("gore or violence")
+    count: int
+    total: int
+    ids: tuple[int, ...] = ()
+
+    def sentence(self) -> str:
+        """One short sentence for a reply: "I couldn't check the running time of 2 of these." """
+        of = "any of these" if self.count == self.total else f"{self.count} of these"
+        if self.constraint == "qualifiers":
+            return f"I couldn't check {of} for {self.what}."
+        return f"I couldn't check {self.what} of {of}."
+
+
+def unchecked_sentence(found: Sequence[Unchecked]) -> str:
+    """The sentences of :meth:`HardFilter.unchecked`'s findings, joined ("" when everything was checked)."""
+    return " ".join(u.sentence() for u in found)
+
+
+@dataclass(frozen=True)
 class _Columns:
     """Per-item attributes as arrays aligned with ``ids`` (sorted): what range conditions are evaluated on."""
 
     ids: np.ndarray
     year: np.ndarray  # float, NaN when unknown (never satisfies a year bound, as NULL in SQL)
     rating: np.ndarray  # float, unknown = 0 (as ``coalesce(rating, 0)``)
+    runtime: np.ndarray  # float, NaN when unknown (passes a running-time bound, reported as unchecked)
+    country: np.ndarray  # lower-cased country, "" when unknown
+    tagged: np.ndarray  # bool: the sources hold keywords or tags (qualifiers can be checked)
+    listed: np.ndarray  # bool: a year or a genre is known (may be recommended unprompted)
 
 
 class HardFilter:
@@ -164,7 +307,7 @@ class HardFilter:
             return FilterResult(frozenset(), explicit, reason)
         base = c.model_copy(update={"exclude_ids": []})
         if base.is_empty():
-            return FilterResult(None, explicit)
+            return FilterResult(None, explicit | self._unlisted())
         key = base.key()
         with self._lock:
             cached = self._results.get(key)
@@ -205,9 +348,17 @@ class HardFilter:
             )
         if c.min_rating is not None:
             narrow(cols.rating >= c.min_rating)
-        out = np.zeros(len(cols.ids), dtype=bool)
+        if c.countries:
+            narrow(np.isin(cols.country, sorted({x.lower() for x in c.countries})))
+        if c.runtime_max is not None:
+            narrow(np.isnan(cols.runtime) | (cols.runtime <= c.runtime_max))
+        if c.runtime_min is not None:
+            narrow(np.isnan(cols.runtime) | (cols.runtime >= c.runtime_min))
+        out = np.zeros(len(cols.ids), dtype=bool) if c.include_unlisted else ~cols.listed
         for genre in c.genres_exclude:
             out |= self._member(f"genre:{genre}", _genre_ids(genre))
+        for name in c.qualifiers_exclude:
+            out |= self._member(f"qualifier:{name}", _qualifier_ids(name))
         if c.people_exclude:
             out |= self._member(
                 f"people:{sorted(map(person_key, c.people_exclude))}", _people_ids(c.people_exclude)
@@ -220,14 +371,65 @@ class HardFilter:
             if self._cols is None:
                 with Session(self.engine) as session:
                     rows = session.execute(
-                        select(ItemRow.id, ItemRow.year, ItemRow.rating).order_by(ItemRow.id)
+                        select(
+                            ItemRow.id,
+                            ItemRow.year,
+                            ItemRow.rating,
+                            ItemRow.runtime,
+                            ItemRow.country,
+                            ItemRow.tagged,
+                            ItemRow.listed,
+                        ).order_by(ItemRow.id)
                     ).all()
                 self._cols = _Columns(
                     ids=np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
                     year=np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=np.float64),
                     rating=np.array([r[2] or 0.0 for r in rows], dtype=np.float64),
+                    runtime=np.array([np.nan if r[3] is None else r[3] for r in rows], dtype=np.float64),
+                    country=np.array([(r[4] or "").lower() for r in rows], dtype=object),
+                    tagged=np.array([bool(r[5]) for r in rows], dtype=bool),
+                    listed=np.array([r[6] is None or bool(r[6]) for r in rows], dtype=bool),
                 )
             return self._cols
+
+    def _unlisted(self) -> frozenset[int]:
+        """Items with neither a year nor a genre (never recommended unprompted)."""
+        cols = self._columns()
+        return frozenset(cols.ids[~cols.listed].tolist())
+
+    def unchecked(
+        self, c: Constraints, ids: Sequence[int], soft_qualifiers: Sequence[str] = ()
+    ) -> list[Unchecked]:
+        """Which constraints of ``c`` the catalog could not check for how many of ``ids`` (a ranking or the
+        shown items): unknown running time, unknown country, no keyword or tag at all for a qualifier
+        exclusion (and for ``soft_qualifiers``, the boosts and penalties of the turn). Only constraints with
+        at least one unchecked item are listed; unknown ids are ignored."""
+        cols = self._columns()
+        wanted = np.asarray([int(i) for i in ids], dtype=np.int64)
+        pos = np.searchsorted(cols.ids, wanted)
+        ok = pos < len(cols.ids)
+        ok[ok] = cols.ids[pos[ok]] == wanted[ok]
+        known: list[int] = wanted[ok].tolist()
+        rows = pos[ok]
+        total = len(known)
+        out: list[Unchecked] = []
+
+        def add(constraint: str, what: str, mask: np.ndarray) -> None:
+            missing = [known[j] for j in np.flatnonzero(mask).tolist()]
+            if missing:
+                out.append(Unchecked(constraint, what, len(missing), total, tuple(missing)))
+
+        if not total:
+            return out
+        if c.runtime_max is not None or c.runtime_min is not None:
+            add("runtime", "the running time", np.isnan(cols.runtime[rows]))
+        if c.countries:
+            add("country", "the country", cols.country[rows] == "")
+        names = list(dict.fromkeys([*c.qualifiers_exclude, *soft_qualifiers]))
+        if names:
+            labels = [(qualifier(n).label if qualifier(n) else n) for n in names]  # type: ignore[union-attr]
+            add("qualifiers", " or ".join(labels), ~cols.tagged[rows])
+        return out
 
     def _member(self, key: str, stmt: Select[Any]) -> np.ndarray:
         """A boolean mask over the catalog: the items the statement returns."""

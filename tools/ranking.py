@@ -231,3 +231,35 @@ def mmr(
         if vec is not None:
             chosen_vecs.append(vec)
     return chosen + list(ranked[pool_size:])[: max(0, k - len(chosen))]
+
+
+def adjust_for_qualifiers(
+    ranked: Sequence[Scored],
+    qualifiers: Mapping[int, Collection[str]],
+    include: Sequence[str] = (),
+    less: Sequence[str] = (),
+    *,
+    boost: float = 0.15,
+    penalty: float = 0.3,
+) -> list[Scored]:
+    """Re-rank by the turn's soft qualifiers: an item gains ``boost`` times the share of ``include`` qualifiers
+    it carries ("about music", "a heist movie") and loses ``penalty`` when it carries any of ``less`` ("not too
+    depressing"). ``qualifiers`` maps item ids to their qualifier names (:attr:`tools.catalog.Item.qualifiers`);
+    an item without any is left as it is (untagged items cannot be judged: count them with
+    :meth:`tools.hard_filter.HardFilter.unchecked`). Returns new :class:`Scored` objects, best first (ties keep
+    their order), each change recorded under ``parts["qualifiers"]``; the input is not modified."""
+    wanted, toned = set(include), set(less)
+    out: list[Scored] = []
+    for s in ranked:
+        carried = set(qualifiers.get(s.item_id, ()))
+        delta = 0.0
+        if wanted and carried:
+            delta += boost * len(wanted & carried) / len(wanted)
+        if toned & carried:
+            delta -= penalty
+        parts = dict(s.parts)
+        if delta:
+            parts["qualifiers"] = delta
+        out.append(Scored(s.item_id, s.score + delta, parts))
+    order = sorted(range(len(out)), key=lambda j: (-out[j].score, j))
+    return [out[j] for j in order]

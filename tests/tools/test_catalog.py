@@ -89,3 +89,54 @@ def test_unreachable_database_is_a_clear_error(tmp_path: Path, data_dir: Path) -
     with pytest.raises(CatalogError, match="database unreachable .*DATABASE_URL") as info:
         load_catalog(engine, data_dir)
     assert "pw" not in str(info.value)  # the password is never echoed
+
+
+def test_new_fields_round_trip_through_the_database(tmp_path: Path) -> None:
+    """qualifiers, runtime, country and duplicate_of: catalog line -> database -> item; item_qualifiers rows;
+    one film under two ids is a twin group."""
+    import json
+
+    from tools.catalog import ItemQualifierRow
+
+    rows = [
+        {
+            "id": 1,
+            "title": "Heat",
+            "year": 1995,
+            "genres": ["crime"],
+            "keywords": ["heist"],
+            "qualifiers": ["heist", "gangster"],
+            "runtime": 170,
+            "country": "USA",
+            "duplicate_of": None,
+        },
+        {
+            "id": 2,
+            "title": "Heat",
+            "year": 1996,
+            "genres": ["crime"],
+            "keywords": ["heist"],
+            "qualifiers": ["heist", "gangster"],
+            "runtime": 170,
+            "country": "USA",
+            "duplicate_of": 1,
+        },
+        {"id": 3, "title": "Thoracocare", "year": None, "genres": []},  # an old-format line, no new fields
+    ]
+    d = tmp_path / "data"
+    d.mkdir()
+    with gzip.open(d / "catalog.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.write("\n".join(json.dumps(r) for r in rows) + "\n")
+    engine = make_engine(load_settings(home=tmp_path / "home"))
+    load_catalog(engine, d)
+    catalog = load_items(engine)
+    heat = catalog.items[1]
+    assert heat.qualifiers == ("heist", "gangster") and heat.runtime == 170 and heat.country == "USA"
+    assert catalog.items[2].duplicate_of == 1 and catalog.with_twins([1]) == {1, 2}
+    odd = catalog.items[3]
+    assert odd.qualifiers == () and odd.runtime is None and not odd.tagged and not odd.listed
+    with Session(engine) as s:
+        pairs = set(s.execute(select(ItemQualifierRow.item_id, ItemQualifierRow.qualifier)).all())
+        assert pairs == {(1, "heist"), (1, "gangster"), (2, "heist"), (2, "gangster")}
+        assert s.scalar(select(ItemRow.listed).where(ItemRow.id == 3)) is False
+    assert catalog_stats(engine)["unlisted"] == 1

@@ -103,3 +103,18 @@ def test_boosted_items_gain_their_bonus() -> None:
     assert fuse(bus, weights=w, vectors=None, query=None, cf_scores=None, popularity=pop)[0].item_id == 2
     boosted = fuse(bus, weights=w, vectors=None, query=None, cf_scores=None, popularity=pop, boost={4: 0.6})
     assert boosted[0].item_id == 4 and boosted[0].parts["mentioned"] == 0.6
+
+
+def test_soft_qualifiers_boost_and_penalise_tagged_items_only() -> None:
+    from tools.ranking import Scored, adjust_for_qualifiers
+
+    ranked = [Scored(1, 1.0, {"semantic": 1.0}), Scored(2, 0.9), Scored(3, 0.85), Scored(4, 0.8)]
+    quals = {1: ("dark", "music"), 2: ("music",), 3: ("feel-good", "music"), 4: ()}
+    out = adjust_for_qualifiers(ranked, quals, include=["music", "feel-good"], less=["dark"])
+    assert [s.item_id for s in out] == [3, 2, 4, 1]
+    assert out[0].score == 0.85 + 0.15 and out[0].parts["qualifiers"] == 0.15
+    assert out[1].parts["qualifiers"] == 0.075  # one of the two wanted qualifiers
+    assert abs(out[3].score - (1.0 + 0.075 - 0.3)) < 1e-9 and out[3].parts["semantic"] == 1.0
+    assert "qualifiers" not in out[2].parts  # untagged: unchanged
+    assert ranked[0].score == 1.0 and "qualifiers" not in ranked[0].parts  # the input is not modified
+    assert [s.item_id for s in adjust_for_qualifiers(ranked, quals)] == [1, 2, 3, 4]

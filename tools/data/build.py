@@ -8,6 +8,8 @@
 - ``interactions.csv.gz``: ``user,item_id,weight,source,kind`` from REDIAL and INSPIRED *training* dialogs and
   MovieLens ml-latest-small ratings (>= 3.5 stars) (:mod:`tools.data.interactions`).
 - ``manifest.json``: sha256 of every source file read, counts and coverage, the generation command.
+- ``quality.json``: the data-quality choices (years and genres resolved by the sources' agreement, duplicate
+  entries of one film, conflicts left as they are; :mod:`tools.data.quality`).
 - ``NOTICE.md``: sources, licenses and attribution.
 
 Run: ``crsagent data build --source ../shared/data``.
@@ -29,7 +31,9 @@ from typing import Any
 from tools.catalog import CATALOG_FILE, INTERACTIONS_FILE
 from tools.data.catalog_build import build_catalog, fill_ratings_from_movielens
 from tools.data.interactions import collect_interactions
+from tools.data.quality import QualityLog
 from tools.data.sources import DataBuildError, Sources
+from tools.qualifiers import QUALIFIERS
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,8 @@ GENERATOR = "tools/data/"
 GENERATION_COMMAND = "crsagent data build --source ../shared/data"
 MANIFEST_FILE = "manifest.json"
 NOTICE_FILE = "NOTICE.md"
-OUTPUT_FILES = (CATALOG_FILE, INTERACTIONS_FILE, MANIFEST_FILE, NOTICE_FILE)
+QUALITY_FILE = "quality.json"
+OUTPUT_FILES = (CATALOG_FILE, INTERACTIONS_FILE, MANIFEST_FILE, NOTICE_FILE, QUALITY_FILE)
 
 
 def gzip_bytes(data: bytes) -> bytes:
@@ -70,7 +75,19 @@ def coverage(records: list[dict[str, Any]]) -> dict[str, float]:
         "imdb_id": share(lambda r: r["imdb_id"]),
         "movielens_id": share(lambda r: r["movielens_id"] is not None),
         "tmdb_id": share(lambda r: r["tmdb_id"] is not None),
+        "qualifiers": share(lambda r: r.get("qualifiers")),
+        "runtime": share(lambda r: r.get("runtime") is not None),
+        "country": share(lambda r: r.get("country")),
     }
+
+
+def qualifier_counts(records: list[dict[str, Any]]) -> dict[str, int]:
+    """Items per qualifier, in vocabulary order."""
+    counts: dict[str, int] = dict.fromkeys((q.name for q in QUALIFIERS), 0)
+    for r in records:
+        for name in r.get("qualifiers") or ():
+            counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 NOTICE_TEXT = """\
@@ -117,6 +134,11 @@ code, not this data. `manifest.json` lists the sha256 of every source file read.
   `movielens_movies_tmdb.csv`), `combined_metadata.csv`, MovieLens genres, or the INSPIRED KG.
 - `keywords`: MovieLens user tags, then TMDB keywords. `popularity`, `rating`: TMDB (rating falls back to the
   MovieLens mean rating x 2).
+- `qualifiers`: topics, moods and content (`tools/qualifiers.py`) mapped from the MovieLens ml-25m keywords,
+  the ml-latest-small user tags (`tags.csv`) and the TMDB keywords by `tools/data/qualifier_map.py`.
+- `runtime` (minutes): TMDB `movielens_movies_tmdb.csv`. `country`: `combined_metadata.csv` (IMDb-derived).
+- `duplicate_of`: the entry kept for a film REDIAL lists under several ids. Years and genres on which the
+  sources disagree are decided by their agreement; `quality.json` records every choice.
 - `imdb_id`, `movielens_id`, `tmdb_id`: MovieLens `links.csv` and `id2info.json`.
 - `interactions.csv.gz`: ReDial train dialogs (`redial:<conversationId>`), INSPIRED train dialogs
   (`inspired:<line>`), MovieLens ml-latest-small ratings >= 3.5 (`ml:<userId>`, weight = rating - 3).
@@ -135,7 +157,8 @@ def build_data(source: Path, out: Path) -> dict[str, Any]:
         raise DataBuildError(f"missing source directory {source}: pass --source pointing at ../shared/data")
     src = Sources(source)
     log.info("building catalog from %s", source)
-    drafts, stats = build_catalog(src)
+    quality = QualityLog()
+    drafts, stats = build_catalog(src, quality)
     records = [d.record() for d in sorted(drafts, key=lambda d: d.id)]
     collected = collect_interactions(src, drafts)
     fill_ratings_from_movielens(records, collected.ml_ratings)
@@ -156,6 +179,7 @@ def build_data(source: Path, out: Path) -> dict[str, Any]:
         "items": {"total": len(records), "redial": n_redial, "inspired_only": len(records) - n_redial},
         "interactions": {"total": len(collected.table.rows), "by_source": collected.table.counts()},
         "coverage": coverage(records),
+        "qualifiers": qualifier_counts(records),
         "details": {
             "catalog": dict(sorted(stats.items())),
             "redial_dialogs": collected.redial_stats,
@@ -167,6 +191,7 @@ def build_data(source: Path, out: Path) -> dict[str, Any]:
     manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n").encode(
         "utf-8"
     )
+    quality_bytes = (json.dumps(quality.as_dict(), indent=1, ensure_ascii=False) + "\n").encode("utf-8")
     notice_bytes = NOTICE_TEXT.format(generator=GENERATOR, command=GENERATION_COMMAND).encode("utf-8")
     _write_atomically(
         out,
@@ -175,6 +200,7 @@ def build_data(source: Path, out: Path) -> dict[str, Any]:
             INTERACTIONS_FILE: interactions_gz,
             MANIFEST_FILE: manifest_bytes,
             NOTICE_FILE: notice_bytes,
+            QUALITY_FILE: quality_bytes,
         },
     )
     log.info(

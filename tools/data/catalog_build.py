@@ -29,6 +29,8 @@ from tools.data.normalise import (
     split_list,
     truncate_plot,
 )
+from tools.data.qualifier_map import qualifiers_for
+from tools.data.quality import QualityLog, group_duplicates, lone_kind_genres, resolve_year
 from tools.data.sources import (
     REDIAL_MOVIES,
     KGMovie,
@@ -73,6 +75,11 @@ class Draft:
     tmdb_id: int | None = None
     aliases: list[str] = field(default_factory=list)
     id: int = 0
+    terms: list[str] = field(default_factory=list)  # every source keyword / tag, for the qualifiers
+    runtime: int | None = None
+    country: str | None = None
+    duplicate_of: int | None = None
+    suspect: dict[str, list[str]] | None = None  # genre sources, when movies.json may describe another film
 
     def add_alias(self, alias: str | None) -> None:
         """Add an alternative title unless it repeats the title or another alias (case-insensitively)."""
@@ -102,6 +109,10 @@ class Draft:
             "movielens_id": self.movielens_id,
             "tmdb_id": self.tmdb_id,
             "aliases": self.aliases,
+            "qualifiers": qualifiers_for([*self.keywords, *self.terms]),
+            "runtime": self.runtime,
+            "country": self.country,
+            "duplicate_of": self.duplicate_of,
         }
 
 
@@ -145,21 +156,27 @@ def _pick_movielens(
     return (best[2] if best else None), accepted
 
 
-def build_catalog(src: Sources) -> tuple[list[Draft], dict[str, Any]]:
-    """Read every catalog source and return the items (ids assigned) plus build statistics."""
+def build_catalog(src: Sources, log: QualityLog | None = None) -> tuple[list[Draft], dict[str, Any]]:
+    """Read every catalog source and return the items (ids assigned) plus build statistics; the data-quality
+    choices (:mod:`tools.data.quality`) go to ``log``."""
+    log = log if log is not None else QualityLog()
     ml = read_movielens(src)
     stats: Stats = defaultdict(int)
     redial = read_redial_metadata(src)
-    drafts = redial_drafts(src, redial, ml, stats)
+    drafts = redial_drafts(src, redial, ml, stats, log)
     stats["redial_items"] = len(drafts)
-    add_inspired_items(src, drafts, ml, redial.info_by_imdb, stats)
+    add_inspired_items(src, drafts, ml, redial.info_by_imdb, stats, log)
+    group_duplicates(drafts, log)
+    stats.update(log.counts())
     return drafts, dict(stats)
 
 
 # --------------------------------------------------------------------------- REDIAL movies
 
 
-def redial_drafts(src: Sources, redial: RedialMetadata, ml: MovieLens, stats: Stats) -> list[Draft]:
+def redial_drafts(
+    src: Sources, redial: RedialMetadata, ml: MovieLens, stats: Stats, log: QualityLog
+) -> list[Draft]:
     """One item per REDIAL movie, numbered 1.. in ascending REDIAL id order."""
     drafts: list[Draft] = []
     seen_ids: set[int] = set()
@@ -170,10 +187,14 @@ def redial_drafts(src: Sources, redial: RedialMetadata, ml: MovieLens, stats: St
         if rid in seen_ids:
             raise src.corrupt(REDIAL_MOVIES, f"duplicate movieId {rid}")
         seen_ids.add(rid)
-        drafts.append(_redial_draft(rid, row, redial, ml, stats))
+        drafts.append(_redial_draft(rid, row, redial, ml, stats, log))
     drafts.sort(key=lambda d: d.redial_id or 0)
+    by_redial: dict[int, int] = {}
     for number, draft in enumerate(drafts, 1):
         draft.id = number
+        by_redial[draft.redial_id or 0] = number
+    for rec in (*log.years, *log.years_unresolved, *log.genres):  # recorded under the REDIAL id until now
+        rec["id"] = by_redial.get(rec["redial_id"], 0)
     return drafts
 
 
@@ -186,13 +207,14 @@ class _Links:
     info_trusted: bool
     comb: dict[str, str] | None  # its combined_metadata.csv row
     comb_ok: bool
+    comb_same: bool  # the combined_metadata row is this film (validated, or its ids agree with the links)
     rating_row: dict[str, str] | None  # its movies_rating_data.csv row, None when it describes another film
     ml_id: int | None
     ml: MLMovie | None
 
 
 def _redial_draft(
-    rid: int, row: dict[str, str], redial: RedialMetadata, ml: MovieLens, stats: Stats
+    rid: int, row: dict[str, str], redial: RedialMetadata, ml: MovieLens, stats: Stats, log: QualityLog
 ) -> Draft:
     """The item of one REDIAL movie: its name and year, then the metadata of the records validated for it."""
     raw_name = clean_text(row["movieName"])
@@ -209,11 +231,38 @@ def _redial_draft(
 
     links = _link_redial(rid, title, year, redial, ml, stats)
     _apply_links(draft, raw_name, links, redial.info_by_imdb, stats)
-    _merge_genres(draft, tmdb, links, stats)
+    _resolve_year(draft, links, log)
+    _merge_genres(draft, tmdb, links, stats, log)
     _popularity_and_rating(draft, tmdb, links.rating_row)
     if links.ml is not None:
         _enrich_from_movielens(draft, links.ml)
+    if links.comb_same and links.comb is not None:
+        draft.country = clean_text(links.comb.get("country")) or None
     return draft
+
+
+def _resolve_year(draft: Draft, links: _Links, log: QualityLog) -> None:
+    """Correct the REDIAL year when other records of the film agree on another one (:mod:`tools.data.quality`)."""
+    evidence: dict[str, int | None] = {}
+    if links.ml is not None:
+        evidence["movielens"] = links.ml.year
+        evidence["tmdb_csv"] = links.ml.tmdb_year
+    if links.comb_same and links.comb is not None:
+        evidence["combined"] = parse_year(links.comb["year"])
+    year, why = resolve_year(draft.year, evidence)
+    if why is None:
+        return
+    rec = {
+        "redial_id": draft.redial_id,
+        "title": draft.title,
+        "year": draft.year,
+        "sources": {k: v for k, v in sorted(evidence.items()) if v is not None},
+    }
+    if why == "unresolved":
+        log.years_unresolved.append(rec)
+        return
+    log.years.append({**rec, "chosen": year, "why": why})
+    draft.year = year
 
 
 def _link_redial(
@@ -258,7 +307,12 @@ def _link_redial(
     if rating_row and int_or_none(rating_row["movieId"]) != ml_id:
         rating_row = None  # its mean rating belongs to another film
     movie = ml.movies.get(ml_id) if ml_id is not None else None
-    return _Links(info, info_imdb, info_trusted, comb, comb_ok, rating_row, ml_id, movie)
+    comb_same = comb is not None and (
+        comb_ok
+        or (ml_id is not None and int_or_none(comb["movielensID"]) == ml_id)
+        or (movie is not None and movie.imdb_id is not None and imdb_str(comb["imdbID"]) == movie.imdb_id)
+    )
+    return _Links(info, info_imdb, info_trusted, comb, comb_ok, comb_same, rating_row, ml_id, movie)
 
 
 def _apply_links(
@@ -291,27 +345,59 @@ def _apply_links(
         draft.stars = draft.stars or split_list(comb["actors"], ",")
 
 
-def _merge_genres(draft: Draft, tmdb: dict[str, Any] | None, links: _Links, stats: Stats) -> None:
-    """Genres: the curated per-item sources first (IMDb via id2info, TMDB via movies.json), then the rest."""
+def _merge_genres(
+    draft: Draft, tmdb: dict[str, Any] | None, links: _Links, stats: Stats, log: QualityLog
+) -> None:
+    """Genres: the curated per-item sources first (IMDb via id2info, TMDB via movies.json), then the rest; a
+    kind genre only one source gives against the others is dropped (:mod:`tools.data.quality`)."""
     ml, comb = links.ml, links.comb
     imdb_genres = list(draft.genres)
     tmdb_genres = normalize_genres(
         g.get("name", "") for g in (tmdb or {}).get("genres") or [] if isinstance(g, dict)
     )
-    tier2 = normalize_genres(
-        [
-            *(comb["genres"].split("|") if links.comb_ok and comb else []),
-            *(ml.genres if ml else []),
-            *(ml.tmdb_genres if ml else []),
-        ]
-    )
+    comb_genres = normalize_genres(comb["genres"].split("|")) if links.comb_same and comb else []
+    by_source = {
+        "imdb": imdb_genres,
+        "tmdb": tmdb_genres,
+        "combined": comb_genres,
+        "movielens": list(ml.genres) if ml else [],
+        "tmdb_csv": list(ml.tmdb_genres) if ml else [],
+    }
+    tier2 = normalize_genres([*comb_genres, *by_source["movielens"], *by_source["tmdb_csv"]])
     if imdb_genres and tmdb_genres and not set(imdb_genres) & set(tmdb_genres):
         # Disjoint: one of the two records is probably another film; let the other sources decide.
         imdb_ok, tmdb_ok = bool(set(tier2) & set(imdb_genres)), bool(set(tier2) & set(tmdb_genres))
         if imdb_ok != tmdb_ok:
             stats["redial_genre_conflicts_resolved"] += 1
             imdb_genres, tmdb_genres = (imdb_genres, []) if imdb_ok else ([], tmdb_genres)
-    draft.genres = normalize_genres([*imdb_genres, *tmdb_genres]) or tier2
+    if tmdb_genres and not imdb_genres and not tier2 and comb is not None and not links.comb_same:
+        other = set(normalize_genres(comb["genres"].split("|")))
+        if set(tmdb_genres) <= other and title_similarity(draft.title, comb["title"]) >= 1:
+            # movies.json alone, with the genres of another film of this title (It (1927) for It (1990)):
+            # the INSPIRED KG replaces them when it disagrees (_apply_kg)
+            draft.suspect = {**by_source, "other_film": sorted(other)}
+    genres = normalize_genres([*imdb_genres, *tmdb_genres]) or tier2
+    lone = [g for g in lone_kind_genres(by_source) if g in genres]
+    if lone:
+        genres = [g for g in genres if g not in lone] or [g for g in tier2 if g not in lone]
+        _log_genres(log, draft, by_source, genres, f"{', '.join(lone)}: one source against two or more")
+    draft.genres = genres
+
+
+def _log_genres(
+    log: QualityLog, draft: Draft, by_source: dict[str, list[str]], kept: list[str], why: str
+) -> None:
+    log.genres.append(
+        {
+            "id": draft.id,
+            "redial_id": draft.redial_id,
+            "title": draft.title,
+            "year": draft.year,
+            "sources": {k: v for k, v in by_source.items() if v},
+            "chosen": kept,
+            "why": why,
+        }
+    )
 
 
 def _popularity_and_rating(
@@ -337,7 +423,12 @@ def _popularity_and_rating(
 
 
 def add_inspired_items(
-    src: Sources, drafts: list[Draft], ml: MovieLens, info_by_imdb: dict[str, dict[str, Any]], stats: Stats
+    src: Sources,
+    drafts: list[Draft],
+    ml: MovieLens,
+    info_by_imdb: dict[str, dict[str, Any]],
+    stats: Stats,
+    log: QualityLog | None = None,
 ) -> None:
     """INSPIRED movies (train, dev and KG titles): matched to the items so far or appended as new items (ids
     after REDIAL, in sorted title order); the KG's people and genres fill the items that lack them."""
@@ -348,7 +439,8 @@ def add_inspired_items(
         raw_titles.update(titles)
     raw_titles.update(inspired_dev_titles(src))
     inspired_map = _match_inspired_titles(raw_titles, drafts, ml, info_by_imdb, stats)
-    _apply_kg(kg, inspired_map, stats)
+    log = log if log is not None else QualityLog()
+    _apply_kg(kg, inspired_map, stats, log)
     stats["inspired_titles"] = len(raw_titles)
     stats["inspired_titles_matched_to_redial"] = sum(
         1 for d in inspired_map.values() if d.redial_id is not None
@@ -384,7 +476,7 @@ def _match_inspired_titles(
     return inspired_map
 
 
-def _apply_kg(kg: dict[str, KGMovie], inspired_map: dict[str, Draft], stats: Stats) -> None:
+def _apply_kg(kg: dict[str, KGMovie], inspired_map: dict[str, Draft], stats: Stats, log: QualityLog) -> None:
     """KG people/genres: for INSPIRED items and REDIAL items that lack them."""
     for raw in sorted(kg):
         target = inspired_map.get(raw)
@@ -395,6 +487,15 @@ def _apply_kg(kg: dict[str, KGMovie], inspired_map: dict[str, Draft], stats: Sta
             target.stars, target.directors = list(movie.stars), list(movie.directors)
             if target.redial_id is not None and (movie.stars or movie.directors):
                 stats["redial_people_from_kg"] += 1
+        if movie.genres and target.suspect and not set(target.genres) & set(movie.genres):
+            _log_genres(
+                log,
+                target,
+                {**target.suspect, "inspired_kg": list(movie.genres)},
+                list(movie.genres),
+                "movies.json lists the genres of another film of this title; the INSPIRED KG disagrees",
+            )
+            target.genres = []
         if not target.genres and movie.genres:
             target.genres = list(movie.genres)
             if target.redial_id is not None:
@@ -418,6 +519,8 @@ def _enrich_from_movielens(draft: Draft, ml: MLMovie) -> None:
     if not draft.genres:
         draft.genres = normalize_genres([*ml.genres, *ml.tmdb_genres])
     draft.keywords = merge_keywords(draft.keywords, ml.tags, ml.tmdb_keywords)
+    draft.terms = list(dict.fromkeys([*draft.terms, *ml.tags, *ml.tmdb_keywords, *ml.small_tags]))
+    draft.runtime = draft.runtime or ml.runtime
     draft.tmdb_id = draft.tmdb_id or ml.tmdb_id
     for alias in (ml.title, *ml.aliases, ml.tmdb_title):
         draft.add_alias(alias)

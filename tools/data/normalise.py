@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from tools.genres import canonical_genre
+from tools.text import cut_at_sentence
 from tools.titles import fold, move_article, split_year
 
 MAX_PLOT_CHARS = 600
@@ -89,16 +90,9 @@ def split_list(text: str | None, sep: str) -> list[str]:
 
 
 def truncate_plot(text: str, limit: int = MAX_PLOT_CHARS) -> str:
-    """Shorten a plot to at most ``limit`` characters, at a sentence end when one is close enough."""
-    text = clean_text(text)
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    end = cut.rfind(". ")
-    if end >= limit // 2:
-        return cut[: end + 1]
-    space = cut[: limit - 1].rfind(" ")
-    return cut[: space if space > 0 else limit - 1].rstrip(",;: ") + "…"
+    """Shorten a plot to at most ``limit`` characters, at a real sentence end (:mod:`tools.text`: not at the
+    dot of "Col." or "U.S.") when one is close enough, else at a word with "…"."""
+    return cut_at_sentence(clean_text(text), limit)
 
 
 def merge_keywords(*groups: Iterable[str], limit: int = MAX_KEYWORDS) -> list[str]:

@@ -18,8 +18,12 @@ from tools.data.normalise import (
     int_or_none,
     ml_title_parts,
     normalize_genres,
+    parse_year,
     split_list,
 )
+
+#: Plausible feature running times in minutes (TMDB lists 0 for unknown, and some shorts and serials).
+MIN_RUNTIME, MAX_RUNTIME = 20, 600
 
 #: The REDIAL movie list (REDIAL id, name with year, number of mentions).
 REDIAL_MOVIES = "redial/movies_with_mentions.csv"
@@ -113,6 +117,9 @@ class MLMovie:
     tmdb_keywords: list[str] = field(default_factory=list)
     tmdb_genres: list[str] = field(default_factory=list)
     tmdb_title: str = ""
+    tmdb_year: int | None = None
+    runtime: int | None = None
+    small_tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -125,7 +132,8 @@ class MovieLens:
 
 
 def read_movielens(src: Sources) -> MovieLens:
-    """ml-25m movies + keywords + links and the TMDB file: id -> movie, imdb -> ML id, and a title index."""
+    """ml-25m movies + keywords + links, the TMDB file (overview, cast, keywords, release year, runtime) and
+    the ml-latest-small user tags: id -> movie, imdb -> ML id, and a title index."""
     movies: dict[int, MLMovie] = {}
     rel = "movielens/ml-25m/movies_w_keywords.csv"
     for row in src.csv(rel, ["movieId", "title", "genres", "keyword"]):
@@ -158,6 +166,8 @@ def read_movielens(src: Sources) -> MovieLens:
         "tmdb_genres",
         "tmdb_top_cast",
         "tmdb_keywords",
+        "tmdb_release_date",
+        "tmdb_runtime",
     ]
     for row in src.csv("tmdb/movielens_movies_tmdb.csv", tmdb_cols):
         mid = int_or_none(row["movieId"])
@@ -170,6 +180,15 @@ def read_movielens(src: Sources) -> MovieLens:
         movie.cast = split_list(row["tmdb_top_cast"], ",")
         movie.tmdb_keywords = split_list(row["tmdb_keywords"], ",")
         movie.tmdb_genres = normalize_genres(split_list(row["tmdb_genres"], ","))
+        movie.tmdb_year = parse_year((row["tmdb_release_date"] or "")[:4])
+        runtime = int_or_none(row["tmdb_runtime"])
+        movie.runtime = runtime if runtime is not None and MIN_RUNTIME <= runtime <= MAX_RUNTIME else None
+    rel_tags = "movielens/ml-latest-small/tags.csv"
+    for row in src.csv(rel_tags, ["userId", "movieId", "tag"]):
+        mid = int_or_none(row["movieId"])
+        tag = clean_text(row["tag"])
+        if mid in movies and tag and tag.lower() not in (t.lower() for t in movies[mid].small_tags):
+            movies[mid].small_tags.append(tag)
     index = TitleIndex()
     for mid in sorted(movies):
         movie = movies[mid]
@@ -204,7 +223,17 @@ def read_redial_metadata(src: Sources) -> RedialMetadata:
         int_or_none(r["databaseId"]): r
         for r in src.csv(
             "redial/combined_metadata.csv",
-            ["databaseId", "title", "imdbID", "genres", "directors", "actors", "movielensID", "year"],
+            [
+                "databaseId",
+                "title",
+                "imdbID",
+                "genres",
+                "directors",
+                "actors",
+                "movielensID",
+                "year",
+                "country",
+            ],
         )
     }
     rating_rows = {

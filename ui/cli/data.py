@@ -42,18 +42,34 @@ def data_vectors(
         Path | None,
         typer.Option(help="The data folder whose catalog is embedded (default: the packaged data/)."),
     ] = None,
+    reuse: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the vectors of item_vectors.npz whose item text is unchanged (same model); embed the rest."
+        ),
+    ] = True,
 ) -> None:
-    """Embed every item of the catalog in DATA_DIR with the configured model and write item_vectors.npz there
-    (the vectors `crsagent index` reuses; run after `crsagent data build`)."""
+    """Embed the items of the catalog in DATA_DIR with the configured model and write item_vectors.npz there
+    (the vectors `crsagent index` reuses; run after `crsagent data build`). With --reuse (the default) only
+    items whose embedded text changed are embedded again."""
     # lazy: CLI start-up (torch)
+    import numpy as np
+
     from tools.catalog import CATALOG_FILE, read_catalog_file
     from tools.embeddings import Embedder
     from tools.settings import PACKAGED_DATA_DIR
-    from tools.shipped_vectors import VECTORS_FILE, write_shipped_vectors
+    from tools.shipped_vectors import VECTORS_FILE, load_reusable, write_shipped_vectors
 
     folder = data_dir or PACKAGED_DATA_DIR
     items = read_catalog_file(folder / CATALOG_FILE)
     embedder = Embedder(cli_settings())
-    matrix = embedder.encode([it.embedding_text() for it in items], batch_size=256)
+    shipped = load_reusable(folder, embedder) if reuse else None
+    found = shipped.lookup(items) if shipped is not None else {}
+    todo = [it for it in items if it.id not in found]
+    fresh = embedder.encode([it.embedding_text() for it in todo], batch_size=256) if todo else None
+    rows = {it.id: fresh[j] for j, it in enumerate(todo)} if fresh is not None else {}
+    matrix = np.vstack([found[it.id] if it.id in found else rows[it.id] for it in items])
     write_shipped_vectors(folder / VECTORS_FILE, items, matrix, embedder)
-    console.print(f"wrote {folder / VECTORS_FILE}: {len(items)} items")
+    console.print(
+        f"wrote {folder / VECTORS_FILE}: {len(items)} items ({len(todo)} embedded, {len(found)} reused)"
+    )

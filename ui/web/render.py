@@ -7,6 +7,7 @@ import html
 import re
 from typing import Any
 
+from tools.text import first_sentence
 from ui.service import TurnResult
 from ui.web.state import WebState
 
@@ -79,7 +80,8 @@ def memory_facts(trace: list[dict[str, Any]], extra: Any = None) -> list[str]:
 
 
 def _one_line(text: str, limit: int = 140) -> str:
-    first = re.split(r"(?<=[a-z]{2}[.!?])\s", text.strip(), maxsplit=1)[0]
+    """The first sentence of a plot (a real sentence end, not the dot of "Col."), cut at a word if too long."""
+    first = first_sentence(text)
     if len(first) > limit:
         first = first[: limit - 1].rsplit(" ", 1)[0] + "…"
     return first

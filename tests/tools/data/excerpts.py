@@ -369,6 +369,8 @@ movieId,imdbId,tmdbId
 
 ML_SMALL_RATINGS = "userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,3,4.0,964981247\r\n5,1,4.0,847434962\r\n6,2,4.0,845553522\r\n18,2,3.0,1455617462\r\n"
 
+ML_SMALL_TAGS = "userId,movieId,tag,timestamp\r\n62,2,fantasy,1528843929\r\n62,2,magic board game,1528843932\r\n62,2,Robin Williams,1528843907\r\n336,1,pixar,1139045764\r\n474,2,game,1137375552\r\n"
+
 TMDB_CSV = """\
 movieId,title,genres,year,tmdb_id,tmdb_title,tmdb_release_date,tmdb_overview,tmdb_runtime,tmdb_genres,tmdb_top_cast,tmdb_keywords
 1,Toy Story (1995),Animation|Children's|Comedy,1995,862,Toy Story,1995-11-22,"Led by Woody, Andy's toys live happily in his room until Andy's birthday brings Buzz Lightyear onto the scene.",81,"Family, Comedy, Animation, Adventure","Tom Hanks, Tim Allen, Don Rickles, Jim Varney, Wallace Shawn","rescue, friendship, mission, jealousy, villain"
@@ -400,6 +402,7 @@ def write_mini_source(root: Path) -> Path:
         "movielens/ml-25m/movies_w_keywords.csv": ML25M_MOVIES,
         "movielens/ml-25m/links.csv": ML25M_LINKS,
         "movielens/ml-latest-small/ratings.csv": ML_SMALL_RATINGS,
+        "movielens/ml-latest-small/tags.csv": ML_SMALL_TAGS,
         "tmdb/movielens_movies_tmdb.csv": TMDB_CSV,
     }
     for rel, text in files.items():

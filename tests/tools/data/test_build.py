@@ -56,6 +56,10 @@ def test_mini_build_catalog(mini_build: tuple[Path, dict]) -> None:
         "movielens_id",
         "tmdb_id",
         "aliases",
+        "qualifiers",
+        "runtime",
+        "country",
+        "duplicate_of",
     ]
 
     toy = by_title[("Toy Story", 1995)]

@@ -15,3 +15,26 @@ def test_catalog_stats_json(crsagent: Callable[..., Result], built_home: Path) -
     stats = json.loads(out.stdout)
     assert stats["items"] >= 7000 and stats["with_genres"] >= 0.9 and stats["with_plot"] >= 0.8
     assert stats["interactions"] > 50_000
+
+
+def test_catalog_check_json(crsagent: Callable[..., Result], tmp_path: Path) -> None:
+    """Reads the shipped data files (no index needed): counts, what the build resolved, what remains."""
+    out = crsagent(["catalog", "check", "--json"], tmp_path / "home")
+    assert out.exit_code == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["items"] >= 7000
+    assert report["counts"]["with_qualifiers"] > 3000 and report["counts"]["with_runtime"] > 1000
+    assert report["counts"]["unlisted"] == report["remaining"]["unlisted"]["count"] > 0
+    assert report["resolved"]["years_resolved"] > 0 and report["resolved"]["duplicate_groups"] > 100
+    assert set(report["remaining"]) == {
+        "unlisted",
+        "same_title_year",
+        "kind_genre_mix",
+        "same_popularity",
+        "plot_cut",
+        "years_unresolved",
+    }
+    assert report["remaining_total"] == sum(v["count"] for v in report["remaining"].values())
+    assert set(report["qualifiers"]) >= {"gore", "heist", "time-travel"}
+    text = crsagent(["catalog", "check"], tmp_path / "home")
+    assert text.exit_code == 0 and "kind_genre_mix" in text.stdout

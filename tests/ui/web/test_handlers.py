@@ -265,3 +265,12 @@ def test_build_app_wires_the_named_api_endpoint(service: Any) -> None:
     app = build_app(service)
     named = [fn.api_name for fn in app.fns.values() if getattr(fn, "api_visibility", "public") == "public"]
     assert named == ["ask"]
+
+
+def test_card_plot_ends_at_a_real_sentence_end() -> None:
+    """Cards cut plots at a real sentence end, not at the dot of "Col." (issue 16)."""
+    item = {"id": 1, "title": "Rambo: First Blood Part II", "year": 1985, "genres": ["action"]}
+    plot = "Col. Trautman sends John Rambo back to Vietnam. He finds prisoners there."
+    html_text = card_html(item, 1, plot=plot)
+    assert "Col. Trautman sends John Rambo back to Vietnam.</div>" in html_text
+    assert "He finds" not in html_text
