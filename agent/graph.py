@@ -45,7 +45,8 @@ from agent.respond import (
     to_shown,
 )
 from agent.state import AgentState, ParsedTurn, Preferences, ShownItem
-from agent.tools import TurnWork, run_plan, validate_plan
+from agent.tools import LANGUAGE_COUNTRIES, TurnWork, run_plan, validate_plan
+from tools.hard_filter import unchecked_sentence
 from tools.ranking import Scored
 
 Node = Callable[[AgentState, Runtime[AgentContext]], dict[str, Any]]
@@ -269,7 +270,25 @@ def ground(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         shown.append(to_shown(item, scored, why).model_dump())
         if len(shown) >= ctx.n_items:
             break
-    return {"shown": shown}
+    return {"shown": shown, "caveats": caveats(ctx, prefs, [s["id"] for s in shown])}
+
+
+def caveats(ctx: AgentContext, prefs: Preferences, shown_ids: list[int]) -> list[str]:
+    """What the catalog could not check for the shown items, in one short sentence each: a recognised wish is
+    never dropped silently."""
+    if not shown_ids:
+        return []
+    soft = [*prefs.qualifiers_boost, *prefs.qualifiers_penalty]
+    found = ctx.hard_filter.unchecked(prefs.constraints, shown_ids, soft_qualifiers=soft)
+    out = [unchecked_sentence(found)] if found else []
+    if prefs.language:
+        where = LANGUAGE_COUNTRIES.get(prefs.language)
+        out.append(
+            "I can't check a film's spoken language; I favoured films made in "
+            + (" or ".join(where) if where else "the countries that speak it")
+            + "."
+        )
+    return out
 
 
 # ----------------------------------------------------------------------------- respond
@@ -311,6 +330,8 @@ def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
                 trace.append({"step": "respond", "tool": "llm", "ms": 0.0, "fallback": "template"})
             else:
                 reply = intro + "\n" + "\n".join(reply.splitlines()[1:])
+    if shown and state.get("caveats") and parsed.intent in ("recommend", "more", "feedback"):
+        reply = f"{reply}\n{' '.join(state['caveats'])}"
     clarify = clarification(parsed, ctx.toolkit.catalog)
     if clarify:
         reply = f"{reply}\n{clarify}"

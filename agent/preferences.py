@@ -51,6 +51,11 @@ def apply_turn(prefs: Preferences, parsed: ParsedTurn, shown_ids: list[int]) -> 
     year_min, year_max = c.year_min, c.year_max
     if parsed.year_min is not None or parsed.year_max is not None:
         year_min, year_max = parsed.year_min, parsed.year_max
+    runtime_min, runtime_max = c.runtime_min, c.runtime_max
+    if parsed.runtime_min is not None or parsed.runtime_max is not None:
+        runtime_min, runtime_max = parsed.runtime_min, parsed.runtime_max
+    wanted_now = set(parsed.qualifiers_include) | set(parsed.qualifiers_less)
+    qualifiers_out = _merge(c.qualifiers_exclude, parsed.qualifiers_exclude, wanted_now)
     p.constraints = c.model_copy(
         update={
             "genres_include": sorted(include),
@@ -60,6 +65,10 @@ def apply_turn(prefs: Preferences, parsed: ParsedTurn, shown_ids: list[int]) -> 
             "people_include": people_in,
             "people_exclude": people_out,
             "min_rating": parsed.min_rating if parsed.min_rating is not None else c.min_rating,
+            "qualifiers_exclude": qualifiers_out,
+            "countries": parsed.countries or c.countries,
+            "runtime_min": runtime_min,
+            "runtime_max": runtime_max,
         }
     )
     if parsed.soft:

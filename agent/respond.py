@@ -135,7 +135,7 @@ def _answer_content(item: Item, qualifier: str | None) -> str:
     genres = " / ".join(item.genres) if item.genres else "without a genre in my data"
     if entry is None:
         return f"{name}: I can't tell that; it is {genres}."
-    tags: list[str] = list(getattr(item, "qualifiers", []) or [])
+    tags = item.qualifiers
     if entry.name in tags or (entry.name == "scary" and "horror" in item.genres):
         return f"Yes: {name} is marked {entry.label} in my data ({genres})."
     if tags or item.keywords:
@@ -147,13 +147,13 @@ def answer_question(item: Item, aspect: str, qualifier: str | None = None) -> st
     """Answer a question about one catalog item from its metadata, or say honestly what is not known."""
     name = item.display
     if aspect == "runtime":
-        runtime = getattr(item, "runtime", None)
+        runtime = item.runtime
         if not runtime:
             return f"{name}: I don't have its running time."
         hours, minutes = divmod(int(runtime), 60)
         return f"{name} runs {runtime} minutes ({hours} h {minutes:02d})."
     if aspect == "country":
-        country = getattr(item, "country", None)
+        country = item.country
         return f"{name} was made in {country}." if country else f"{name}: I don't know where it was made."
     if aspect == "content":
         return _answer_content(item, qualifier)

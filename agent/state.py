@@ -165,6 +165,7 @@ class AgentState(TypedDict, total=False):
     replans: int
     needs_replan: bool
     notes: list[str]
+    caveats: list[str]
     error: str | None
     # evaluation only: rank on every user turn (not only those that show items), within a dataset's item
     # universe (None = whole catalog)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from agent.context import AgentContext
 from agent.state import Preferences
 from tools.hard_filter import Constraints
-from tools.ranking import CandidateBus, Scored, fuse
+from tools.ranking import CandidateBus, Scored, adjust_for_qualifiers, fuse
 
 
 @dataclass
@@ -265,7 +265,58 @@ def rank(ctx: AgentContext, work: TurnWork, args: RankArgs) -> dict[str, Any]:
         boost=boost,
         twins=ctx.toolkit.catalog.twins,
     )
+    work.ranking = soft_preferences(ctx, work.prefs, work.ranking)
     return {"ranked": len(work.ranking)}
+
+
+#: the production countries that stand in for a spoken language the catalog does not record
+LANGUAGE_COUNTRIES: dict[str, tuple[str, ...]] = {
+    "en": ("USA", "UK", "Canada", "Australia", "Ireland", "New Zealand"),
+    "es": ("Spain", "Mexico", "Argentina"),
+    "fr": ("France", "Belgium", "Canada"),
+    "de": ("Germany", "Austria"),
+    "it": ("Italy",),
+    "ja": ("Japan",),
+    "ko": ("South Korea",),
+    "zh": ("China", "Hong Kong", "Taiwan"),
+    "hi": ("India",),
+    "sv": ("Sweden",),
+    "da": ("Denmark",),
+    "no": ("Norway",),
+    "ru": ("Russia",),
+    "pt": ("Brazil", "Portugal"),
+}
+
+
+def soft_preferences(ctx: AgentContext, prefs: Preferences, ranking: list[Scored]) -> list[Scored]:
+    """The conversation's soft wishes on a fused ranking: wanted / toned-down qualifiers ("about music",
+    "not too depressing"), "I might not have seen" (the best-known titles move down) and a spoken language
+    (read from the production country, the closest the catalog has)."""
+    if not (prefs.qualifiers_boost or prefs.qualifiers_penalty or prefs.avoid_popular or prefs.language):
+        return ranking
+    catalog = ctx.toolkit.catalog
+    items = {s.item_id: catalog.get(s.item_id) for s in ranking}
+    out = adjust_for_qualifiers(
+        ranking,
+        {i: it.qualifiers for i, it in items.items() if it is not None},
+        prefs.qualifiers_boost,
+        prefs.qualifiers_penalty,
+    )
+    countries = set(LANGUAGE_COUNTRIES.get(prefs.language or "", ()))
+    if not (prefs.avoid_popular or countries):
+        return out
+    popularity = ctx.popularity
+    top = max((popularity.get(s.item_id, 0.0) for s in out), default=0.0) or 1.0
+    adjusted: list[Scored] = []
+    for s in out:
+        item = items.get(s.item_id)
+        delta = 0.0
+        if prefs.avoid_popular:
+            delta -= ctx.weights.avoid_popular * popularity.get(s.item_id, 0.0) / top
+        if countries and item is not None and item.country in countries:
+            delta += ctx.weights.language_boost
+        adjusted.append(Scored(s.item_id, s.score + delta, {**s.parts, "soft": round(delta, 4)}))
+    return sorted(adjusted, key=lambda s: -s.score)
 
 
 def lookup_item(ctx: AgentContext, work: TurnWork, args: LookupArgs) -> dict[str, Any]:

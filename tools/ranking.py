@@ -66,6 +66,14 @@ class FusionWeights(BaseModel):
         le=1,
         description="seed weight factor per later mention of the same kind (1 = no decay)",
     )
+    avoid_popular: float = Field(
+        default=0.3,
+        ge=0,
+        description='"I might not have seen": score lost by the best-known candidate (linear in popularity)',
+    )
+    language_boost: float = Field(
+        default=0.1, ge=0, description="bonus for a film made where the wanted language is spoken"
+    )
 
 
 @dataclass
