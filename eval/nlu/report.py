@@ -157,6 +157,9 @@ def write_report(metrics: dict[str, Any], path: Path) -> None:
             f"**Gold titles not in the catalog** (they can only be missed): {', '.join(metrics['unresolved_titles'])}",
             "",
         ]
+    if metrics.get("gold_warnings"):
+        lines += ["**Gold readings off the schema** (NLU.md):", ""]
+        lines += [f"- {w}" for w in metrics["gold_warnings"]] + [""]
     if metrics.get("llm"):
         llm = metrics["llm"]
         lines += [

@@ -23,6 +23,7 @@ from eval.nlu.pairs import PairBuilder
 from eval.nlu.report import write_report
 from eval.nlu.score import Scored, score
 from eval.nlu.stance import collect, stance_errors, stance_metrics
+from eval.nlu.validate import check_all
 from tools.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,7 @@ def run_nlu(opts: NluOptions, settings: Settings, *, toolkit: Any = None) -> dic
             "parsers": score_split(utterances, parsers, builder),
         }
     metrics["unresolved_titles"] = sorted(resolver.unresolved)
+    metrics["gold_warnings"] = [w for utterances in gold.values() for w in check_all(utterances)]
     if redial_file is not None:
         metrics["redial"] = {"file": str(redial_file), "parsers": {}}
         for name, parse in parsers.items():

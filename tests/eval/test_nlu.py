@@ -11,10 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.state import ParsedTurn, Sentiment, ShownFeedback, Span, TitleMention
-from eval.nlu.gold import GoldError, TitleResolver, load_gold
+from eval.nlu.gold import GoldError, GoldUtterance, TitleResolver, load_gold
 from eval.nlu.pairs import PairBuilder
 from eval.nlu.run import NluOptions, score_split
 from eval.nlu.stance import collect, stance_metrics
+from eval.nlu.validate import check_all, check_gold
 from tools.catalog import Catalog, read_catalog_file
 from tools.grounding import Grounder
 from tools.settings import PACKAGED_DATA_DIR
@@ -191,6 +192,41 @@ def test_gold_file_errors(tmp_path: Path) -> None:
     assert NluOptions(data=TINY).files() == [("tiny", TINY)]
 
 
+def test_gold_checks() -> None:
+    assert check_all(load_gold(TINY)) == []
+    bad = GoldUtterance(
+        id="x",
+        category="nope",
+        text="t",
+        shown=("Heat (1995)",),
+        gold={
+            "intent": "ask",
+            "genres_include": ["comedies"],
+            "qualifiers_less": ["gory"],
+            "countries": ["Korea"],
+            "language": "English",
+            "anchor": "#2",
+            "feedback": [{"position": 3, "sentiment": "like"}],
+            "question": {"aspect": "content", "target": "#1", "qualifier": "spooky"},
+            "lasting": ["genres_exclude:horror"],
+            "mood": "happy",
+        },
+    )
+    assert check_gold(bad) == [
+        "unknown category 'nope'",
+        "unknown key 'mood'",
+        "unknown intent 'ask'",
+        "genres_include: 'comedies' is not a genre",
+        "qualifiers_less: 'gory' is not a qualifier",
+        "countries: 'Korea' is not a known country name",
+        "language: 'English' is not an ISO 639-1 code",
+        "anchor '#2' is past the 1 shown",
+        "feedback {'position': 3, 'sentiment': 'like'} is past the 1 shown",
+        "question qualifier 'spooky' is not a qualifier",
+        "lasting 'genres_exclude:horror': the reading has no genres_exclude 'horror'",
+    ]
+
+
 def test_redial_stance_on_real_dialogs(catalog: Catalog) -> None:
     """Two REDIAL train dialogs (600, 4218) with a fixed keyword parser over real grounding."""
     grounder = Grounder(catalog)
@@ -268,6 +304,7 @@ def test_eval_nlu_command_end_to_end(built_home: Path, tmp_path: Path) -> None:
     )  # the gold side does not depend on the parser
     assert printed["splits"]["tiny"]["parsers"]["rules"]["n_errors"] == len(rules["errors"])
     assert metrics["redial"]["parsers"]["rules"]["n_mentions"] == 6
+    assert metrics["gold_warnings"] == [] and metrics["unresolved_titles"] == []
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "### Per slot type" in report and "### Per category" in report and "Stance on REDIAL" in report
     table = CliRunner().invoke(app, args, env=env)

@@ -74,5 +74,7 @@ def eval_nlu(
         )
     if metrics.get("unresolved_titles"):
         err_console.print(f"gold titles not in the catalog: {', '.join(metrics['unresolved_titles'])}")
+    if metrics.get("gold_warnings"):
+        err_console.print(f"{len(metrics['gold_warnings'])} gold readings off the schema (see report.md)")
     console.print(f"report: {opts.out / 'report.md'}", highlight=False)
     return metrics
