@@ -104,12 +104,13 @@ def _redial_section(redial: dict[str, Any]) -> list[str]:
     if REDIAL_PAPER is None:
         lines.append(
             "The figure of the original REDIAL paper (Li et al. 2018, *Towards Deep Conversational "
-            "Recommendations*, NeurIPS) for its sentiment analysis of the *liked* question could not be found "
-            "in the sources searched (the paper's stored text was only reachable up to its introduction; the "
-            "authors' code repository RaymondLi0/conversational-recommendations has no results). No number is "
-            "given here rather than an unverified one. Note that the paper's model reads the *whole dialogue* "
-            "(both speakers) and was trained on REDIAL's forms, while this parser reads each seeker message "
-            "alone, untrained."
+            "Recommendations*, NeurIPS, arXiv:1812.07617) for its sentiment analysis of the *liked* question "
+            "was not found in the sources searched: the stored copies of the paper (ar5iv, deepai.org, "
+            "sciencestack.ai, pdfslide.net) were reachable only up to the abstract and introduction, and the "
+            "authors' code (github.com/RaymondLi0/conversational-recommendations) states no results. No number "
+            "is given here rather than an unverified one. Note also that the paper's model reads the *whole "
+            "dialogue* (both speakers) and was trained on REDIAL's forms, while this parser reads each seeker "
+            "message alone, untrained."
         )
     else:
         lines.append(
