@@ -102,7 +102,7 @@ def parse(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     shown_ids = [s["id"] for s in state.get("shown", [])]
     parsed = ctx.parser.parse(message, shown_ids)
     if ctx.llm is not None and message.strip():
-        from_llm = llm_parse(ctx.llm, ctx.grounder, message, parsed)
+        from_llm = llm_parse(ctx.llm, ctx.grounder, message, parsed, shown=shown_ids)
         if from_llm is None:
             fallbacks += 1
             trace.append(

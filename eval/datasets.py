@@ -40,6 +40,7 @@ __all__ = [
     "load_inspired_unicrs",
     "load_redial",
     "parse_title_year",
+    "redial_message_text",
 ]
 
 Role = Literal["seeker", "recommender"]
@@ -204,6 +205,12 @@ def _redial_text(text: str, mentions: dict[str, str]) -> tuple[str, list[MovieRe
         return name
 
     return _clean(_MENTION_RE.sub(replace, text)), movies
+
+
+def redial_message_text(text: str, mentions: dict[str, str]) -> tuple[str, list[MovieRef]]:
+    """One REDIAL message as the evaluation reads it: each known ``@id`` replaced by its movie name
+    (``"Scarface (1983)"``), with the mentioned movies in order (see :func:`load_redial`)."""
+    return _redial_text(text, mentions)
 
 
 def _redial_liked(record: dict[str, Any]) -> frozenset[str]:

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
+from agent.parsers.closed_vocab import LANGUAGES
 from tools.catalog import Catalog
 from tools.genres import GENRE_WORDS
 from tools.grounding.lexicon import common_words
@@ -31,12 +32,7 @@ COUNTRY_WORDS: dict[str, str] = {
     "israeli": "Israel", "hungarian": "Hungary", "finnish": "Finland", "belgian": "Belgium", "turkish": "Turkey",
 }  # fmt: skip
 #: "in Spanish" -> ISO 639-1
-LANGUAGE_WORDS: dict[str, str] = {
-    "english": "en", "spanish": "es", "french": "fr", "german": "de", "italian": "it", "japanese": "ja",
-    "korean": "ko", "hindi": "hi", "mandarin": "zh", "chinese": "zh", "cantonese": "zh", "portuguese": "pt",
-    "russian": "ru", "swedish": "sv", "danish": "da", "norwegian": "no", "dutch": "nl", "polish": "pl",
-    "thai": "th", "turkish": "tr", "persian": "fa", "farsi": "fa", "arabic": "ar",
-}  # fmt: skip
+LANGUAGE_WORDS: dict[str, str] = {fold(w): code for code, words in LANGUAGES.items() for w in words}
 #: a qualifier word that means something else before these words ("happy with", "sad to say")
 _NOT_BEFORE = {"happy": ("with", "to", "for"), "sad": ("to",), "space": ("for",), "mob": ("of",)}
 

@@ -1,4 +1,5 @@
-"""``crsagent eval {redial,inspired}``: the offline evaluation command."""
+"""``crsagent eval {redial,inspired,nlu}``: the offline evaluation command (``nlu``: the understanding
+benchmark, :mod:`ui.cli.eval_nlu`)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,26 @@ from typing import Annotated
 import typer
 
 from ui.cli.common import cli_command, console, emit_json, err_console
+from ui.cli.eval_nlu import eval_nlu
 
 
 @cli_command
 def eval_command(
-    dataset: Annotated[str, typer.Argument(help="redial or inspired.", show_default=False)],
+    dataset: Annotated[str, typer.Argument(help="redial, inspired or nlu.", show_default=False)],
     data_dir: Annotated[
-        Path, typer.Option("--data-dir", help="Folder of the dataset's files (e.g. ../shared/data/redial).")
-    ],
+        Path | None,
+        typer.Option(
+            "--data-dir", help="Folder of the dataset's files (e.g. ../shared/data/redial); not for nlu."
+        ),
+    ] = None,
     split: Annotated[
-        str,
-        typer.Option(help="Split to evaluate: reads <split>_data.jsonl (REDIAL) or <split>.tsv (INSPIRED)."),
-    ] = "test",
+        str | None,
+        typer.Option(
+            help="Split to evaluate: reads <split>_data.jsonl (REDIAL) or <split>.tsv (INSPIRED) [default: "
+            "test]; nlu: dev, test or both [default: both].",
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: eval_out/<dataset>-<split>).")
     ] = None,
@@ -40,8 +49,29 @@ def eval_command(
         str | None, typer.Option(help="Fusion-weights profile (default: the dataset's).")
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="nlu: a gold JSONL file, or a folder of nlu_<split>.jsonl (default: the packaged eval/data).",
+        ),
+    ] = None,
+    redial: Annotated[
+        Path | None,
+        typer.Option(
+            "--redial",
+            help="nlu: also score stance on REDIAL against the seekers' forms (folder of test_data.jsonl).",
+        ),
+    ] = None,
 ) -> None:
-    """Offline evaluation on REDIAL or INSPIRED (DESIGN §4): summary.json, samples.jsonl, report.md, plots."""
+    """Offline evaluation on REDIAL or INSPIRED (DESIGN §4): summary.json, samples.jsonl, report.md, plots.
+    ``nlu``: the understanding benchmark (eval/data/NLU.md) and stance on REDIAL: metrics.json, report.md."""
+    if dataset.strip().lower() == "nlu":
+        eval_nlu(split=split or "both", data=data, out=out, redial=redial, limit=limit, json_out=json_out)
+        return
+    if data_dir is None:
+        raise typer.BadParameter("--data-dir is required for redial and inspired")
+    split = split or "test"
     from eval.gold import split_path  # lazy: CLI start-up (the agent, torch)
     from eval.offline import EvalOptions, run_eval  # lazy: CLI start-up (the agent, torch)
 
