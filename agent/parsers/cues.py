@@ -67,6 +67,10 @@ _LASTING_NEG = _alt(
     "cant handle",
     "cant deal with",
     "allergic to",
+    "dont think i could handle",
+    "couldnt handle",
+    "could not handle",
+    "cant take",
     "avoid",
     "stay away from",
     "steer clear of",
@@ -106,6 +110,13 @@ _ONEOFF_NEG = _alt(
     "not today",
     "enough of",
     "had enough of",
+    "the last thing i want is",
+    "last thing i need is",
+    "dont give me",
+    "do not give me",
+    "dont show me",
+    "no more of",
+    "arent",
 )
 _LESS = _alt(
     "not too",
@@ -131,6 +142,10 @@ _LESS = _alt(
     "not terribly",
     "not crazy",
     "anything too",
+    "arent too",
+    "arent very",
+    "not as",
+    "wasnt too",
     "anything overly",
 )
 _LASTING_POS = _alt(
@@ -228,8 +243,18 @@ _AFTER_NEG_STRICT = re.compile(
     r"|^\W*(?:\w+ ){0,2}?(?:is|are|s) (?:so |really |just |pretty )?(?:boring|overrated|awful|terrible|the worst|stupid|dumb)\b"
     r"|^\W*(?:\w+ ){0,2}?(?:i )?(?:hate|cant stand|dislike)\b"
 )
+_AFTER_POS = re.compile(
+    r"^\W*(?:movies |films |flicks )?(?:fan|fanatic|lover|nut|buff|junkie|addict|fiend)\b"
+    r"|^\W*(?:\w+ ){0,6}?i (?:really |absolutely )?(?:love|adore|like|enjoy)\b(?! to)"
+    r"|^\W*(?:\w+ ){0,2}?(?:is|are) my (?:favou?rite|jam|thing)\b"
+)
 #: the clause is about now, not a lasting taste
 _NOW = re.compile(r"\b(tonight|today|right now|this time|this evening|for now|at the moment|this weekend)\b")
+
+
+def said_for_now(clause: str, upto: int) -> bool:
+    """Whether the words up to ``upto`` (a target's end, plus a little) make it a request for now."""
+    return bool(_NOW.search(clause[:upto]))
 
 
 def find_cues(clause: str) -> list[Cue]:
@@ -238,7 +263,7 @@ def find_cues(clause: str) -> list[Cue]:
     for m in _CUE.finditer(clause):
         kind = m.lastgroup or "pos"
         polarity: Polarity = "-" if kind in ("lneg", "neg") else "less" if kind == "less" else "+"
-        lasting = kind in ("lneg", "lpos") and not _NOW.search(clause)
+        lasting = kind in ("lneg", "lpos")
         if kind == "lpos" and re.search(r"\b(?:would|id|wd)\s*$", clause[: m.start()]):
             lasting = False  # "I'd like", "I would love": a request
         word = m.group(0)
@@ -263,9 +288,11 @@ def stance_at(clause: str, cues: list[Cue], start: int, end: int, targets: list[
     movie") unless another target sits between them ("no horror with Tom Hanks"). ``targets`` are the
     start offsets of every target in the clause."""
     if _AFTER_NEG_STRICT.search(clause[end:]):
-        return Cue(end, end, "-", lasting=not _NOW.search(clause))
+        return Cue(end, end, "-", lasting=True)
     before = [c for c in cues if c.end <= start]
     if not before:
+        if _AFTER_POS.search(clause[end:]):  # "I'm a huge sci-fi fan", "fantasy on the other hand I love"
+            return Cue(end, end, "+", lasting=True)
         return None
     last = before[-1]
     if not last.weak or last.fresh:

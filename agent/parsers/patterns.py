@@ -14,6 +14,8 @@ NEGATION = re.compile(
 )
 NEG_TITLE = re.compile(
     r"\b(hate|hated|dislike|disliked|didn ?t (?:like|enjoy|love)|did not (?:like|enjoy)|not (?:a fan of|into|like)|"
+    r"don ?t (?:like|love|want|care for)|do not (?:like|want)|too \w+ for (?:me|us|my \w+)|not for me|nah|"
+    r"none of|not (?:my|our) thing|"
     r"boring|awful|terrible|overrated|can ?t stand|not|no|wasn ?t (?:good|great)|sucked|meh)\b"
 )
 SEEN_TITLE = re.compile(r"\b(seen|saw|watched|already (?:seen|watched|saw))\b")
@@ -40,6 +42,12 @@ NEG_STRONG = re.compile(
 BUT_NOT = re.compile(r"\b(?:anything but|but not|other than|except)\s*$")
 NEG_ADJACENT = re.compile(r"\b(?:not|no|nothing like|but not|not like)\s*$")
 #: "not as good as X", "not like X": a comparison with X, which the user rates well
+REFERENCE_BEFORE = re.compile(
+    r"\b(?:newer|more recent|later|older|earlier|made after|made before|released after|released before) than\s*$"
+)
+SEEN_IT_AFTER = re.compile(
+    r"^\W*(?:\w+ ){0,2}?(?:ive |i have |already |i already )?(?:seen|watched|saw) (?:it|that|this)\b"
+)
 COMPARE_BEFORE = re.compile(
     r"\b(?:as (?:good|great|funny|scary) as|similar to|such as|like|along the lines of)\s*$"
 )
@@ -50,6 +58,7 @@ LIKED_AFTER = re.compile(
 )
 DISLIKED_AFTER = re.compile(
     r"^\W*(?:was|is|s) (?:so |really |pretty )?(?:boring|bad|awful|terrible|overrated|not good|meh)\b"
+    r"|^\W*(?:\w+ ){0,3}?(?:was|is|s) (?:way |much |just )?too \w+ for (?:me|us|my \w+)\b"
 )
 LIKE_TITLE = re.compile(
     r"\b(love|loved|like|liked|enjoy|enjoyed|favorite|favourite|adore|great|awesome|fan of|similar to|such as)\b"
@@ -77,10 +86,18 @@ ORDINALS = {
 RESET = re.compile(
     r"\b(start over|reset|forget (?:everything|all)|new search|clear (?:everything|all|preferences)|from scratch)\b"
 )
-MORE = re.compile(r"\b(more|others|other ones|something else|another|anything else|different ones|next)\b")
+MORE = re.compile(
+    r"\b(more|(?<!the )others|other ones|something else|another|anything else|different ones|next)\b"
+)
 CHITCHAT = re.compile(
     r"^\W*(hi|hello|hey|thanks|thank you|thx|ok|okay|cool|bye|goodbye|good morning|good evening|how are you|yo|"
-    r"perfect|great|awesome|nice|lovely|sounds good|got it|will do)\b"
+    r"perfect|great|awesome|nice|lovely|sounds good|got it|will do|lol|haha|hah|cheers)\b"
+)
+#: words of a request for movies: a message without any slot and without these is small talk
+REQUEST = re.compile(
+    r"\b(recommend|recommendation|suggest|suggestion|want|wanna|looking for|look for|watch|movie|movies|film|films|"
+    r"flick|flicks|something|anything|show me|give me|mood|feel like|pick|ideas?|options?|more|others?|else|"
+    r"similar|another|tonight|genre|director|actor|actress|seen|saw|loved?|liked?|hate|enjoy|fan)\b"
 )
 QUESTION_ASPECTS: list[tuple[re.Pattern[str], str]] = [
     (
@@ -99,10 +116,20 @@ QUESTION_ASPECTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(who (?:directed|made)|director of|directed by whom|who is the director)\b"), "director"),
     (re.compile(r"\b(who ?(?:is|s|are) in|who stars|starring|cast of|actors? in|who plays)\b"), "stars"),
     (re.compile(r"\b(who wrote|writers? of|screenplay)\b"), "writers"),
-    (re.compile(r"\b(what ?(?:is|s) .* about|plot of|what happens in|story of|about\?|synopsis)\b"), "plot"),
+    (
+        re.compile(r"\b(what ?(?:is|s)(?: .*)? about|plot of|what happens in|story of|about\?|synopsis)\b"),
+        "plot",
+    ),
     (re.compile(r"\b(when (?:was|did)|what year|release date|how old is|year of)\b"), "year"),
     (re.compile(r"\b(what genre|which genre|what kind of (?:movie|film) is)\b"), "genres"),
-    (re.compile(r"\b(how good is|rating of|is it good|how is it rated|rated)\b"), "rating"),
+    (
+        re.compile(
+            r"\b(how good is|rating of|is (?:it|that|this|that one|this one) (?:any )?good|any good|"
+            r"how (?:is|s) (?:\w+ ){0,3}?rated|"
+            r"worth (?:watching|it|a watch)|reviews? of)\b"
+        ),
+        "rating",
+    ),
     (
         re.compile(r"\b(tell me (?:more )?about|info on|information about|what do you know about)\b"),
         "general",
@@ -121,16 +148,19 @@ DECADE_WORDS = {
 #: "is the first one scary?", "does it have gore?": a question about an item's content (group "what")
 CONTENT_QUESTION = re.compile(
     r"^\W*(?:\w+ ){0,3}?(?:is|s|isnt|does|will|would|was|are) (?:it|that|this|they|that one|this one|the (?:first|second|"
-    r"third|fourth|fifth|last|1st|2nd|3rd|4th|5th)(?: one| movie| film)?|#\d|number \w+)? ?(?:have |contain |got )?"
+    r"third|fourth|fifth|last|1st|2nd|3rd|4th|5th)(?: one| movie| film)?|#\d|\d|number \w+)? ?(?:have |contain |got )?"
     r"(?:too |very |really |pretty |at all |super |kind of |kinda |a lot of |much |any |a )?(?P<what>\w+(?: \w+)?)"
 )
 RUNTIME_MAX = re.compile(
     r"\b(?:under|less than|shorter than|no longer than|at most|max|maximum|below|within|not more than|"
-    r"not over|tops)(?: an?)? (?P<n>\d+(?:\.\d+)?|one|two|three|an|half an) ?(?P<unit>hours?|hrs?|h|minutes|mins?|m)\b"
+    r"not over|tops|(?:nothing|no|not|nothing thats|nothing that s) longer than|only have|got|have)(?: an?)? "
+    r"(?P<n>\d+(?:\.\d+)?|one|two|three|an|half an) ?(?P<unit>hours?|hrs?|h|minutes|mins?|m)\b"
+    r"(?P<half> and a half)?"
 )
 RUNTIME_VAGUE_MAX = re.compile(
     r"\b(short|shorter|not too long|not so long|not long|quick|nothing long|nothing too long|not a long|"
-    r"not very long|isnt too long|doesnt take too long|under two hours|fairly short)\b"
+    r"not very long|isnt too long|doesnt take too long|under two hours|fairly short|not as long|"
+    r"(?:avoid|no|nothing|not|skip|without) (?:anything |something |a movie |movies )?(?:too |that s too |thats too )?long)\b"
 )
 RUNTIME_MIN = re.compile(
     r"\b(?:(?:a|an|something|really|very|nice) long (?:movie|film|one)|epic|longer ones?|(?:over|more than|at least) "
@@ -180,6 +210,10 @@ def title_sentiment(before: str, after: str, window: str = "") -> Sentiment:
     """
     if UNSEEN_TITLE.search(before):  # "haven't seen X and don't want to" is a dislike
         return "dislike" if UNWANTED_AFTER.search(after) else "neutral"
+    if REFERENCE_BEFORE.search(before):  # "newer than X": a reference point, no stance
+        return "neutral"
+    if (NEG_ADJACENT.search(before) or BUT_NOT.search(window)) and SEEN_IT_AFTER.search(after):
+        return "seen"  # "not Titanic, I've seen it"
     if (
         NEG_STRONG.search(before)
         or NEG_ADJACENT.search(before)

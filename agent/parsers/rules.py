@@ -13,18 +13,16 @@ import re
 from collections.abc import Iterable
 
 from agent.parsers.clauses import Clause, split_clauses
-from agent.parsers.cues import find_cues, stance_at
+from agent.parsers.cues import find_cues, said_for_now, stance_at
+from agent.parsers.feedback import read_feedback
 from agent.parsers.patterns import (
     ANCHOR,
     AVOID_POPULAR,
     CHITCHAT,
     CONTENT_QUESTION,
     DECADE_WORDS,
-    FEEDBACK_SPLIT,
-    INTEREST,
     LANGUAGE,
     MORE,
-    NEG_TITLE,
     NEGATION,
     NEWER_THAN,
     OLD,
@@ -34,25 +32,56 @@ from agent.parsers.patterns import (
     RATED,
     RATING_NUM,
     RECENT,
+    REQUEST,
     RESET,
     RUNTIME_MAX,
     RUNTIME_MIN,
     RUNTIME_VAGUE_MAX,
-    SEEN_TITLE,
     STOPWORDS,
-    UNSEEN_TITLE,
     soft_text,
     title_sentiment,
 )
+from agent.parsers.typos import TypoFixer
 from agent.parsers.vocab import LANGUAGE_WORDS, Target, Vocabulary
-from agent.state import ParsedTurn, Sentiment, ShownFeedback, Span, TitleMention
+from agent.state import ParsedTurn, ShownFeedback, Span, TitleMention
 from tools.catalog import Catalog
 from tools.grounding import Grounder, Mention
+from tools.grounding.lexicon import common_words
 from tools.qualifiers import QUALIFIERS
 from tools.titles import fold
 
 _NUMBER_WORDS = {"one": 1.0, "two": 2.0, "three": 3.0, "an": 1.0, "half an": 0.5}
 _QUALIFIER_OF_WORD = {fold(w): q.name for q in QUALIFIERS for w in q.words}
+_HABIT = re.compile(r"\b(never|always|i only|i usually|i generally|i prefer|i mostly|i tend to)\b")
+#: nouns after which a vocabulary word describes a film instead of naming one ("a haunted house movie")
+_DESCRIBED = frozenset(
+    [
+        "movie",
+        "movies",
+        "film",
+        "films",
+        "flick",
+        "flicks",
+        "one",
+        "ones",
+        "story",
+        "stories",
+        "thriller",
+        "thrillers",
+        "comedy",
+        "comedies",
+        "drama",
+        "dramas",
+        "horror",
+        "documentary",
+        "documentaries",
+        "romance",
+        "western",
+        "westerns",
+        "animation",
+        "cartoon",
+    ]
+)
 #: spans that read as a quantity, not a title ("under 90 minutes", "the 80s")
 _NOT_A_TITLE = re.compile(r"^(?:\d+(?:\.\d+)?|one|two|three) ?(?:minutes?|mins?|hours?|hrs?)$|^\d0 ?s$")
 _ORDINAL_WORD = re.compile(
@@ -70,6 +99,8 @@ class RuleParser:
         self.current_year = current_year or (max(years) if years else 2020)
         self.vocab = Vocabulary(catalog)
         self.people = self.vocab.people
+        title_words = {w for it in catalog.items.values() for w in fold(it.title).split()}
+        self.typos = TypoFixer(self.vocab.keys(), common_words() | title_words)
 
     # ------------------------------------------------------------------ entry point
     def parse(self, text: str, shown_ids: Iterable[int] = ()) -> ParsedTurn:
@@ -85,7 +116,7 @@ class RuleParser:
             out.intent = "reset"
             return out
 
-        found = [m for m in self.grounder.find_titles(raw) if not _NOT_A_TITLE.search(fold(m.text))]
+        found = [m for m in self.grounder.find_titles(raw) if not self._not_a_title(raw, m.start, m.end)]
         title_spans = [(m.start, m.end) for m in found]
         clauses = split_clauses(raw, title_spans)
         for m in found:
@@ -105,10 +136,12 @@ class RuleParser:
             )
 
         masked = _mask(raw, title_spans)
-        mlow = fold(masked)
+        mlow = self.typos.fix(fold(masked))
         lasting_before: dict[int, bool] = {}
         for clause in clauses:
-            clause_low = fold(_mask(raw[clause.start : clause.end], _shift(title_spans, clause.start)))
+            clause_low = self.typos.fix(
+                fold(_mask(raw[clause.start : clause.end], _shift(title_spans, clause.start)))
+            )
             inherit = clause.after_contrast and lasting_before.get(clause.sentence, False)
             lasting_before[clause.sentence] = self._stances(clause_low, clause, out, inherit)
         self._years(mlow, raw, clauses, found, shown, out)
@@ -120,15 +153,17 @@ class RuleParser:
             out.spans.append(
                 Span(slot="avoid_popular", value="true", text=_sentence_of(raw, AVOID_POPULAR, clauses))
             )
+        self._lasting_bounds(mlow, out)
         self._commands(mlow, out)
         self._anchor(mlow, shown, out)
         self._feedback(raw.lower().replace("'", ""), shown, out)
-        question = self._question(mlow, "?" in raw, out, shown)
+        question = self._question(mlow, raw, out, shown)
         if question is not None:
-            return question
+            return self._with_request(question, raw, clauses, shown)
 
         has_signal = bool(
-            out.mentions
+            out.avoid_popular
+            or out.mentions
             or out.genres_include
             or out.genres_exclude
             or out.year_min
@@ -148,11 +183,13 @@ class RuleParser:
         )
         content = [w for w in mlow.split() if w not in STOPWORDS]
         if out.intent == "recommend":
-            if out.shown_feedback and not has_signal:
+            if MORE.search(mlow) and not has_signal:
+                out.intent = "more"  # "the second one is boring, show me more" keeps its feedback
+            elif out.shown_feedback and not has_signal:
                 out.intent = "feedback"
-            elif MORE.search(mlow) and not has_signal:
-                out.intent = "more"
-            elif CHITCHAT.search(low) and not has_signal and len(content) <= 3:
+            elif not has_signal and (
+                (CHITCHAT.search(low) and len(content) <= 3) or not REQUEST.search(mlow)
+            ):
                 out.intent = "chitchat"
         if out.intent in ("recommend", "more"):
             out.soft = soft_text(mlow)
@@ -167,8 +204,10 @@ class RuleParser:
         any_lasting = False
         for t in targets:
             cue = stance_at(low, cues, t.start, t.end, starts)
+            if _too_much(low, t.start):
+                continue  # "the first one was too scary for me": a reason, not a wish
             polarity = cue.polarity if cue else "+"
-            lasting = cue.lasting if cue else False
+            lasting = cue.lasting and not said_for_now(low, t.start) if cue else False
             if inherit_lasting and cue is not None and cue.polarity != "+" and not cue.lasting:
                 lasting = True  # "I love horror but not gore"
             any_lasting = any_lasting or lasting
@@ -230,7 +269,7 @@ class RuleParser:
                 word, year = m.group(1), int(m.group(2))
                 said.append(m.group(0))
                 later = word in ("after", "since", "from", "newer than", "post")
-                if NEGATION.search(low[max(0, m.start() - 25) : m.start()]):  # "nothing before 1990"
+                if NEGATION.search(low[max(0, m.start() - 45) : m.start()]):  # "nothing before 1990"
                     later = not later
                     word = {"before": "from", "older than": "from", "pre": "from"}.get(word, "up to")
                 if later:
@@ -309,7 +348,7 @@ class RuleParser:
             return  # a question about running time, not a wish
         m = RUNTIME_MAX.search(low)
         if m:
-            out.runtime_max = _minutes(m.group("n"), m.group("unit"))
+            out.runtime_max = _minutes(m.group("n"), m.group("unit")) + (30 if m.group("half") else 0)
             out.spans.append(Span(slot="runtime_max", value=str(out.runtime_max), text=m.group(0)))
             return
         m = RUNTIME_VAGUE_MAX.search(low)
@@ -330,6 +369,16 @@ class RuleParser:
                 out.language = code
                 out.spans.append(Span(slot="language", value=code, text=m.group(0)))
                 return
+
+    @staticmethod
+    def _lasting_bounds(low: str, out: ParsedTurn) -> None:
+        """Years and language said as a habit ("I never watch anything made before 1970", "I always watch
+        movies in English") are lasting taste too."""
+        if not _HABIT.search(low) or said_for_now(low, len(low)):
+            return
+        for span in out.spans:
+            if span.slot in ("year_min", "year_max", "language"):
+                span.lasting = True
 
     @staticmethod
     def _commands(low: str, out: ParsedTurn) -> None:
@@ -354,59 +403,57 @@ class RuleParser:
 
     @staticmethod
     def _feedback(low: str, shown: list[int], out: ParsedTurn) -> None:
-        if not shown:
-            return
-        anchored = ANCHOR.search(fold(low))
-        for word, pos in ORDINALS.items():
-            for m in re.finditer(rf"\b{re.escape(word)}\b(?: one| movie| film| pick| suggestion)?", low):
-                position = len(shown) if pos == -1 else pos
-                if position > len(shown):
-                    continue
-                if anchored and word in anchored.group(0):
-                    continue  # "more like the second one" centres on it; it is not a like
-                clause = next((c for c in FEEDBACK_SPLIT.split(low) if m.group(0) in c), low)
-                sentiment: Sentiment
-                unseen = bool(UNSEEN_TITLE.search(fold(clause)))
-                if unseen and not INTEREST.search(clause):
-                    continue  # "I haven't seen the first one": no stance, the item stays a candidate
-                if unseen:
-                    sentiment = "like"
-                elif SEEN_TITLE.search(clause):
-                    sentiment = "seen"
-                elif NEG_TITLE.search(clause):
-                    sentiment = "dislike"
-                elif re.search(
-                    r"\b((?:sounds?|looks?) (?:good|great|interesting|fun|cool|nice)|like|liked|love|loved|enjoyed|perfect|yes|interested|watch)\b",
-                    clause,
-                ):
-                    sentiment = "like"
-                else:
-                    continue
-                if all(f.position != position for f in out.shown_feedback):
-                    out.shown_feedback.append(ShownFeedback(position=position, sentiment=sentiment))
-                    out.spans.append(
-                        Span(slot="feedback", value=f"{position}:{sentiment}", text=clause.strip())
-                    )
-        first_n = re.search(r"\b(?:the )?(first|last) (two|three|four|2|3|4)\b", low)
-        if first_n:  # "I've seen the first two"
-            n = {"two": 2, "three": 3, "four": 4}.get(first_n.group(2)) or int(first_n.group(2))
-            n = min(n, len(shown))
-            positions = (
-                range(1, n + 1) if first_n.group(1) == "first" else range(len(shown) - n + 1, len(shown) + 1)
-            )
-            clause = next((c for c in FEEDBACK_SPLIT.split(low) if first_n.group(0) in c), low)
-            many: Sentiment | None = (
-                "seen" if SEEN_TITLE.search(clause) else "dislike" if NEG_TITLE.search(clause) else None
-            )
-            if many is not None:
-                out.shown_feedback = [f for f in out.shown_feedback if f.position not in positions]
-                out.shown_feedback += [ShownFeedback(position=p, sentiment=many) for p in positions]
-        if not out.shown_feedback and re.search(
-            r"\b(seen (?:them|those|all)|watched (?:them|those|all))\b", low
-        ):
-            out.shown_feedback = [ShownFeedback(position=i + 1, sentiment="seen") for i in range(len(shown))]
+        anchored = ANCHOR.search(low)
+        for f in read_feedback(low, len(shown), skip=anchored.group(0) if anchored else ""):
+            out.shown_feedback.append(ShownFeedback(position=f.position, sentiment=f.sentiment))
+            out.spans.append(Span(slot="feedback", value=f"{f.position}:{f.sentiment}", text=f.text))
 
-    def _question(self, low: str, asks: bool, out: ParsedTurn, shown: list[int]) -> ParsedTurn | None:
+    def _not_a_title(self, raw: str, start: int, end: int) -> bool:
+        """A found span that reads as a quantity ("90 minutes"), a person's name ("Emma Stone", "Peter
+        Jackson's") or a description ("a haunted house movie", "a Mexican horror film"), not a title, unless
+        it carries a year."""
+        low = fold(raw[start:end])
+        if _NOT_A_TITLE.search(low):
+            return True
+        if re.search(r"\b(19|20)\d\d\b", low):
+            return False
+        name = low[:-1] if low.endswith("s") and low not in self.people else low
+        previous = fold(raw[max(0, start - 30) : start]).split()[-1:]
+        if name in self.people or " ".join([*previous, name]) in self.people:
+            return True
+        bare = re.sub(r"^(?:the|a|an) ", "", low)
+        following = fold(raw[end : end + 30]).split()[:1]
+        return bare in self.vocab.words and bool(following) and following[0] in _DESCRIBED
+
+    def _with_request(
+        self, question: ParsedTurn, raw: str, clauses: list[Clause], shown: list[int]
+    ) -> ParsedTurn:
+        """A question plus a request in other sentences ("is the first one scary? either way I'd like something
+        lighter"): the request's reading with the question kept; a question alone stays a question."""
+        sentences: dict[int, list[Clause]] = {}
+        for c in clauses:
+            sentences.setdefault(c.sentence, []).append(c)
+        rest = [
+            raw[parts[0].start : parts[-1].end]
+            for parts in sentences.values()
+            if self._question(fold(raw[parts[0].start : parts[-1].end]), raw, ParsedTurn(), shown) is None
+        ]
+        if not rest or len(rest) == len(sentences):
+            return question
+        request = self.parse(". ".join(rest), shown)
+        if request.intent not in ("recommend", "more") or not request.spans:
+            return question
+        return request.model_copy(
+            update={
+                "intent": "recommend",
+                "question_item": question.question_item,
+                "question_aspect": question.question_aspect,
+                "question_qualifier": question.question_qualifier,
+                "spans": [*question.spans, *request.spans],
+            }
+        )
+
+    def _question(self, low: str, raw: str, out: ParsedTurn, shown: list[int]) -> ParsedTurn | None:
         """A question about one item (named, or shown and referred to by position or "it"): a fresh
         reading with only the question, so its words do not become wishes ("is the first one scary?")."""
         aspect: str | None = None
@@ -417,13 +464,15 @@ class RuleParser:
                 break
         if aspect is None:
             m = CONTENT_QUESTION.search(low)
-            if m and (low.startswith(("is ", "does ", "will ", "would ", "was ", "are ", "isnt ")) or asks):
+            if m and (
+                low.startswith(("is ", "does ", "will ", "would ", "was ", "are ", "isnt ")) or "?" in raw
+            ):
                 qualifier, aspect = self._content_word(m.group("what"))
         if aspect is None:
             return None
         target = out.mentions[0].item_id if out.mentions else None
         if target is None and shown:
-            pos = _ordinal(low)
+            pos = _ordinal(low) or _ordinal(raw.lower())  # "#3" is gone from the folded text
             if pos is not None:
                 idx = len(shown) - 1 if pos == -1 else pos - 1
                 if 0 <= idx < len(shown):
@@ -465,17 +514,19 @@ def _slot_for(t: Target, polarity: str) -> tuple[str, str] | None:
         return ("people_include" if polarity == "+" else "people_exclude"), t.value
     if t.kind == "country":
         return ("countries", t.value) if polarity == "+" else None
-    if t.value == "scary":  # "a scary movie" is horror; only "not too scary" tones it down
-        return (
-            ("qualifiers_less", "scary")
-            if polarity == "less"
-            else (
-                "genres_include" if polarity == "+" else "genres_exclude",
-                "horror",
-            )
-        )
     slot = {"+": "qualifiers_include", "-": "qualifiers_exclude", "less": "qualifiers_less"}[polarity]
     return slot, t.value
+
+
+def _too_much(low: str, start: int) -> bool:
+    before = low[:start].split()[-3:]
+    return (
+        bool(before)
+        and before[-1] == "too"
+        and not (
+            len(before) > 1 and before[-2] in ("not", "nothing", "anything", "isnt", "arent", "wasnt", "so")
+        )
+    )
 
 
 def _ordinal(low: str) -> int | None:

@@ -33,6 +33,13 @@ COUNTRY_WORDS: dict[str, str] = {
 }  # fmt: skip
 #: "in Spanish" -> ISO 639-1
 LANGUAGE_WORDS: dict[str, str] = {fold(w): code for code, words in LANGUAGES.items() for w in words}
+#: words users say that the catalog's keywords do not (parser-only synonyms)
+_MIND_BENDING = ("thoughtful", "messes with your head", "mess with your head", "makes me think", "brainy")
+_FAMILY = (
+    "for the kids", "for my kids", "for kids", "kids movie", "kids movies", "kids film", "kids films", "kid friendly",
+    "kids friendly", "for children", "childrens", "with the kids", "with my kids", "family friendly", "for my son",
+    "for my daughter", "for the family",
+)  # fmt: skip
 #: a qualifier word that means something else before these words ("happy with", "sad to say")
 _NOT_BEFORE = {"happy": ("with", "to", "for"), "sad": ("to",), "space": ("for",), "mob": ("of",)}
 
@@ -62,19 +69,28 @@ class Vocabulary:
         words["darker"] = ("qualifier", "dark")
         words["funnier"] = ("genre", "comedy")
         words["scarier"] = ("genre", "horror")
+        words.update({w: ("qualifier", "mind-bending") for w in _MIND_BENDING})
+        for w in ("kids", "children"):  # "my kids loved Frozen" is no wish for a family film
+            words.pop(w, None)
+        words.update({w: ("genre", "family") for w in _FAMILY})
+        words["film noir"] = ("genre", "film-noir")
         self.words = words
         self.people = _people_index(catalog, exclude=set(words))
         everything: dict[str, tuple[Kind, str]] = {k: ("person", v) for k, v in self.people.items()}
         everything.update(words)  # "zombie" is the topic, not Rob Zombie
         self._all = everything
         alternation = "|".join(re.escape(w) for w in sorted(everything, key=len, reverse=True))
-        self._pattern = re.compile(rf"\b(?:{alternation})\b")
+        self._pattern = re.compile(rf"\b(?:{alternation})s?\b")  # "Nolan's" folds to "nolans"
+
+    def keys(self) -> list[str]:
+        """Every word and name the vocabulary matches."""
+        return list(self._all)
 
     def targets(self, clause: str) -> list[Target]:
         """Every target in a folded clause, left to right, longest match first, without overlaps."""
         out: list[Target] = []
         for m in self._pattern.finditer(clause):
-            word = m.group(0)
+            word = m.group(0) if m.group(0) in self._all else m.group(0)[:-1]
             kind, value = self._all[word]
             follow = clause[m.end() :].split(maxsplit=1)
             if follow and follow[0] in _NOT_BEFORE.get(word, ()):

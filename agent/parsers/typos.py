@@ -1,0 +1,59 @@
+"""Typo repair for the words the rule parser acts on: "a horor movie", "recomend me a westren",
+"steven speilberg", "not to violant". Only unknown words are touched, and only towards the parser's own
+vocabulary (genre, qualifier and request words, people's names) within one edit (two for long words,
+transpositions counting as one). Titles are repaired by the grounder, not here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+#: words of requests worth repairing ("somthing", "recomend")
+REQUEST_WORDS = (
+    "something", "anything", "recommend", "recommendation", "suggest", "movie", "movies", "film", "films",
+    "please", "watch", "looking", "tonight", "violent", "similar", "directed", "starring", "favourite", "favorite",
+)  # fmt: skip
+
+
+class TypoFixer:
+    """Maps unknown tokens of a folded text to the closest vocabulary word, when one is close enough."""
+
+    def __init__(self, vocabulary: Iterable[str], known: Iterable[str]) -> None:
+        targets = {w for phrase in vocabulary for w in phrase.split() if len(w) >= 4 and w.isalpha()}
+        targets.update(REQUEST_WORDS)
+        self.known = frozenset(known) | targets
+        self.targets = frozenset(targets)
+        self._by_length: dict[int, list[str]] = defaultdict(list)
+        for word in sorted(targets):
+            self._by_length[len(word)].append(word)
+        self._cache: dict[str, str] = {}
+
+    def word(self, token: str) -> str:
+        """The repaired token (itself when it is known, short, or nothing is close)."""
+        if len(token) < 4 or token in self.known or not token.isalpha():
+            return token
+        if token not in self._cache:
+            limit = 1 if len(token) <= 7 else 2
+            pool = [
+                w
+                for n in range(len(token) - limit, len(token) + limit + 1)
+                for w in self._by_length.get(n, ())
+            ]
+            best = process.extractOne(token, pool, scorer=OSA.distance, score_cutoff=limit)
+            self._cache[token] = best[0] if best is not None else token
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+        return self._cache[token]
+
+    def fix(self, folded: str) -> str:
+        """Repair every token of a folded text; the token count never changes (spans stay aligned)."""
+        tokens = folded.split()
+        out = [self.word(t) for t in tokens]
+        for i in range(1, len(out) - 1):  # "not to violent" means "not too violent"
+            if out[i] == "to" and out[i - 1] in ("not", "nothing") and out[i + 1] in self.targets:
+                out[i] = "too"
+        return " ".join(out)
