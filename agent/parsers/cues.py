@@ -252,6 +252,44 @@ _AFTER_POS = re.compile(
 _NOW = re.compile(r"\b(tonight|today|right now|this time|this evening|for now|at the moment|this weekend)\b")
 
 
+#: every word of the cue lists, plus contractions as folded ("arent"): words the typo repair leaves alone
+CUE_WORDS: frozenset[str] = frozenset(
+    " ".join([_LASTING_NEG, _ONEOFF_NEG, _LESS, _LASTING_POS, _ONEOFF_POS]).replace("|", " ").split()
+) | frozenset(
+    [
+        "arent",
+        "isnt",
+        "wasnt",
+        "werent",
+        "dont",
+        "doesnt",
+        "didnt",
+        "cant",
+        "couldnt",
+        "wouldnt",
+        "shouldnt",
+        "wont",
+        "ive",
+        "im",
+        "id",
+        "youre",
+        "theyre",
+        "thats",
+        "whats",
+        "hes",
+        "shes",
+        "lets",
+        "theres",
+        "havent",
+        "hasnt",
+        "hadnt",
+        "ill",
+        "youll",
+        "boring",
+    ]
+)
+
+
 def said_for_now(clause: str, upto: int) -> bool:
     """Whether the words up to ``upto`` (a target's end, plus a little) make it a request for now."""
     return bool(_NOW.search(clause[:upto]))

@@ -10,10 +10,11 @@ questions about them are read from the whole message. Every value keeps the clau
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 from agent.parsers.clauses import Clause, split_clauses
-from agent.parsers.cues import find_cues, said_for_now, stance_at
+from agent.parsers.cues import CUE_WORDS, find_cues, said_for_now, stance_at
 from agent.parsers.feedback import read_feedback
 from agent.parsers.patterns import (
     ANCHOR,
@@ -99,8 +100,9 @@ class RuleParser:
         self.current_year = current_year or (max(years) if years else 2020)
         self.vocab = Vocabulary(catalog)
         self.people = self.vocab.people
-        title_words = {w for it in catalog.items.values() for w in fold(it.title).split()}
-        self.typos = TypoFixer(self.vocab.keys(), common_words() | title_words)
+        self.typos = TypoFixer(
+            self.vocab.words, self.people, common_words() | CUE_WORDS | _catalog_words(catalog)
+        )
 
     # ------------------------------------------------------------------ entry point
     def parse(self, text: str, shown_ids: Iterable[int] = ()) -> ParsedTurn:
@@ -243,11 +245,15 @@ class RuleParser:
         if self._relative_years(raw, clauses, found, shown, out):
             return
         said: list[str] = []  # the user's words for the years
-        m = re.search(r"\bbetween (\d{4}) and (\d{4})\b", low)
+        m = re.search(r"\b(?:between (\d{4}) and|from (\d{4}) to) (\d{4})\b", low)
+        exact = re.search(r"\b(?:came out|released|made|out|come out) in (\d{4})\b", low)
         if m:
-            a, b = sorted((int(m.group(1)), int(m.group(2))))
+            a, b = sorted((int(m.group(1) or m.group(2)), int(m.group(3))))
             out.year_min, out.year_max = a, b
             said.append(m.group(0))
+        elif exact:
+            out.year_min = out.year_max = int(exact.group(1))
+            said.append(exact.group(0))
         else:
             for m in re.finditer(r"\b(?:(19|20)?(\d)0 ?s)\b", low):
                 century = m.group(1)
@@ -516,6 +522,15 @@ def _slot_for(t: Target, polarity: str) -> tuple[str, str] | None:
         return ("countries", t.value) if polarity == "+" else None
     slot = {"+": "qualifiers_include", "-": "qualifiers_exclude", "less": "qualifiers_less"}[polarity]
     return slot, t.value
+
+
+def _catalog_words(catalog: Catalog, min_count: int = 3) -> set[str]:
+    """Ordinary words of the catalog's plots and keywords (seen at least ``min_count`` times): words the typo
+    repair must leave alone ("boring" is not "boxing")."""
+    counts: Counter[str] = Counter()
+    for it in catalog.items.values():
+        counts.update(fold(" ".join([it.plot, *it.keywords])).split())
+    return {w for w, n in counts.items() if n >= min_count}
 
 
 def _too_much(low: str, start: int) -> bool:

@@ -22,14 +22,19 @@ REQUEST_WORDS = (
 class TypoFixer:
     """Maps unknown tokens of a folded text to the closest vocabulary word, when one is close enough."""
 
-    def __init__(self, vocabulary: Iterable[str], known: Iterable[str]) -> None:
-        targets = {w for phrase in vocabulary for w in phrase.split() if len(w) >= 4 and w.isalpha()}
-        targets.update(REQUEST_WORDS)
-        self.known = frozenset(known) | targets
-        self.targets = frozenset(targets)
-        self._by_length: dict[int, list[str]] = defaultdict(list)
-        for word in sorted(targets):
-            self._by_length[len(word)].append(word)
+    def __init__(self, vocabulary: Iterable[str], names: Iterable[str], known: Iterable[str]) -> None:
+        words = {w for phrase in vocabulary for w in phrase.split() if len(w) >= 4 and w.isalpha()}
+        words.update(REQUEST_WORDS)
+        people = {w for name in names for w in name.split() if len(w) >= 4 and w.isalpha()} - words
+        self.targets = frozenset(words)
+        self.known = frozenset(known) | words | people
+        # vocabulary words first: "horor" is horror, not a person called Honor
+        self._pools: list[dict[int, list[str]]] = []
+        for group in (words, people):
+            by_length: dict[int, list[str]] = defaultdict(list)
+            for word in sorted(group):
+                by_length[len(word)].append(word)
+            self._pools.append(by_length)
         self._cache: dict[str, str] = {}
 
     def word(self, token: str) -> str:
@@ -38,13 +43,14 @@ class TypoFixer:
             return token
         if token not in self._cache:
             limit = 1 if len(token) <= 7 else 2
-            pool = [
-                w
-                for n in range(len(token) - limit, len(token) + limit + 1)
-                for w in self._by_length.get(n, ())
-            ]
-            best = process.extractOne(token, pool, scorer=OSA.distance, score_cutoff=limit)
-            self._cache[token] = best[0] if best is not None else token
+            self._cache[token] = token
+            for by_length in self._pools:
+                lengths = range(len(token) - limit, len(token) + limit + 1)
+                pool = [w for n in lengths for w in by_length.get(n, ())]
+                best = process.extractOne(token, pool, scorer=OSA.distance, score_cutoff=limit)
+                if best is not None:
+                    self._cache[token] = best[0]
+                    break
             if len(self._cache) > 50_000:
                 self._cache.clear()
         return self._cache[token]

@@ -82,10 +82,6 @@ class Vocabulary:
         alternation = "|".join(re.escape(w) for w in sorted(everything, key=len, reverse=True))
         self._pattern = re.compile(rf"\b(?:{alternation})s?\b")  # "Nolan's" folds to "nolans"
 
-    def keys(self) -> list[str]:
-        """Every word and name the vocabulary matches."""
-        return list(self._all)
-
     def targets(self, clause: str) -> list[Target]:
         """Every target in a folded clause, left to right, longest match first, without overlaps."""
         out: list[Target] = []
