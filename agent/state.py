@@ -142,6 +142,8 @@ class AgentState(TypedDict, total=False):
     role: Literal["user", "assistant"]
     user: str | None
     session: str | None
+    #: the item a UI asks this turn to centre on ("more like this" on a card): sets ParsedTurn.anchor_item
+    anchor: int | None
     # persistent across turns
     history: list[dict[str, str]]
     prefs: dict[str, Any]
