@@ -253,13 +253,13 @@ def understood_markdown(st: WebState) -> str:
         text = "_Nothing yet. Tell me a movie you loved, a genre or a mood._"
     else:
         text = (
-            "Each chip is what I understood, with your words; “from earlier” came from an earlier "
-            "conversation. Click a chip to remove it; it applies from your next message."
+            "Each chip is what I understood, with your words; “from earlier” is remembered from before. "
+            "Click a chip to remove it; it applies from your next message."
         )
     if st.also:
         text += "\n\n**Also understood**\n" + "\n".join(f"- {html.escape(a)}" for a in st.also)
     if st.memory:
-        text += "\n\n**From earlier conversations (used this turn)**\n" + "\n".join(
+        text += "\n\n**From earlier: memory used this turn**\n" + "\n".join(
             f"- {html.escape(m)}" for m in st.memory
         )
     return text

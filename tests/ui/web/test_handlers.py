@@ -223,7 +223,7 @@ def test_memory_facts_used_this_turn_are_listed() -> None:
     assert memory_facts(trace) == ["dislikes horror (exclude)", "loves Tom Hanks"]
     assert memory_facts([], [{"text": "likes jazz"}]) == ["likes jazz"] and memory_facts([]) == []
     panel = understood_markdown(WebState(memory=["dislikes horror (exclude)"]))
-    assert "From earlier conversations" in panel and "- dislikes horror (exclude)" in panel
+    assert "From earlier: memory used this turn" in panel and "- dislikes horror (exclude)" in panel
 
 
 def test_too_long_message_is_refused_with_a_clear_message(service: Any, fresh_user: str) -> None:
