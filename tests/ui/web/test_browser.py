@@ -187,3 +187,34 @@ def test_one_reset_control_starts_a_new_conversation(browser: Any, web_url: str)
     send(page, "a western")  # a new session: its first turn
     wait_turn(page, 1)
     page.close()
+
+
+def test_with_a_login_the_user_is_the_login_name(
+    browser: Any, launch_web: Any, settings: Any, service: Any
+) -> None:
+    from pydantic import SecretStr
+
+    secured = settings.model_copy(update={"ui_user": "ada", "ui_password": SecretStr("s3cret")})
+    url = launch_web(secured)
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    page.goto(url)
+    page.locator("input").first.wait_for(timeout=30_000)
+    page.locator("input[type='text'], input:not([type])").first.fill("ada")
+    page.locator("input[type='password']").fill("s3cret")
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_selector("#msg textarea", timeout=30_000)
+    name = page.locator("#user input")
+    page.wait_for_function(
+        "() => document.querySelector('#user input') && document.querySelector('#user input').value === 'ada'",
+        timeout=15_000,
+    )
+    assert name.is_disabled()  # the login is who you are; no name to type
+    send(page, "a western")
+    wait_turn(page, 1)
+    gone = card_ids(page)[0]
+    page.locator("#card-0-dislike").click()
+    wait_turn(page, 2)
+    if service.memory is not None:  # the 👎 is remembered for the login name
+        profile = service.memory.structured("ada")
+        assert gone in profile["disliked"] + profile["rejected"], profile
+    page.close()
