@@ -29,6 +29,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from agent.context import AgentContext
+from agent.feedback import exhausted_text, exhaustion, feedback_intro, keeps_others, top_up
 from agent.llm import parse_json_lenient
 from agent.parsers.llm import llm_parse
 from agent.planner import deterministic_plan, llm_plan
@@ -45,7 +46,7 @@ from agent.respond import (
     to_shown,
 )
 from agent.state import AgentState, ParsedTurn, Preferences, ShownItem
-from agent.tools import LANGUAGE_COUNTRIES, TurnWork, run_plan, validate_plan
+from agent.tools import LANGUAGE_COUNTRIES, TurnWork, centre_on, run_plan, validate_plan
 from tools.hard_filter import unchecked_sentence
 from tools.ranking import Scored
 
@@ -116,6 +117,10 @@ def parse(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
             )
         else:
             parsed = from_llm
+    anchor = state.get("anchor")
+    if anchor is not None and anchor in ctx.toolkit.catalog:  # "more like this" on a card (the UI says which)
+        intent = parsed.intent if parsed.intent in ("recommend", "more") else "more"
+        parsed = parsed.model_copy(update={"anchor_item": anchor, "intent": intent})
     new_prefs = apply_turn(prefs, parsed, shown_ids)
     update: dict[str, Any] = {
         "parsed": parsed.model_dump(),
@@ -201,9 +206,6 @@ def execute(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     ctx = runtime.context
     prefs = _prefs(state)
     parsed = _parsed(state)
-    if parsed.anchor_item is not None:  # "more like the second one": its neighbours first, for this turn
-        anchor = parsed.anchor_item
-        prefs = prefs.model_copy(update={"liked": [*(i for i in prefs.liked if i != anchor), anchor]})
     work = TurnWork(prefs=prefs, query_text=" ".join(prefs.soft[-2:] + prefs.constraints.genres_include))
     work.query_vec = query_vector(ctx, work.query_text, prefs)
     catalog = ctx.toolkit.catalog
@@ -220,6 +222,8 @@ def execute(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
         # other turns (chit-chat, a question about a shown item) skip retrieval
         as_request = parsed.model_copy(update={"intent": "recommend"})
         steps += deterministic_plan(as_request, prefs, ctx.ranking_size, ctx.n_items)
+    if parsed.anchor_item is not None and shows_items:
+        steps = centre_on(ctx, work, parsed.anchor_item, steps)
     trace = run_plan(ctx, work, validate_plan(steps)) if steps else []
     ranking = [
         {"id": s.item_id, "score": round(s.score, 5), "parts": {k: round(v, 4) for k, v in s.parts.items()}}
@@ -260,6 +264,12 @@ def ground(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         return {"shown": state.get("shown", []) if parsed.intent == "item_question" else []}
     shown: list[dict[str, Any]] = []
     taken: set[int] = set()
+    previous = state.get("shown", [])
+    removed = keeps_others(parsed, state.get("prev_shown", []))
+    if removed and [s["id"] for s in previous] != state.get("prev_shown", []):
+        removed = []  # a re-plan: this turn's list is already made
+    if removed:  # feedback on some items only: the others stay where they are, new items fill the gaps
+        taken = catalog.with_twins(s["id"] for s in previous)
     for rec in state.get("ranking", []):
         item = catalog.get(rec["id"])
         if item is None or item.id in taken:
@@ -270,6 +280,8 @@ def ground(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         shown.append(to_shown(item, scored, why).model_dump())
         if len(shown) >= ctx.n_items:
             break
+    if removed:
+        shown = top_up(previous, removed, shown)
     return {"shown": shown, "caveats": caveats(ctx, prefs, [s["id"] for s in shown])}
 
 
@@ -321,6 +333,8 @@ def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
         )
     elif not shown and prefs.is_vague():
         reply = VAGUE_QUESTIONS[turn % len(VAGUE_QUESTIONS)]
+    elif (special := _feedback_or_exhausted(ctx, state, prefs, shown)) is not None:
+        reply = special
     else:
         reply = template_reply(shown, prefs, turn, state.get("notes", []))
         if ctx.llm is not None and shown:
@@ -354,6 +368,33 @@ def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
         "fallbacks": fallbacks,
         **_llm_counts(ctx),
     }
+
+
+def _feedback_or_exhausted(
+    ctx: AgentContext, state: AgentState, prefs: Preferences, shown: list[ShownItem]
+) -> str | None:
+    """The reply of a turn that kept the other items after feedback on some ("Okay, not X. I kept the
+    others…"), or of a turn whose constraints have nothing new left ("That's every movie I have for …: 6
+    shown", with an offer to relax one constraint); None for an ordinary turn (the template reply)."""
+    parsed = _parsed(state)
+    removed = keeps_others(parsed, state.get("prev_shown", []))
+    ex = None
+    if len(shown) < ctx.n_items and not state.get("universe"):
+        catalog = ctx.toolkit.catalog
+        used = [*state.get("shown_ever", []), *(s.id for s in shown)]
+        ex = exhaustion(ctx.hard_filter, prefs, used, catalog.with_twins)
+    if not removed and ex is None:
+        return None
+    lines = template_reply(shown, prefs, state.get("turns", 0)).splitlines()[1:] if shown else []
+    head: list[str] = []
+    if removed:
+        titles = [ctx.toolkit.catalog.items[i].display for i in removed if i in ctx.toolkit.catalog.items]
+        n_new = len([s for s in shown if s.id not in state.get("prev_shown", [])])
+        head.append(feedback_intro(titles, n_new) if shown else feedback_intro(titles, 0).split(".")[0] + ".")
+    tail = [exhausted_text(ex)] if ex is not None else []
+    if not head and shown:
+        head.append(template_reply(shown, prefs, state.get("turns", 0)).splitlines()[0])
+    return "\n".join([*head, *lines, *tail])
 
 
 def _llm_intro(ctx: AgentContext, state: AgentState, shown: list[ShownItem]) -> str | None:

@@ -47,7 +47,9 @@ class TitleMention(BaseModel):
 class Span(BaseModel):
     """Where one slot value came from: the user's own words, so the UI can say "from your words …" and
     memory keeps its source. ``lasting`` marks an explicit statement of taste ("I love / hate / never /
-    always / my favourite …"), which long-term memory may keep; everything else is a request for now."""
+    always / my favourite …"), which long-term memory may keep; everything else is a request for now.
+    ``value`` is the slot's value as text: the item id for a title stance ("like" / "dislike" / "seen" /
+    "neutral"), "position:sentiment" for feedback, "#N" for an anchor."""
 
     slot: SlotName
     value: str
@@ -146,6 +148,8 @@ class AgentState(TypedDict, total=False):
     role: Literal["user", "assistant"]
     user: str | None
     session: str | None
+    #: the item a UI asks this turn to centre on ("more like this" on a card): sets ParsedTurn.anchor_item
+    anchor: int | None
     # persistent across turns
     history: list[dict[str, str]]
     prefs: dict[str, Any]

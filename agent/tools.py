@@ -35,6 +35,14 @@ class TurnWork:
     exclude: set[int] = field(default_factory=set)
     #: items the user named this turn without a stance ("I haven't seen X", "is X any good?")
     asked: list[int] = field(default_factory=list)
+    #: the item the turn centres on ("more like this"): see :func:`centre_on`
+    anchor: int | None = None
+
+
+#: The weight of the anchor item among the collaborative seeds (a liked item weighs 1).
+ANCHOR_SEED_WEIGHT = 3.0
+#: The anchor's share of the semantic query (the rest is the user's soft preferences and likes).
+ANCHOR_QUERY_SHARE = 0.7
 
 
 class FilterArgs(BaseModel):
@@ -190,9 +198,39 @@ def cf_seeds(ctx: AgentContext, work: TurnWork) -> tuple[list[int], list[float]]
     def weights(n: int, w: float) -> list[float]:  # the most recent mention of a kind keeps w
         return [w * decay ** (n - 1 - k) for k in range(n)]
 
-    return liked + seen + agent, weights(len(liked), 1.0) + weights(len(seen), w_seen) + weights(
-        len(agent), w_agent
-    )
+    ids = liked + seen + agent
+    ws = weights(len(liked), 1.0) + weights(len(seen), w_seen) + weights(len(agent), w_agent)
+    anchor = work.anchor
+    if anchor is not None and anchor not in work.prefs.disliked:  # "more like this": the anchor leads
+        keep = [k for k, i in enumerate(ids) if i != anchor]
+        ids, ws = [anchor] + [ids[k] for k in keep], [ANCHOR_SEED_WEIGHT] + [ws[k] for k in keep]
+    return ids, ws
+
+
+def centre_on(
+    ctx: AgentContext, work: TurnWork, item_id: int, steps: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Centre the turn on one item ("more like this" on a card, ``ParsedTurn.anchor_item``): its vector
+    leads the semantic query (:data:`ANCHOR_QUERY_SHARE`), it leads the collaborative seeds
+    (:data:`ANCHOR_SEED_WEIGHT`), it is not shown itself, and the plan gets the searches that find its
+    neighbours (semantic and collaborative, before ``rank``) when it lacks them. Returns the plan."""
+    work.anchor = item_id
+    work.exclude |= ctx.toolkit.catalog.with_twins([item_id])
+    vec = ctx.toolkit.vectors.vector(item_id)
+    if vec is not None:
+        q = ANCHOR_QUERY_SHARE * vec
+        if work.query_vec is not None:
+            q = q + (1.0 - ANCHOR_QUERY_SHARE) * work.query_vec
+        norm = float(np.linalg.norm(q))
+        work.query_vec = q / norm if norm > 0 else work.query_vec
+    tools = [s.get("tool") for s in steps]
+    at = tools.index("rank") if "rank" in tools else len(steps)
+    extra = [
+        {"tool": name, "args": {"n": 300}}
+        for name in ("semantic_search", "collaborative")
+        if name not in tools and (name != "semantic_search" or work.query_vec is not None)
+    ]
+    return [*steps[:at], *extra, *steps[at:]]
 
 
 def popular(ctx: AgentContext, work: TurnWork, args: PopularArgs) -> dict[str, Any]:

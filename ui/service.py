@@ -75,14 +75,17 @@ class Service:
         """Answer one user message in a persisted conversation. Never raises for bad input or failures."""
         return self._ask(message, user, session, self.context)
 
-    def _ask(self, message: str, user: str, session: str, ctx: AgentContext) -> TurnResult:
+    def _ask(
+        self, message: str, user: str, session: str, ctx: AgentContext, anchor: int | None = None
+    ) -> TurnResult:
         t0 = time.perf_counter()
         if ctx.llm is not None:
             ctx.llm.reset_usage()
         message = message if isinstance(message, str) else str(message)
         user, session = storable(user), storable(session)  # the memory nodes write both to SQL
         try:
-            turn = {**turn_input(message), "user": user, "session": session}
+            # the anchor is a turn input: always sent, so that an earlier turn's anchor never carries over
+            turn = {**turn_input(message), "user": user, "session": session, "anchor": anchor}
             # durability="exit": a turn is saved once, when it is complete; a process killed mid-turn leaves the
             # conversation at its last complete turn, never half-way through the graph
             state = self.graph.invoke(turn, self._config(user, session), context=ctx, durability="exit")
@@ -115,10 +118,13 @@ class Service:
         session: str = "default",
         n_items: int | None = None,
         offline: bool = False,
+        anchor_item: int | None = None,
     ) -> TurnResult:
-        """:meth:`ask` with per-turn options: ``n_items`` items shown (1-20) and ``offline`` (the offline
-        engine even when an LLM is configured). The options apply to this turn only (a shallow variant of
-        the agent context that shares the loaded models), so concurrent turns never see each other's options."""
+        """:meth:`ask` with per-turn options: ``n_items`` items shown (1-20), ``offline`` (the offline
+        engine even when an LLM is configured) and ``anchor_item`` (the item the turn centres on: "more like
+        this" on a card; sets ``ParsedTurn.anchor_item``). The options apply to this turn only (a shallow
+        variant of the agent context that shares the loaded models), so concurrent turns never see each
+        other's options."""
         ctx = self.context
         if (n_items is not None and n_items != ctx.n_items) or (offline and ctx.llm is not None):
             ctx = copy.copy(ctx)
@@ -126,7 +132,7 @@ class Service:
                 ctx.n_items = max(1, min(20, int(n_items)))
             if offline:
                 ctx.llm = None
-        return self._ask(message, user, session, ctx)
+        return self._ask(message, user, session, ctx, anchor_item)
 
     def update_preferences(
         self, *, user: str = "default", session: str = "default", remove: list[str] | tuple[str, ...] = ()

@@ -133,9 +133,7 @@ class RuleParser:
                     item_id=m.match.item_id, text=m.text, sentiment=sentiment, alternatives=alternatives
                 )
             )
-            out.spans.append(
-                Span(slot=sentiment, value=self._display(m.match.item_id), text=_words(clause, raw))
-            )
+            out.spans.append(Span(slot=sentiment, value=str(m.match.item_id), text=_words(clause, raw)))
 
         masked = _mask(raw, title_spans)
         mlow = self.typos.fix(fold(masked))
@@ -229,10 +227,6 @@ class RuleParser:
         return any_lasting or bool(any(c.lasting for c in cues))
 
     # ------------------------------------------------------------------ whole-message slots
-    def _display(self, item_id: int) -> str:
-        item = self.catalog.get(item_id)
-        return item.display if item else str(item_id)
-
     def _years(
         self,
         low: str,

@@ -25,7 +25,8 @@ class TypoFixer:
     def __init__(self, vocabulary: Iterable[str], names: Iterable[str], known: Iterable[str]) -> None:
         words = {w for phrase in vocabulary for w in phrase.split() if len(w) >= 4 and w.isalpha()}
         words.update(REQUEST_WORDS)
-        people = {w for name in names for w in name.split() if len(w) >= 4 and w.isalpha()} - words
+        self.names = frozenset(names)
+        people = {w for name in self.names for w in name.split() if len(w) >= 4 and w.isalpha()} - words
         self.targets = frozenset(words)
         self.known = frozenset(known) | words | people
         # vocabulary words first: "horor" is horror, not a person called Honor
@@ -56,9 +57,17 @@ class TypoFixer:
         return self._cache[token]
 
     def fix(self, folded: str) -> str:
-        """Repair every token of a folded text; the token count never changes (spans stay aligned)."""
+        """Repair every token of a folded text; the token count never changes (spans stay aligned). A token
+        repaired into a name part is kept only when it completes a known name with its neighbour ("steven
+        speilberg"), so "print" never becomes Rupert Grint."""
         tokens = folded.split()
         out = [self.word(t) for t in tokens]
+        for i, (before, after) in enumerate(zip(tokens, out, strict=True)):
+            if before != after and after not in self.targets:
+                pairs = [" ".join(out[j : j + 2]) for j in (i - 1, i) if j >= 0 and j + 1 < len(out)]
+                surname = after in self.names and len(after) >= 7  # "tarrantino", not "print" -> "grint"
+                if not surname and not any(p in self.names for p in pairs):
+                    out[i] = before
         for i in range(1, len(out) - 1):  # "not to violent" means "not too violent"
             if out[i] == "to" and out[i - 1] in ("not", "nothing") and out[i + 1] in self.targets:
                 out[i] = "too"

@@ -23,7 +23,14 @@ from ui.web.render import (
     trace_markdown,
     understood_markdown,
 )
-from ui.web.state import Options, WebState, clean_user, new_conversation
+from ui.web.state import (
+    Options,
+    WebState,
+    clean_user,
+    new_conversation,
+    new_visitor_id,
+    resolve_user,
+)
 from ui.web.views import MAX_CARDS
 
 __all__ = [
@@ -46,10 +53,12 @@ __all__ = [
     "feedback_message",
     "memory_facts",
     "new_conversation",
+    "new_visitor_id",
     "rate_limit_message",
     "rate_limiter_of",
     "remove_chip",
     "reply_markdown",
+    "resolve_user",
     "run_turn",
     "serve",
     "trace_markdown",

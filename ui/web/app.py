@@ -6,6 +6,12 @@ the latest recommendations (title, year, genres, director / stars, a one-line pl
 buttons 👍 like, 👎 not for me, seen it and more like this, and on the right what the agent understood (likes,
 dislikes, constraints: each removable with one click) and the settings.
 
+Each browser is its own visitor: an anonymous id kept in the browser's localStorage (Gradio's
+``BrowserState``, encrypted with a secret kept in ``CRSAGENT_HOME/web_secret``) names its memory, so two
+visitors never share one; with a login the user is the login name; a name typed in the side panel is
+optional (the same memory on another device). One control, "🆕 New conversation" (the chat's own 🗑 does
+the same), starts a new conversation.
+
 The handlers are plain functions (:mod:`ui.web.handlers`); :func:`build_app` only wires them to components.
 The app binds 127.0.0.1 unless told otherwise, asks for a login when ``CRSAGENT_UI_USER`` /
 ``CRSAGENT_UI_PASSWORD`` are set (and refuses to bind any other interface without one), refuses messages
@@ -21,8 +27,11 @@ API alike), shows errors as friendly chat messages (never a traceback) and expos
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -32,7 +41,15 @@ from ui.service import Service
 from ui.web.handlers import api_ask, card_feedback, remove_chip, run_turn
 from ui.web.ratelimit import RateLimiter
 from ui.web.render import understood_markdown
-from ui.web.state import Feedback, WebState, clean_user, new_conversation
+from ui.web.state import (
+    Feedback,
+    WebState,
+    new_conversation,
+    new_session_id,
+    new_visitor_id,
+    resolve_user,
+    valid_visitor_id,
+)
 from ui.web.views import MAX_CARDS, MAX_CHIPS, cards_view, full_view, give_back, options_of, stream
 
 EXAMPLES = (
@@ -48,6 +65,14 @@ FEEDBACK_BUTTONS: tuple[tuple[Feedback, str], ...] = (
 )
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 _LIMITER_ATTR = "crsagent_rate_limiter"
+#: The localStorage key of the browser's visitor id, and the file of the secret that encrypts it.
+VISITOR_KEY = "crsagent-visitor"
+SECRET_FILE = "web_secret"
+NAME_INFO = (
+    "Optional. Without a name this browser keeps its own private memory; type a name to use the same "
+    "memory on another device."
+)
+log = logging.getLogger(__name__)
 
 CSS = """
 .gradio-container { max-width: 1320px !important; margin: auto; }
@@ -81,6 +106,7 @@ CSS = """
   min-width: 0 !important; }
 #chips { flex-wrap: wrap !important; gap: 6px !important; }
 #chips > * { flex: 0 0 auto !important; min-width: 0 !important; }
+#chat button[aria-label="Clear"] { display: none !important; }
 """
 
 
@@ -94,6 +120,7 @@ class _Layout:
     """The components the handlers read and write."""
 
     state: gr.State
+    visitor: gr.BrowserState
     chatbot: gr.Chatbot
     box: gr.Textbox
     send: gr.Button
@@ -130,16 +157,39 @@ def build_app(service: Service, *, stream_delay: float = 0.012) -> gr.Blocks:
     limiter = RateLimiter(settings.ui_rate_limit)
     with gr.Blocks(title="crsagent · movie recommender", fill_width=False) as app:
         layout = _layout(
-            n_default=max(1, min(MAX_CARDS, settings.n_items)), llm_ready=service.context.llm is not None
+            n_default=max(1, min(MAX_CARDS, settings.n_items)),
+            llm_ready=service.context.llm is not None,
+            secret=visitor_secret(settings.home),
         )
-        _wire(layout, service, limiter, stream_delay)
+        _wire(app, layout, service, limiter, stream_delay)
     setattr(app, _LIMITER_ATTR, limiter)  # noqa: B010 - an attribute of our own on gradio's Blocks
     return app
 
 
-def _layout(n_default: int, llm_ready: bool) -> _Layout:
+def visitor_secret(home: Path) -> str:
+    """The secret that encrypts the visitor id in the browser, kept in ``home/web_secret`` (made once,
+    readable by the owner only) so that a visitor keeps its memory across restarts of the app; a random
+    one for this process when the home cannot keep it."""
+    path = Path(home) / SECRET_FILE
+    try:
+        if path.exists():
+            secret = path.read_text(encoding="utf-8").strip()
+            if len(secret) >= 16:
+                return secret
+        path.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(24)
+        path.write_text(secret, encoding="utf-8")
+        path.chmod(0o600)
+        return secret
+    except OSError as exc:
+        log.warning("cannot keep the web secret in %s (%s): visitor ids last until a restart", path, exc)
+        return secrets.token_urlsafe(24)
+
+
+def _layout(n_default: int, llm_ready: bool, secret: str) -> _Layout:
     """Create the components (inside the app's Blocks): the chat and the cards, the side panel."""
     state = gr.State(WebState())
+    visitor = gr.BrowserState(None, storage_key=VISITOR_KEY, secret=secret)
     gr.HTML(
         "<div id='crs-header'><h1>🎬 crsagent</h1><p>Tell me what you feel like watching. I recommend real "
         "movies from the catalog, explain why, and learn from your 👍 / 👎.</p></div>"
@@ -169,6 +219,9 @@ def _layout(n_default: int, llm_ready: bool) -> _Layout:
                     submit_btn=False,
                 )
                 send = gr.Button("Send", variant="primary", scale=1, min_width=90, elem_id="send")
+                new_btn = gr.Button(
+                    "🆕 New conversation", scale=1, min_width=150, elem_id="new-conversation", size="md"
+                )
             rec_heading = gr.Markdown(
                 "### 🍿 Recommendations  <small>react with 👍 / 👎 and I adapt</small>",
                 elem_id="rec-heading",
@@ -201,7 +254,12 @@ def _layout(n_default: int, llm_ready: bool) -> _Layout:
                     ]
             with gr.Accordion("⚙️ Settings", open=True):
                 user_box = gr.Textbox(
-                    label="Your name (keeps your memory)", value="guest", elem_id="user", max_lines=1
+                    label="Your name (optional)",
+                    value="",
+                    placeholder="anonymous",
+                    info=NAME_INFO,
+                    elem_id="user",
+                    max_lines=1,
                 )
                 n_items = gr.Slider(
                     1, MAX_CARDS, value=n_default, step=1, label="Number of items", elem_id="n-items"
@@ -217,9 +275,9 @@ def _layout(n_default: int, llm_ready: bool) -> _Layout:
                     elem_id="backend",
                     info=None if llm_ready else "No LLM endpoint is configured (CRSAGENT_LLM=offline).",
                 )
-                new_btn = gr.Button("🆕 New conversation", elem_id="new-conversation")
     return _Layout(
         state=state,
+        visitor=visitor,
         chatbot=chatbot,
         box=box,
         send=send,
@@ -237,16 +295,52 @@ def _layout(n_default: int, llm_ready: bool) -> _Layout:
     )
 
 
-def _wire(layout: _Layout, service: Service, limiter: RateLimiter, stream_delay: float) -> None:
+def _wire(
+    app: gr.Blocks, layout: _Layout, service: Service, limiter: RateLimiter, stream_delay: float
+) -> None:
     """Connect the handlers to the components (inside the app's Blocks) and add the ``/ask`` API endpoint."""
     view_outputs = layout.views
     turn_inputs = [layout.state, layout.n_items, layout.detail, layout.backend]
 
-    def on_send(message: str, st: WebState, n: float, det: str, back: str) -> Iterator[list[Any]]:
-        opts = options_of(n, det, back)
-        yield from stream(
-            service, run_turn(service, st, message, opts, stream_delay=stream_delay, limiter=limiter), det
+    def on_load(stored: Any, st: WebState, request: gr.Request) -> list[Any]:
+        """A page (re)load: this browser's visitor id (made once, kept in its localStorage), the login."""
+        visitor = valid_visitor_id(stored) or new_visitor_id()
+        login = str(getattr(request, "username", None) or "")
+        st = replace(
+            st,
+            visitor=visitor,
+            login=login,
+            user=resolve_user(None, visitor, login) if login or not st.user else st.user,
+            session=st.session or new_session_id(),
         )
+        box = (
+            gr.update(value=login, interactive=False, info="Signed in: your memory follows your login.")
+            if login
+            else gr.skip()
+        )
+        return [visitor, st, box]
+
+    app.load(
+        on_load,
+        [layout.visitor, layout.state],
+        [layout.visitor, layout.state, layout.user_box],
+        api_visibility="private",
+    )
+
+    def on_send(
+        message: str, st: WebState, n: float, det: str, back: str, request: gr.Request
+    ) -> Iterator[list[Any]]:
+        opts = options_of(n, det, back)
+        turn = run_turn(
+            service,
+            st,
+            message,
+            opts,
+            stream_delay=stream_delay,
+            limiter=limiter,
+            rate_key=rate_key(st, request),
+        )
+        yield from stream(service, turn, det)
 
     pending = gr.State("")
     for trigger in (layout.box.submit, layout.send.click):
@@ -260,9 +354,11 @@ def _wire(layout: _Layout, service: Service, limiter: RateLimiter, stream_delay:
             concurrency_id="turn",
         ).then(give_back, [pending, layout.state], layout.box, queue=False, api_visibility="private")
 
-    def on_example(evt: gr.SelectData, st: WebState, n: float, det: str, back: str) -> Iterator[list[Any]]:
+    def on_example(
+        evt: gr.SelectData, st: WebState, n: float, det: str, back: str, request: gr.Request
+    ) -> Iterator[list[Any]]:
         text = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value)
-        yield from on_send(text, st, n, det, back)
+        yield from on_send(text, st, n, det, back, request)
 
     layout.chatbot.example_select(
         on_example,
@@ -273,9 +369,20 @@ def _wire(layout: _Layout, service: Service, limiter: RateLimiter, stream_delay:
     )
 
     def make_feedback(index: int, kind: Feedback) -> Callable[..., Iterator[list[Any]]]:
-        def on_feedback(st: WebState, n: float, det: str, back: str) -> Iterator[list[Any]]:
+        def on_feedback(
+            st: WebState, n: float, det: str, back: str, request: gr.Request
+        ) -> Iterator[list[Any]]:
             opts = options_of(n, det, back)
-            turn = card_feedback(service, st, index, kind, opts, stream_delay=stream_delay, limiter=limiter)
+            turn = card_feedback(
+                service,
+                st,
+                index,
+                kind,
+                opts,
+                stream_delay=stream_delay,
+                limiter=limiter,
+                rate_key=rate_key(st, request),
+            )
             yield from stream(service, turn, det)
 
         return on_feedback
@@ -299,16 +406,20 @@ def _wire(layout: _Layout, service: Service, limiter: RateLimiter, stream_delay:
         chip.click(make_remove(j), [layout.state, layout.detail], view_outputs, api_visibility="private")
 
     def on_new(st: WebState, name: str, det: str) -> list[Any]:
-        return full_view(service, new_conversation(st, name), det)
+        """The one reset control: a new conversation (empty chat, no cards, nothing understood) for the same
+        user; long-term memory stays."""
+        user = resolve_user(name, st.visitor, st.login) if st.visitor or st.login else st.user
+        return full_view(service, new_conversation(st, user), det)
 
-    layout.new_btn.click(
-        on_new, [layout.state, layout.user_box, layout.detail], view_outputs, api_visibility="private"
-    )
+    # "🆕 New conversation" and the chat's own 🗑 (hidden by the CSS) do the same
+    for reset in (layout.new_btn.click, layout.chatbot.clear):
+        reset(on_new, [layout.state, layout.user_box, layout.detail], view_outputs, api_visibility="private")
 
     def on_user(st: WebState, name: str, det: str) -> list[Any]:
-        if clean_user(name) == st.user:
+        user = resolve_user(name, st.visitor, st.login) if st.visitor or st.login else st.user
+        if st.login or user == st.user:
             return [gr.skip()] * len(view_outputs)
-        return full_view(service, new_conversation(st, name), det)
+        return full_view(service, new_conversation(st, user), det)
 
     layout.user_box.submit(
         on_user, [layout.state, layout.user_box, layout.detail], view_outputs, api_visibility="private"
@@ -330,6 +441,16 @@ def _wire(layout: _Layout, service: Service, limiter: RateLimiter, stream_delay:
         return api_ask(service, message, user, session, n_items, limiter=limiter)
 
     gr.api(ask, api_name="ask")
+
+
+def rate_key(st: WebState, request: Any) -> str:
+    """Whose rate limit a turn counts against: a login or typed name; an anonymous visitor counts against
+    its client address (a new visitor id per request would otherwise escape the limit)."""
+    if st.login or (st.user and st.user != st.visitor):
+        return st.user
+    client = getattr(request, "client", None)
+    host = getattr(client, "host", None)
+    return f"anonymous@{host}" if host else st.user or "anonymous"
 
 
 def rate_limiter_of(app: Any) -> RateLimiter | None:

@@ -13,8 +13,24 @@ from typing import Any
 
 from ui.service import Service
 from ui.web.ratelimit import RATE_LIMIT_MARK, RateLimiter, rate_limit_message
-from ui.web.render import chips_for, memory_facts, reply_markdown, trace_markdown
-from ui.web.state import Feedback, Message, Options, WebState, clean_user, new_session_id
+from ui.web.render import (
+    chips_for,
+    memory_facts,
+    other_understood,
+    reply_markdown,
+    said_keys,
+    span_words,
+    trace_markdown,
+)
+from ui.web.state import (
+    Feedback,
+    Message,
+    Options,
+    WebState,
+    clean_user,
+    new_session_id,
+    new_visitor_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,16 +86,26 @@ def run_turn(
     show: str | None = None,
     limiter: RateLimiter | None = None,
     rate_key: str | None = None,
+    anchor: int | None = None,
 ) -> Iterator[WebState]:
     """Send one message and stream the answer: yields the state after the user's message (with a pending
     tool-steps message), then as the reply text grows, and finally with the new cards and understanding.
+    A state without a user gets a fresh anonymous visitor id (never a shared name). ``anchor``: the item
+    the turn centres on ("more like this").
 
     ``show`` is what the chat shows as the user's message (defaults to ``message``). ``limiter`` (with
     ``rate_key``, default the user) refuses a turn over the user's rate limit with a friendly note: the turn
     is not run and the conversation is unchanged. Never raises: a refused or failed turn ends with a
     friendly assistant message."""
     opts = opts or Options()
-    st = replace(st, session=st.session or new_session_id(), history=list(st.history))
+    visitor = st.visitor or (new_visitor_id() if not st.user else "")
+    st = replace(
+        st,
+        user=st.user or visitor,
+        visitor=visitor,
+        session=st.session or new_session_id(),
+        history=list(st.history),
+    )
     refusal = check_message(message, service.settings.max_message_chars)
     shown = show if show is not None else message
     if refusal:
@@ -107,7 +133,12 @@ def run_turn(
     )
     try:
         result = service.ask_with(
-            message, user=st.user, session=st.session, n_items=opts.n_items, offline=opts.offline
+            message,
+            user=st.user,
+            session=st.session,
+            n_items=opts.n_items,
+            offline=opts.offline,
+            anchor_item=anchor,
         )
         body = trace_markdown(result, backend)
         text = reply_markdown(result)
@@ -140,15 +171,44 @@ def run_turn(
     # a recommendation turn that found nothing clears the cards; a question about an item keeps them
     if result.items or any(t.get("tool") == "rank" for t in result.trace):
         st.items = result.items
-    st.understood = result.state
-    st.chips = chips_for(result.state)
+    _understand(service, st, result.state)
     st.memory = memory_facts(result.trace, getattr(result, "memory", None))
     yield _snap(st)
 
 
+def _understand(service: Service, st: WebState, summary: dict[str, Any]) -> None:
+    """The side panel after a turn: the chips in plain words with the user's words they came from (the
+    parsed turn's spans), and which of them long-term memory brought ("from earlier": new this turn and
+    not said in it)."""
+    try:
+        saved = service.get_state(user=st.user, session=st.session)
+    except Exception:  # the panel is a view: it never fails a turn
+        log.exception("reading the parsed turn failed")
+        saved = {}
+    parsed = saved.get("parsed") or {}
+    prev = list(saved.get("prev_shown") or [])
+    before = {k for k, _ in st.chips}
+    plain = chips_for(summary)
+    after = {k for k, _ in plain}
+    said = said_keys(parsed, prev)
+    earlier = (set(st.earlier) - said) | (after - before - said)
+    st.words = {k: w for k, w in {**st.words, **span_words(parsed, prev)}.items() if k in after}
+    st.earlier = sorted(earlier & after)
+    st.understood = summary
+    st.chips = chips_for(summary, st.words, st.earlier)
+    st.also = other_understood(parsed)
+
+
 def _snap(st: WebState) -> WebState:
     """A copy of the state as it is now (the generator goes on changing its own)."""
-    return replace(st, history=list(st.history), items=list(st.items), chips=list(st.chips))
+    return replace(
+        st,
+        history=list(st.history),
+        items=list(st.items),
+        chips=list(st.chips),
+        words=dict(st.words),
+        earlier=list(st.earlier),
+    )
 
 
 def _clip(text: str, n: int = 200) -> str:
@@ -167,7 +227,8 @@ def card_feedback(
     rate_key: str | None = None,
 ) -> Iterator[WebState]:
     """A card button: turns (card ``index``, 0-based, ``kind``) into a feedback turn and runs it (under the
-    same rate limit as typed messages)."""
+    same rate limit as typed messages). 👎 and "seen it" take that item off and keep the others; "more like
+    this" centres the turn on the item (the service's ``anchor_item``)."""
     if not 0 <= index < len(st.items):
         yield st
         return
@@ -187,7 +248,15 @@ def card_feedback(
         "more": f"🔁 More like {label}",
     }[kind]
     yield from run_turn(
-        service, st, message, opts, stream_delay=stream_delay, show=show, limiter=limiter, rate_key=rate_key
+        service,
+        st,
+        message,
+        opts,
+        stream_delay=stream_delay,
+        show=show,
+        limiter=limiter,
+        rate_key=rate_key,
+        anchor=item["id"] if kind == "more" else None,
     )
 
 
@@ -205,7 +274,7 @@ def remove_chip(service: Service, st: WebState, index: int) -> WebState:
     return replace(
         st,
         understood=summary,
-        chips=chips_for(summary),
+        chips=chips_for(summary, st.words, st.earlier),
         history=[*st.history, {"role": "assistant", "content": note}],
     )
 

@@ -1,5 +1,6 @@
 """What the web app shows, as plain text / HTML: the chat text of a reply, the "🔧 plan / tools" trace, the
-recommendation cards (catalog text HTML-escaped), the removable preference chips and the side panel's text."""
+recommendation cards (catalog text HTML-escaped), the removable preference chips (what was understood, from
+which of the user's words, or "from earlier" when long-term memory brought it) and the side panel's text."""
 
 from __future__ import annotations
 
@@ -126,8 +127,109 @@ def card_html(item: dict[str, Any], n: int, plot: str = "", detail: str = "short
     )
 
 
-def chips_for(summary: dict[str, Any]) -> list[tuple[str, str]]:
-    """The removable preferences of a state summary as (removal key, button label), in display order."""
+#: Span slots without a chip, in plain words (the side panel lists them under "Also understood").
+SLOT_WORDS = {
+    "qualifiers_include": "more of",
+    "qualifiers_exclude": "none of",
+    "qualifiers_less": "not too",
+    "countries": "made in",
+    "language": "spoken language",
+    "runtime_max": "at most (minutes)",
+    "runtime_min": "at least (minutes)",
+    "avoid_popular": "lesser-known films",
+    "anchor_item": "more like",
+    "neutral": "asked about",
+}
+_WORDS_MAX = 40
+
+
+def span_key(span: dict[str, Any], prev_shown: list[int]) -> str | None:
+    """The chip key a span of the parsed turn (slot, value, text) stands for, or None when no chip shows it
+    (``prev_shown``: the items shown before the turn, for feedback by position, value ``"2:dislike"``)."""
+    slot, value = str(span.get("slot", "")), str(span.get("value", ""))
+    if slot in ("genres_include", "genres_exclude", "people_include", "people_exclude"):
+        return f"{slot}:{value}"
+    if slot in ("year_min", "year_max"):
+        return "years"
+    if slot == "min_rating":
+        return "min_rating"
+    if slot == "soft":
+        return f"soft:{value}"
+    if slot == "commands":
+        return f"command:{value}"
+    kinds = {"like": "liked", "dislike": "disliked", "seen": "seen"}
+    if slot in kinds and value.lstrip("-").isdigit():
+        return f"{kinds[slot]}:{int(value)}"
+    if slot == "feedback":
+        pos, _, sentiment = value.partition(":")
+        if pos.isdigit() and 1 <= int(pos) <= len(prev_shown) and sentiment in kinds:
+            return f"{kinds[sentiment]}:{prev_shown[int(pos) - 1]}"
+    return None
+
+
+def said_keys(parsed: dict[str, Any], prev_shown: list[int]) -> set[str]:
+    """The chip keys this turn's own words set (from the parsed turn's slots, with or without spans)."""
+    keys = {k for k in (span_key(sp, prev_shown) for sp in parsed.get("spans") or []) if k}
+    for slot in ("genres_include", "genres_exclude", "people_include", "people_exclude"):
+        keys |= {f"{slot}:{v}" for v in parsed.get(slot) or []}
+    if parsed.get("year_min") is not None or parsed.get("year_max") is not None:
+        keys.add("years")
+    if parsed.get("min_rating") is not None:
+        keys.add("min_rating")
+    if parsed.get("soft"):
+        keys.add(f"soft:{parsed['soft']}")
+    keys |= {f"command:{c}" for c in parsed.get("commands") or []}
+    kinds = {"like": "liked", "dislike": "disliked", "seen": "seen"}
+    for m in parsed.get("mentions") or []:
+        if m.get("sentiment") in kinds:
+            keys.add(f"{kinds[m['sentiment']]}:{m['item_id']}")
+    for f in parsed.get("shown_feedback") or []:
+        if f.get("sentiment") in kinds and 1 <= f.get("position", 0) <= len(prev_shown):
+            keys.add(f"{kinds[f['sentiment']]}:{prev_shown[f['position'] - 1]}")
+    return keys
+
+
+def span_words(parsed: dict[str, Any], prev_shown: list[int]) -> dict[str, str]:
+    """Per chip key, the user's words it came from (the parsed turn's spans; empty without spans)."""
+    out: dict[str, str] = {}
+    for sp in parsed.get("spans") or []:
+        key, text = span_key(sp, prev_shown), " ".join(str(sp.get("text", "")).split())
+        if key and text:
+            out[key] = text if len(text) <= _WORDS_MAX else text[: _WORDS_MAX - 1].rsplit(" ", 1)[0] + "…"
+    return out
+
+
+def other_understood(parsed: dict[str, Any]) -> list[str]:
+    """What the turn understood that no chip shows, in plain words with its source words."""
+    out = []
+    for sp in parsed.get("spans") or []:
+        label = SLOT_WORDS.get(str(sp.get("slot", "")))
+        if label:
+            value, text = str(sp.get("value", "")), str(sp.get("text", ""))
+            out.append(f"{label} {value}".strip() + (f" (from “{text}”)" if text and text != value else ""))
+    return out
+
+
+def chips_for(
+    summary: dict[str, Any], words: dict[str, str] | None = None, earlier: list[str] | set[str] | None = None
+) -> list[tuple[str, str]]:
+    """The removable preferences of a state summary as (removal key, button label), in display order. A
+    label names what was understood in plain words, then the user's words it came from (``words``, when
+    they say more than the label) or "from earlier" (``earlier``: keys recalled from long-term memory)."""
+    chips = _plain_chips(summary)
+    words, earlier = words or {}, set(earlier or ())
+    out: list[tuple[str, str]] = []
+    for key, label in chips:
+        said = words.get(key, "")
+        if said and said.lower().strip(" .!?") not in label.lower():
+            label += f" · “{said}”"
+        if key in earlier:
+            label += " · from earlier"
+        out.append((key, label))
+    return out
+
+
+def _plain_chips(summary: dict[str, Any]) -> list[tuple[str, str]]:
     chips: list[tuple[str, str]] = []
     for kind, icon in (("liked", "👍"), ("disliked", "👎"), ("seen", "👁")):
         chips += [(f"{kind}:{x['id']}", f"✕ {icon} {x['title']}") for x in summary.get(kind, [])]
@@ -141,8 +243,8 @@ def chips_for(summary: dict[str, Any]) -> list[tuple[str, str]]:
         label = f"{lo}–{hi}" if lo and hi else (f"from {lo}" if lo else f"until {hi}")
         chips.append(("years", f"✕ {label}"))
     if c.get("min_rating") is not None:
-        chips.append(("min_rating", f"✕ rated ≥ {c['min_rating']}"))
-    chips += [(f"soft:{s}", f"✕ “{s}”") for s in summary.get("soft", [])]
+        chips.append(("min_rating", f"✕ rated {c['min_rating']:g}+"))
+    chips += [(f"soft:{s}", f"✕ “{s.removeprefix('memory: ')}”") for s in summary.get("soft", [])]
     chips += [(f"command:{s}", f"✕ {s}") for s in summary.get("commands", [])]
     return chips
 
@@ -152,7 +254,14 @@ def understood_markdown(st: WebState) -> str:
     if not st.chips:
         text = "_Nothing yet. Tell me a movie you loved, a genre or a mood._"
     else:
-        text = "Click a chip to remove it; it applies from your next message."
+        text = (
+            "Each chip is what I understood, with your words; “from earlier” is remembered from before. "
+            "Click a chip to remove it; it applies from your next message."
+        )
+    if st.also:
+        text += "\n\n**Also understood**\n" + "\n".join(f"- {html.escape(a)}" for a in st.also)
     if st.memory:
-        text += "\n\n**Memory used this turn**\n" + "\n".join(f"- {html.escape(m)}" for m in st.memory)
+        text += "\n\n**From earlier: memory used this turn**\n" + "\n".join(
+            f"- {html.escape(m)}" for m in st.memory
+        )
     return text

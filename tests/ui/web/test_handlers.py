@@ -18,8 +18,25 @@ from ui.web.handlers import (
     remove_chip,
     run_turn,
 )
-from ui.web.render import card_html, chips_for, memory_facts, understood_markdown
-from ui.web.state import Options, WebState, clean_user, new_conversation
+from ui.web.render import (
+    card_html,
+    chips_for,
+    memory_facts,
+    other_understood,
+    said_keys,
+    span_key,
+    span_words,
+    understood_markdown,
+)
+from ui.web.state import (
+    Options,
+    WebState,
+    clean_user,
+    new_conversation,
+    new_visitor_id,
+    resolve_user,
+    valid_visitor_id,
+)
 from ui.web.views import MAX_CARDS
 
 REQUEST = "I want a funny sci-fi movie from the 90s, no horror"
@@ -186,7 +203,7 @@ def test_chips_cover_every_kind_of_preference() -> None:
         ("people_include:Tom Hanks", "✕ with Tom Hanks"),
         ("people_exclude:X", "✕ without X"),
         ("years", "✕ from 2000"),
-        ("min_rating", "✕ rated ≥ 7.0"),
+        ("min_rating", "✕ rated 7+"),
         ("soft:dark and moody", "✕ “dark and moody”"),
         ("command:no more horror", "✕ no more horror"),
     ]
@@ -206,7 +223,7 @@ def test_memory_facts_used_this_turn_are_listed() -> None:
     assert memory_facts(trace) == ["dislikes horror (exclude)", "loves Tom Hanks"]
     assert memory_facts([], [{"text": "likes jazz"}]) == ["likes jazz"] and memory_facts([]) == []
     panel = understood_markdown(WebState(memory=["dislikes horror (exclude)"]))
-    assert "Memory used this turn" in panel and "- dislikes horror (exclude)" in panel
+    assert "From earlier: memory used this turn" in panel and "- dislikes horror (exclude)" in panel
 
 
 def test_too_long_message_is_refused_with_a_clear_message(service: Any, fresh_user: str) -> None:
@@ -274,3 +291,137 @@ def test_card_plot_ends_at_a_real_sentence_end() -> None:
     html_text = card_html(item, 1, plot=plot)
     assert "Col. Trautman sends John Rambo back to Vietnam.</div>" in html_text
     assert "He finds" not in html_text
+
+
+# ----------------------------------------------------------------------------- issue 15: web app and one-item feedback
+MEG_RYAN = "a romantic comedy from the 90s with Meg Ryan"
+
+
+def test_dislike_on_one_card_keeps_the_others_in_place_and_tops_up(service: Any, fresh_user: str) -> None:
+    st = first_turn(service, fresh_user)
+    before = [i["id"] for i in st.items]
+    st = last(card_feedback(service, st, 2, "dislike", Options()))
+    after = [i["id"] for i in st.items]
+    assert len(after) == 5 and before[2] not in after
+    assert [after[k] for k in (0, 1, 3, 4)] == [before[k] for k in (0, 1, 3, 4)]  # the others, in place
+    assert after[2] not in before  # the gap is filled with a new item that fits the request
+    assert 1990 <= st.items[2]["year"] <= 1999 and "horror" not in st.items[2]["genres"]
+    reply = st.history[-1]["content"]
+    assert "off the list" in reply and all(i["title"] in reply for i in st.items)
+
+
+def test_a_filter_with_nothing_new_tells_the_truth(service: Any, fresh_user: str) -> None:
+    st = last(run_turn(service, WebState(user=fresh_user), MEG_RYAN, Options()))
+    before = [i["id"] for i in st.items]
+    matches = len(before)
+    assert before, st.history
+    st = last(card_feedback(service, st, 1, "dislike", Options()))
+    assert [i["id"] for i in st.items] == [before[0], *before[2:]]  # the others stay; nothing new exists
+    reply = st.history[-1]["content"]
+    assert "That's every movie I have for" in reply and f"{matches} shown" in reply
+    assert "no movie in the catalog matches" not in reply and "relax one constraint" in reply
+    st = last(run_turn(service, st, "more please", Options()))
+    reply = st.history[-1]["content"]
+    assert "That's every movie I have for" in reply and "no movie in the catalog matches" not in reply
+
+
+def test_more_like_this_centres_on_the_card(service: Any, fresh_user: str) -> None:
+    st = first_turn(service, fresh_user)
+    target = st.items[1]
+    st = last(card_feedback(service, st, 1, "more", Options()))
+    saved = service.get_state(user=st.user, session=st.session)
+    assert saved["parsed"]["anchor_item"] == target["id"]
+    assert st.items and target["id"] not in [i["id"] for i in st.items]
+    assert saved.get("anchor") == target["id"]
+    st = last(run_turn(service, st, "more please", Options()))  # the anchor is one turn's, never carried over
+    assert service.get_state(user=st.user, session=st.session)["parsed"]["anchor_item"] is None
+
+
+def test_cards_stay_after_a_question_about_one_of_them(service: Any, fresh_user: str) -> None:
+    st = first_turn(service, fresh_user)
+    before = [i["id"] for i in st.items]
+    st = last(run_turn(service, st, "who directed the second one?", Options()))
+    assert [i["id"] for i in st.items] == before
+    assert "directed by" in st.history[-1]["content"] or "director" in st.history[-1]["content"]
+
+
+def test_each_visitor_has_its_own_memory(service: Any) -> None:
+    first = last(run_turn(service, WebState(), REQUEST, Options()))
+    assert first.user.startswith("visitor-") and first.user == first.visitor
+    gone = first.items[0]
+    first = last(card_feedback(service, first, 0, "dislike", Options()))
+    assert f"disliked:{gone['id']}" in [k for k, _ in first.chips]
+    second = last(run_turn(service, WebState(), REQUEST, Options()))
+    assert second.user.startswith("visitor-") and second.user != first.user
+    assert second.understood["disliked"] == [] and not any("👎" in label for _, label in second.chips)
+    # the same visitor in a new conversation: the dislike comes back from memory, marked "from earlier"
+    again = last(run_turn(service, new_conversation(first), REQUEST, Options()))
+    assert again.user == first.user and again.session != first.session
+    chip = dict(again.chips).get(f"disliked:{gone['id']}", "")
+    assert chip.endswith("· from earlier"), again.chips
+
+
+def test_who_is_chatting() -> None:
+    visitor = new_visitor_id()
+    assert valid_visitor_id(visitor) == visitor and valid_visitor_id("guest") is None
+    assert valid_visitor_id(None) is None and new_visitor_id() != visitor
+    assert resolve_user("", visitor) == visitor and resolve_user("  ", visitor) == visitor
+    assert resolve_user(" Ada  Lovelace ", visitor) == "Ada Lovelace"
+    assert resolve_user("Ada", visitor, login="alice") == "alice"
+    assert resolve_user(None, "").startswith("visitor-")  # never a shared "guest"
+    st = WebState(user="Ada", visitor=visitor, login="", session="web-1")
+    fresh = new_conversation(st)
+    assert fresh.user == "Ada" and fresh.visitor == visitor and fresh.session != "web-1"
+    assert WebState().user == ""
+
+
+def test_chips_in_plain_words_with_the_users_words_and_from_earlier() -> None:
+    parsed = {
+        "intent": "recommend",
+        "genres_include": ["comedy"],
+        "year_min": 1990,
+        "year_max": 1999,
+        "spans": [
+            {"slot": "genres_include", "value": "comedy", "text": "funny"},
+            {"slot": "year_min", "value": "1990", "text": "from the 90s"},
+            {"slot": "year_max", "value": "1999", "text": "from the 90s"},
+            {"slot": "feedback", "value": "2:dislike", "text": "not the second one"},
+            {"slot": "qualifiers_exclude", "value": "gore", "text": "no gore"},
+        ],
+    }
+    assert span_key({"slot": "feedback", "value": "2:dislike"}, [7, 8]) == "disliked:8"
+    assert span_key({"slot": "like", "value": "42"}, []) == "liked:42"
+    assert span_key({"slot": "qualifiers_exclude", "value": "gore"}, []) is None
+    words = span_words(parsed, [7, 8])
+    assert words == {
+        "genres_include:comedy": "funny",
+        "years": "from the 90s",
+        "disliked:8": "not the second one",
+    }
+    assert said_keys(parsed, [7, 8]) >= {"genres_include:comedy", "years", "disliked:8"}
+    assert said_keys({"genres_exclude": ["horror"]}, []) == {"genres_exclude:horror"}  # without spans too
+    summary = {
+        "disliked": [{"id": 8, "title": "Saw (2004)"}],
+        "constraints": {
+            "genres_include": ["comedy"],
+            "genres_exclude": ["horror"],
+            "year_min": 1990,
+            "year_max": 1999,
+        },
+        "soft": ["memory: likes Tom Hanks"],
+    }
+    chips = dict(chips_for(summary, words, ["genres_exclude:horror", "soft:memory: likes Tom Hanks"]))
+    assert chips["genres_include:comedy"] == "✕ comedy · “funny”"
+    assert chips["years"] == "✕ 1990–1999 · “from the 90s”"
+    assert chips["genres_exclude:horror"] == "✕ no horror · from earlier"
+    assert chips["soft:memory: likes Tom Hanks"] == "✕ “likes Tom Hanks” · from earlier"
+    assert chips["disliked:8"] == "✕ 👎 Saw (2004) · “not the second one”"
+    assert dict(chips_for(summary))["genres_include:comedy"] == "✕ comedy"  # no spans: today's chips
+    # words that say no more than the label are not repeated
+    assert (
+        dict(chips_for(summary, {"genres_exclude:horror": "no horror"}))["genres_exclude:horror"]
+        == "✕ no horror"
+    )
+    assert other_understood(parsed) == ["none of gore (from “no gore”)"]
+    panel = understood_markdown(WebState(chips=[("x", "y")], also=["none of gore (from “no gore”)"]))
+    assert "Also understood" in panel and "from earlier" in panel
