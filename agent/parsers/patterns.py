@@ -42,6 +42,14 @@ NEG_STRONG = re.compile(
 BUT_NOT = re.compile(r"\b(?:anything but|but not|other than|except)\s*$")
 NEG_ADJACENT = re.compile(r"\b(?:not|no|nothing like|but not|not like)\s*$")
 #: "not as good as X", "not like X": a comparison with X, which the user rates well
+INTEREST_AFTER = re.compile(
+    r"\b(sounds? (?:good|great|interesting|fun|like a good one)|looks? (?:good|great|interesting)|"
+    r"(?:will|ll|gonna|going to|want to|hope to|have to|need to|might) (?:check (?:it|that) out|watch|see|give it)|"
+    r"on my list|add (?:it|that) to)\b"
+)
+SIMILAR_AFTER = re.compile(
+    r"\b(something similar|similar (?:movie|film|one)|more like (?:it|that|this)|like that one)\b"
+)
 REFERENCE_BEFORE = re.compile(
     r"\b(?:newer|more recent|later|older|earlier|made after|made before|released after|released before) than\s*$"
 )
@@ -209,7 +217,9 @@ def title_sentiment(before: str, after: str, window: str = "") -> Sentiment:
     comparison in X's favour.
     """
     if UNSEEN_TITLE.search(before):  # "haven't seen X and don't want to" is a dislike
-        return "dislike" if UNWANTED_AFTER.search(after) else "neutral"
+        if UNWANTED_AFTER.search(after):
+            return "dislike"
+        return "like" if INTEREST_AFTER.search(after) else "neutral"  # "... but it sounds good": interest
     if REFERENCE_BEFORE.search(before):  # "newer than X": a reference point, no stance
         return "neutral"
     if (NEG_ADJACENT.search(before) or BUT_NOT.search(window)) and SEEN_IT_AFTER.search(after):
@@ -226,7 +236,8 @@ def title_sentiment(before: str, after: str, window: str = "") -> Sentiment:
     seen = list(SEEN_TITLE.finditer(before))
     if seen or re.search(r"^\W*(already|i ?ve seen|seen it)", after):
         liked_too = before[seen[-1].end() :] if seen else ""  # "seen and loved X", not "loved A and seen X"
-        return "like" if (LIKE_TITLE.search(liked_too) or LIKED_AFTER.search(after)) else "seen"
+        wants_more = SIMILAR_AFTER.search(after)  # "saw X last night and was hoping for something similar"
+        return "like" if (LIKE_TITLE.search(liked_too) or LIKED_AFTER.search(after) or wants_more) else "seen"
     return "like"
 
 
