@@ -51,6 +51,7 @@ MAX_QUOTE = 40
 #: How many of an item's stars count for "also with <star>".
 TOP_STARS = 4
 
+
 @dataclass
 class ReasonContext:
     """What reasons are checked against when they are made: the catalog, the models, the conversation."""
@@ -91,7 +92,7 @@ def recalled_facts(trace: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def years_phrase(year_min: int | None, year_max: int | None) -> str:
-    """"90s", "2000s", "1985-1992", "since 2010", "before 1980"."""
+    """ "90s", "2000s", "1985-1992", "since 2010", "before 1980"."""
     if year_min and year_max:
         if year_min % 10 == 0 and year_max == year_min + 9:
             return f"{year_min % 100:02d}s" if 1920 <= year_min < 2000 else f"{year_min}s"
@@ -197,7 +198,11 @@ def _memory(item: Item, ctx: ReasonContext) -> tuple[list[Reason], list[Reason]]
     pos: list[Reason] = []
     neg: list[Reason] = []
     for fact in ctx.memory_facts:
-        key, polarity, text = str(fact.get("key") or ""), int(fact.get("polarity") or 0), str(fact.get("text") or "")
+        key, polarity, text = (
+            str(fact.get("key") or ""),
+            int(fact.get("polarity") or 0),
+            str(fact.get("text") or ""),
+        )
         fact_id = str(fact.get("fact_id") or "")
         if not key or not polarity or not fact_id or fact.get("use") == "overridden":
             continue
@@ -215,7 +220,9 @@ def _memory(item: Item, ctx: ReasonContext) -> tuple[list[Reason], list[Reason]]
             head = f"{_article(name)} {name}" if verb == "a" else f"{verb} {name}"
             pos.append(Reason(kind="memory", text=head + note, values=[tag], quote=quote, fact_id=fact_id))
         else:
-            neg.append(Reason(kind="memory", text=f"no {name}{note}", values=[tag], quote=quote, fact_id=fact_id))
+            neg.append(
+                Reason(kind="memory", text=f"no {name}{note}", values=[tag], quote=quote, fact_id=fact_id)
+            )
     return pos, neg
 
 
@@ -278,7 +285,9 @@ def _liked(item: Item, ctx: ReasonContext) -> list[Reason]:
                 best_cos = (cos, other)
         if best_cos is not None:
             out.append(
-                Reason(kind="similar", text=f"close in spirit to {best_cos[1].display}", items=[best_cos[1].id])
+                Reason(
+                    kind="similar", text=f"close in spirit to {best_cos[1].display}", items=[best_cos[1].id]
+                )
             )
     return out
 
@@ -291,7 +300,9 @@ def plot_snippet(plot: str) -> str:
     return snippet
 
 
-def build_reasons(item: Item, ctx: ReasonContext, plot_ok: Callable[[str], bool] | None = None) -> list[Reason]:
+def build_reasons(
+    item: Item, ctx: ReasonContext, plot_ok: Callable[[str], bool] | None = None
+) -> list[Reason]:
     """Every true reason for showing ``item``, most specific first (the first :data:`MAX_REASONS` make the
     "why"). ``plot_ok`` decides whether the plot snippet may be quoted (catalog text is data: a plot naming
     other movies or carrying markup is left out)."""

@@ -115,9 +115,7 @@ class Preferences(BaseModel):
         return not (self.liked or self.soft or not self.constraints.is_empty())
 
 
-ReasonKind = Literal[
-    "asked", "memory", "same_director", "same_star", "fans_of", "similar", "genres", "plot"
-]
+ReasonKind = Literal["asked", "memory", "same_director", "same_star", "fans_of", "similar", "genres", "plot"]
 
 
 class Reason(BaseModel):
