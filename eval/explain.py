@@ -248,9 +248,9 @@ def check_reason(reason: Reason, item: Item, data: AuditData, view: TurnView) ->
         cos = float(np.dot(a, b)) if a is not None and b is not None else 0.0
         return cos >= SIMILAR_MIN_COS, f"cosine {cos:.3f}", False
     if kind == "genres":
-        bad = [v for v in reason.values if _check_value(v, item, None)]
+        wrong = [v for v in reason.values if _check_value(v, item, None)]
         shown = reason.text.split("/")
-        if bad or not reason.values or sorted(shown) != sorted(v.partition(":")[2] for v in reason.values):
+        if wrong or not reason.values or sorted(shown) != sorted(v.partition(":")[2] for v in reason.values):
             return False, f"{item.display} genres are {list(item.genres)}", False
         return True, "", False
     if kind == "plot":

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from agent.reasons import FANS_MIN_SIM, MAX_REASONS, ReasonContext, build_reasons, why_text
 from agent.state import Preferences, Reason, Span
 from eval.explain import AuditData, TurnView, check_reason
@@ -15,8 +18,12 @@ def _reasons(item_id: int, prefs: Preferences, **kw: object) -> list[Reason]:
 
 
 def _all_true(
-    item_id: int, reasons: list[Reason], prefs: Preferences, said: list[str] = (), facts=()
-) -> None:  # type: ignore[assignment]
+    item_id: int,
+    reasons: list[Reason],
+    prefs: Preferences,
+    said: Sequence[str] = (),
+    facts: Sequence[dict[str, Any]] = (),
+) -> None:
     data = AuditData(catalog=rc.catalog(), knn=rc.knn())
     view = TurnView(prefs=prefs, user_messages=list(said), facts=list(facts))
     for r in reasons:
@@ -30,7 +37,7 @@ def test_fans_of_only_for_collaborative_neighbours_above_the_threshold() -> None
     assert any(r.kind == "fans_of" and r.items == [rc.NOTEBOOK] for r in titanic)
     assert "fans of The Notebook (2004) liked it too" in why_text(titanic)
     vow = _reasons(rc.VOW, prefs)  # similarity 0.01 < FANS_MIN_SIM
-    assert 0.01 < FANS_MIN_SIM and not any(r.kind == "fans_of" for r in vow)
+    assert FANS_MIN_SIM > 0.01 and not any(r.kind == "fans_of" for r in vow)
     assert any(r.kind == "same_star" and "Rachel McAdams" in r.text for r in vow)  # the true link instead
     _all_true(rc.TITANIC, titanic, prefs)
     _all_true(rc.VOW, vow, prefs)

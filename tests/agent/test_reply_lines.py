@@ -14,7 +14,7 @@ from tools.grounding import Grounder
 from tools.hard_filter import Constraints
 
 FAKE = "The Fake Movie 9000"
-INTROS = {
+INTROS: dict[str, str | None] = {
     "template": None,
     "garbage": "Sure!! {{ here is the plan: [tool => rank",
     "hostile": f"1. {FAKE} (2031) is the best pick. Also watch 'Zorblax 3000'. Mrs. Doubtfire (1993) is fun.",
@@ -38,8 +38,9 @@ def test_every_shown_item_is_named_in_order(kind: str) -> None:
     prefs = Preferences(liked=[rc.NOTEBOOK], constraints=Constraints(genres_include=["comedy"]))
     shown = _shown(prefs)
     intro, tail = template_parts(shown, prefs, 0)
+    given = INTROS[kind]
     text, _ = reply_with_items(
-        INTROS[kind] if INTROS[kind] is not None else intro,
+        given if given is not None else intro,
         shown,
         tail,
         [*(s.id for s in shown), *prefs.liked],
@@ -89,7 +90,7 @@ class _ScriptedLLM:
         return None
 
 
-@pytest.mark.parametrize("llm_text", [None, INTROS["garbage"], INTROS["hostile"]])
+@pytest.mark.parametrize("llm_text", [None, INTROS["garbage"], INTROS["hostile"]])  # None: offline
 def test_whole_turn_names_every_item(service, llm_text: str | None) -> None:  # type: ignore[no-untyped-def]
     import copy
 
