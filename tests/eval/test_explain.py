@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from agent.state import Preferences, Reason, ShownItem
 from eval.explain import AuditData, ClaimCheck, TurnView, check_reason, reply_lists_items, summarize
 from tests.agent import reasons_catalog as rc
@@ -102,3 +104,17 @@ def test_reply_lines_and_summary() -> None:
     assert summary["by_kind"]["fans_of"] == {"total": 2, "true": 1, "rate": 0.5}
     assert summary["same_title_citations"] == 1 and len(summary["false"]) == 1
     assert summary["sources"] == {"redial": 1, "newcomer": 1}
+
+
+def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ui.cli.main import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["eval", "explain", "--n", "0"])
+    assert result.exit_code == 2 and "--n must be >= 1" in result.output
+    result = runner.invoke(app, ["eval", "explain", "--data-dir", str(tmp_path / "nope")])
+    assert result.exit_code == 2 and "not found" in result.output
+    result = runner.invoke(app, ["eval", "redial"])
+    assert result.exit_code == 2 and "--data-dir is required" in result.output
