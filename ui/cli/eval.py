@@ -62,7 +62,9 @@ def eval_command(
     if dataset == "explain":
         from ui.cli.explain import run_explain
 
-        run_explain(data_dir, 100 if limit is None else limit, out or Path("eval_out") / "explain", llm, json_out)
+        run_explain(
+            data_dir, 100 if limit is None else limit, out or Path("eval_out") / "explain", llm, json_out
+        )
         return
     if data_dir is None:
         raise ValueError("--data-dir is required (the folder of the dataset's files)")
