@@ -35,13 +35,16 @@ from agent.parsers.llm import llm_parse
 from agent.planner import deterministic_plan, llm_plan
 from agent.preferences import apply_turn, observe_agent_mentions
 from agent.prompts import CRITIC_SYSTEM, RESPOND_SYSTEM
+from agent.reasons import knn_model, recalled_facts
 from agent.respond import (
     CHITCHAT,
     VAGUE_QUESTIONS,
     answer_question,
     clarification,
     explain,
+    reply_with_items,
     sanitize_reply,
+    template_parts,
     template_reply,
     to_shown,
 )
@@ -270,14 +273,26 @@ def ground(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         removed = []  # a re-plan: this turn's list is already made
     if removed:  # feedback on some items only: the others stay where they are, new items fill the gaps
         taken = catalog.with_twins(s["id"] for s in previous)
+    knn = knn_model(ctx.recommenders)
+    facts = recalled_facts(state.get("trace", []))
     for rec in state.get("ranking", []):
         item = catalog.get(rec["id"])
         if item is None or item.id in taken:
             continue
         taken |= catalog.with_twins([item.id])
         scored = Scored(rec["id"], rec["score"], rec.get("parts", {}))
-        why = explain(item, scored, prefs, catalog, ctx.toolkit.vectors, ctx.grounder)
-        shown.append(to_shown(item, scored, why).model_dump())
+        why, reasons = explain(
+            item,
+            scored,
+            prefs,
+            catalog,
+            ctx.toolkit.vectors,
+            ctx.grounder,
+            knn=knn,
+            spans=parsed.spans,
+            memory_facts=facts,
+        )
+        shown.append(to_shown(item, scored, why, reasons).model_dump())
         if len(shown) >= ctx.n_items:
             break
     if removed:
@@ -319,6 +334,8 @@ def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
             f"{ctx.settings.max_message_chars}). Could you shorten it?"
         )
         return {"reply": reply, "shown": state.get("shown", []), "turns": turn + 1}
+    tail = fallback_intro = ""
+    with_items = False
     if parsed.intent == "reset":
         reply = "Okay, let's start fresh. What do you feel like watching?"
     elif parsed.intent == "chitchat":
@@ -336,23 +353,33 @@ def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     elif (special := _feedback_or_exhausted(ctx, state, prefs, shown)) is not None:
         reply = special
     else:
-        reply = template_reply(shown, prefs, turn, state.get("notes", []))
+        reply, tail = template_parts(shown, prefs, turn, state.get("notes", []))
+        fallback_intro, with_items = reply, bool(shown)
         if ctx.llm is not None and shown:
             intro = _llm_intro(ctx, state, shown)
             if intro is None:
                 fallbacks += 1
                 trace.append({"step": "respond", "tool": "llm", "ms": 0.0, "fallback": "template"})
             else:
-                reply = intro + "\n" + "\n".join(reply.splitlines()[1:])
+                reply = intro
+    extra: list[str] = []
     if shown and state.get("caveats") and parsed.intent in ("recommend", "more", "feedback"):
-        reply = f"{reply}\n{' '.join(state['caveats'])}"
+        extra.append(" ".join(state["caveats"]))  # what the catalog could not check, said once
     clarify = clarification(parsed, ctx.toolkit.catalog)
     if clarify:
-        reply = f"{reply}\n{clarify}"
+        extra.append(clarify)
+    if with_items:
+        tail = "\n".join(t for t in (tail, *extra) if t)
+    elif extra:
+        reply = "\n".join([reply, *extra])
     allowed = [s.id for s in shown] + prefs.liked + prefs.disliked + prefs.seen
     allowed += [a["item_id"] for a in state.get("answer_items", [])]
     allowed += [a for m in parsed.mentions for a in (m.item_id, *m.alternatives)]
-    clean, removed = sanitize_reply(reply, allowed, ctx.grounder)
+    if with_items:
+        # every shown item keeps its numbered line, in order; the words around them are checked
+        clean, removed = reply_with_items(reply, shown, tail, allowed, ctx.grounder, fallback_intro)
+    else:
+        clean, removed = sanitize_reply(reply, allowed, ctx.grounder)
     if removed:
         trace.append({"step": "respond", "tool": "grounding_check", "ms": 0.0, "removed": len(removed)})
     if not clean.strip():

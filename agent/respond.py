@@ -7,16 +7,17 @@ title which is not among the items shown (or that looks like an invented title) 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from agent.state import ParsedTurn, Preferences, ShownItem
+from agent.reasons import MAX_REASONS, ReasonContext, build_reasons, why_text
+from agent.state import ParsedTurn, Preferences, Reason, ShownItem, Span
 from tools.catalog import Catalog, Item
 from tools.grounding import Grounder
 from tools.item_index import ItemVectors
 from tools.qualifiers import qualifier as qualifier_entry
 from tools.ranking import Scored
-from tools.text import first_sentence
+from tools.recommenders.knn import ItemKNN
 
 INTROS = (
     "Here are a few picks{for_what}:",
@@ -42,42 +43,32 @@ def explain(
     catalog: Catalog,
     vectors: ItemVectors | None,
     grounder: Grounder | None = None,
-) -> str:
-    """A short, grounded reason for one item: matched genres, people, a similar liked item, the plot."""
-    reasons: list[str] = []
-    wanted = set(prefs.constraints.genres_include)
-    genres = [g for g in item.genres if g in wanted] or list(item.genres[:2])
-    people = [p for p in (*item.directors, *item.stars) if p in prefs.constraints.people_include]
-    if people:
-        role = "directed by" if people[0] in item.directors else "with"
-        reasons.append(f"{role} {people[0]}")
-    liked = [catalog.items[i] for i in prefs.liked if i in catalog.items]
-    if liked:
-        best, best_sim = None, -1.0
-        iv = vectors.vector(item.id) if vectors is not None else None
-        for other in liked:
-            shared = set(other.directors) & set(item.directors)
-            if shared:
-                reasons.append(f"same director as {other.display} ({sorted(shared)[0]})")
-                best = None
-                break
-            ov = vectors.vector(other.id) if vectors is not None else None
-            sim = float(iv @ ov) if iv is not None and ov is not None else 0.0
-            if sim > best_sim:
-                best, best_sim = other, sim
-        if best is not None and scored is not None and scored.parts.get("collaborative", 0) > 0:
-            reasons.append(f"fans of {best.display} liked it too")
-        elif best is not None and best_sim > 0.45:
-            reasons.append(f"close in spirit to {best.display}")
-    if genres:
-        reasons.append("/".join(genres))
-    if item.plot:
-        plot = first_sentence(item.plot).rstrip(".")
-        if len(plot) > 110:
-            plot = plot[:107].rsplit(" ", 1)[0] + "..."
-        if _plot_quotable(plot, item.id, grounder):
-            reasons.append(plot)
-    return "; ".join(reasons[:3])
+    *,
+    knn: ItemKNN | None = None,
+    spans: Sequence[Span] = (),
+    memory_facts: Sequence[dict[str, Any]] = (),
+) -> tuple[str, list[Reason]]:
+    """The reasons for showing one item (see :mod:`agent.reasons`) and the one-line "why" they make: the
+    genres, decade and people asked for, the user's words and recalled facts, items the user liked that share
+    a director or star or whose fans liked it (collaborative neighbours), the plot. ``scored`` is unused
+    (kept for callers): a claim rests on the data, never on which signal ranked the item."""
+    del scored
+    allowed = catalog.with_twins([item.id, *prefs.liked, *prefs.disliked, *prefs.seen])
+
+    def quotable(text: str) -> bool:
+        return quote_ok(text, allowed, grounder)
+
+    ctx = ReasonContext(
+        catalog=catalog,
+        prefs=prefs,
+        vectors=vectors,
+        knn=knn,
+        spans=spans,
+        memory_facts=memory_facts,
+        quotable=quotable,
+    )
+    reasons = build_reasons(item, ctx, lambda plot: _plot_quotable(plot, item.id, grounder))[:MAX_REASONS]
+    return why_text(reasons), reasons
 
 
 _MARKUP = re.compile(r"[<>`]|\]\(|\*\*|^\s*#")
@@ -95,8 +86,8 @@ def _plot_quotable(plot: str, item_id: int, grounder: Grounder | None) -> bool:
     return not grounder.find_titles(plot) and _sentence_ok(plot, {item_id}, grounder)
 
 
-def to_shown(item: Item, scored: Scored | None, why: str) -> ShownItem:
-    """The reply/JSON view of a shown item."""
+def to_shown(item: Item, scored: Scored | None, why: str, reasons: Sequence[Reason] = ()) -> ShownItem:
+    """The reply/JSON view of a shown item (``reasons``: the claims of ``why``, as data)."""
     return ShownItem(
         id=item.id,
         title=item.title,
@@ -107,25 +98,108 @@ def to_shown(item: Item, scored: Scored | None, why: str) -> ShownItem:
         plot=item.plot,
         score=round(scored.score, 4) if scored else 0.0,
         why=why,
+        reasons=list(reasons),
     )
+
+
+def template_parts(
+    shown: Sequence[ShownItem], prefs: Preferences, turn: int, notes: Sequence[str] = ()
+) -> tuple[str, str]:
+    """The offline reply's own words around the item lines: (intro naming what was understood, closing
+    question or ""). Without items, the intro is the whole reply."""
+    if not shown:
+        reason = f" ({notes[0]})" if notes else ""
+        return (
+            f"I couldn't find a movie in the catalog that fits all of that{reason}. Could you relax one of the constraints?",
+            "",
+        )
+    what = prefs.constraints.describe()
+    for_what = f" ({', '.join(what)})" if what else ""
+    tail = VAGUE_QUESTIONS[turn % len(VAGUE_QUESTIONS)] if prefs.is_vague() else ""
+    return INTROS[turn % len(INTROS)].format(for_what=for_what), tail
+
+
+def item_line(
+    n: int,
+    item: ShownItem,
+    keep: Callable[[Reason], bool] | None = None,
+    line_ok: Callable[[str], bool] | None = None,
+) -> str:
+    """The numbered line of one shown item: ``"n. Title (Year) — why"``. ``keep`` (the reply's check of one
+    reason) leaves refused reasons out; ``line_ok`` (the check of the whole line) drops reasons from the last
+    until the line passes. The title always stays: a shown item is a catalog item, never an invented one."""
+    label = f"{n}. {item.title} ({item.year})" if item.year else f"{n}. {item.title}"
+    if item.reasons:
+        parts = [r.text for r in item.reasons if keep is None or keep(r)]
+    else:  # a state written before reasons were data
+        parts = [p for p in item.why.split("; ") if p] if item.why else []
+    while parts:
+        line = f"{label} — {'; '.join(parts)}"
+        if line_ok is None or line_ok(line):
+            return line
+        parts.pop()
+    return label
 
 
 def template_reply(
     shown: Sequence[ShownItem], prefs: Preferences, turn: int, notes: Sequence[str] = ()
 ) -> str:
     """The offline reply: an intro naming what was understood, then one line per item with its reason."""
-    if not shown:
-        reason = f" ({notes[0]})" if notes else ""
-        return f"I couldn't find a movie in the catalog that fits all of that{reason}. Could you relax one of the constraints?"
-    what = prefs.constraints.describe()
-    for_what = f" ({', '.join(what)})" if what else ""
-    lines = [INTROS[turn % len(INTROS)].format(for_what=for_what)]
+    intro, tail = template_parts(shown, prefs, turn, notes)
+    lines = [intro, *(item_line(n, it) for n, it in enumerate(shown, 1))]
+    return "\n".join([*lines, tail] if tail else lines)
+
+
+def reply_with_items(
+    intro: str,
+    shown: Sequence[ShownItem],
+    tail: str,
+    allowed_ids: Sequence[int],
+    grounder: Grounder,
+    fallback_intro: str = "",
+) -> tuple[str, list[str]]:
+    """The reply of a turn that shows items: ``intro`` and ``tail`` (template or LLM words) checked sentence
+    by sentence (:func:`sanitize_reply`), and between them one numbered line per shown item, every one, in
+    order, the why's parts checked like any sentence (a refused part is dropped, the item never is).
+    ``fallback_intro`` (the template's) replaces an intro that the check emptied. Returns the reply and the
+    removed fragments."""
+    allowed = grounder.catalog.with_twins(allowed_ids)
+    head, removed = sanitize_reply(intro, allowed_ids, grounder)
+    if not head.strip():
+        head = fallback_intro
+    end, removed_tail = sanitize_reply(tail, allowed_ids, grounder) if tail else ("", [])
+
+    def keep(reason: Reason) -> bool:
+        text = reason.text.replace(f'"{reason.quote}"', '""') if reason.quote else reason.text
+        return _sentence_ok(text, allowed, grounder) and (
+            not reason.quote or quote_ok(reason.quote, allowed, grounder)
+        )
+
+    def line_ok(line: str) -> bool:
+        return all(m.match.item_id in allowed for m in grounder.find_titles(line))
+
+    lines = [head] if head.strip() else []
     for n, it in enumerate(shown, 1):
-        label = f"{it.title} ({it.year})" if it.year else it.title
-        lines.append(f"{n}. {label} — {it.why}" if it.why else f"{n}. {label}")
-    if prefs.is_vague():
-        lines.append(VAGUE_QUESTIONS[turn % len(VAGUE_QUESTIONS)])
-    return "\n".join(lines)
+        line, full = item_line(n, it, keep, line_ok), item_line(n, it)
+        if line != full:
+            removed.append(full)
+        lines.append(line)
+    if end.strip():
+        lines.append(end)
+    return "\n".join(lines), removed + removed_tail
+
+
+def quote_ok(quote: str, allowed: set[int], grounder: Grounder | None) -> bool:
+    """Whether words of the user (or a memory fact) may be quoted in a reason: no title other than an
+    allowed one (quoted or not), no markup, no system-prompt echo."""
+    if _MARKUP.search(quote) or echoes_prompt(quote):
+        return False
+    if grounder is None:
+        return not _QUOTED.search(quote) and not _TITLE_YEAR.search(quote)
+    for text in (quote, f'"{quote}"'):
+        if any(m.match.item_id not in allowed for m in grounder.find_titles(text)):
+            return False
+    return _sentence_ok(quote, allowed, grounder)
 
 
 def _answer_content(item: Item, qualifier: str | None) -> str:
@@ -243,12 +317,27 @@ def _sentence_ok(sentence: str, allowed: set[int], grounder: Grounder) -> bool:
         match = grounder.ground(span)
         if match is not None and match.item_id in allowed:
             continue
-        if m.re is _TITLE_YEAR and _tail_allowed(span, allowed, grounder):
-            continue
+        if m.re is _TITLE_YEAR and _ends_allowed_title(span, allowed, grounder):
+            continue  # "Doubtfire (1993)" of "Mrs. Doubtfire (1993)": the span stops at an abbreviation's dot
+        if m.re is _TITLE_YEAR and _tail_is_allowed(span, allowed, grounder):
+            continue  # "Leonardo DiCaprio, like Inception (2010)": the title starts after a lowercase word
         if m.re is _QUOTED and match is None and len(span.split()) > 6:
             continue  # a quoted phrase, not a title
         return False
     return True
+
+
+def _ends_allowed_title(span: str, allowed: set[int], grounder: Grounder) -> bool:
+    """Whether ``span`` ("Title (Year)") is the end of an allowed item's "Title (Year)" at a word boundary."""
+    items = grounder.catalog.items
+    for i in allowed:
+        item = items.get(i)
+        if item is None:
+            continue
+        display = item.display
+        if display.endswith(span) and (len(display) == len(span) or display[-len(span) - 1] in " .'-:"):
+            return True
+    return False
 
 
 _CONNECTORS = frozenset(
@@ -256,7 +345,7 @@ _CONNECTORS = frozenset(
 )
 
 
-def _tail_allowed(span: str, allowed: set[int], grounder: Grounder) -> bool:
+def _tail_is_allowed(span: str, allowed: set[int], grounder: Grounder) -> bool:
     """ "I don't have the running time of Pretty Woman (1990)": the capitalised tail is an allowed item and
     the words before it are sentence words, not part of a longer title ("The Return of Pretty Woman (1990)"
     is not Pretty Woman (1990))."""
@@ -269,8 +358,9 @@ def _tail_allowed(span: str, allowed: set[int], grounder: Grounder) -> bool:
             before.pop()
         if before and not before[-1][:1].islower():
             continue  # a capitalised word before: the tail may be part of a longer, unknown title
-        match = grounder.ground(" ".join(words[i:]))
-        if match is not None and match.item_id in allowed:
+        tail = " ".join(words[i:])
+        match = grounder.ground(tail)
+        if (match is not None and match.item_id in allowed) or _ends_allowed_title(tail, allowed, grounder):
             return True
     return False
 

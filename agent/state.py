@@ -121,6 +121,25 @@ class Preferences(BaseModel):
         return not (self.liked or self.soft or self.qualifiers_boost or not self.constraints.is_empty())
 
 
+ReasonKind = Literal["asked", "memory", "same_director", "same_star", "fans_of", "similar", "genres", "plot"]
+
+
+class Reason(BaseModel):
+    """One claim of a "why", with its evidence.
+
+    ``values`` name the attributes claimed, each ``"<what>:<value>"``: ``genre:comedy``, ``no_genre:horror``,
+    ``years:1990-1999``, ``director:Name``, ``star:Name``, ``writer:Name``, ``no_person:Name``; ``items`` the
+    catalog items cited (X of "fans of X"); ``quote`` the user's own words repeated; ``fact_id`` the
+    long-term memory fact used."""
+
+    kind: ReasonKind
+    text: str
+    items: list[int] = Field(default_factory=list)
+    values: list[str] = Field(default_factory=list)
+    quote: str = ""
+    fact_id: str = ""
+
+
 class ShownItem(BaseModel):
     """An item shown in a reply, with its score and the reason given."""
 
@@ -133,6 +152,8 @@ class ShownItem(BaseModel):
     plot: str = ""
     score: float = 0.0
     why: str = ""
+    #: the claims of ``why``, as data (see agent/reasons.py); the audit (``crsagent eval explain``) checks them
+    reasons: list[Reason] = Field(default_factory=list)
 
 
 def add_trace(earlier: list[dict[str, Any]] | None, new: list[dict[str, Any]] | None) -> list[dict[str, Any]]:

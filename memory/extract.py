@@ -364,11 +364,13 @@ def facts_to_preferences(
                 "source": "memory",
                 "use": use,
                 "tokens": fact.tokens,
+                "key": fact.key,
+                "polarity": fact.polarity,
             }
         )
     if not soft and profile_likes_in_soft:
-        likes = [f for f in facts.values() if f["polarity"] > 0][-max_profile_likes:]
-        for f in reversed(likes):
+        likes = [(key, f) for key, f in facts.items() if f["polarity"] > 0][-max_profile_likes:]
+        for key, f in reversed(likes):
             soft.append(f["text"])
             hints.trace.append(
                 {
@@ -378,6 +380,8 @@ def facts_to_preferences(
                     "source": "profile",
                     "use": "soft",
                     "tokens": estimate_tokens(f["text"]),
+                    "key": key,
+                    "polarity": f["polarity"],
                 }
             )
             recalled_ids.add(f["fact_id"])
@@ -395,6 +399,8 @@ def facts_to_preferences(
                     "source": "profile",
                     "use": "exclude",
                     "tokens": 0,
+                    "key": key,
+                    "polarity": f["polarity"],
                 }
             )
     hints.soft_text = "; ".join(soft)

@@ -23,7 +23,7 @@ from memory.store import MemoryStore
 from tools.settings import Settings
 from tools.toolkit import Toolkit
 
-__all__ = ["FRIENDLY_ERROR", "Service", "TurnResult", "state_summary", "storable"]
+__all__ = ["FRIENDLY_ERROR", "Service", "TurnResult", "explain_audit", "state_summary", "storable"]
 
 log = logging.getLogger(__name__)
 
@@ -191,3 +191,52 @@ class Service:
         for fact in self.memory.list_facts(user) if wanted else []:
             if (fact.key, fact.polarity) in wanted:
                 self.memory.forget(user, fact_id=fact.id)
+
+
+def explain_audit(
+    settings: Settings, redial_path: Any, n_turns: int, out: Any, conversations_path: Any
+) -> dict[str, Any]:
+    """The explanation audit (:mod:`eval.explain`): ``n_turns`` item-showing REDIAL turns from the file
+    ``redial_path`` (skipped when None), then the scripted newcomer conversations of ``conversations_path``,
+    each played by a new throwaway user whose long-term memory is deleted afterwards. Writes ``summary.json``
+    and ``claims.jsonl`` under ``out``; returns the summary."""
+    import uuid
+    from pathlib import Path
+
+    from eval.explain import (
+        audit_conversations,
+        audit_data,
+        audit_redial,
+        load_conversations,
+        summarize,
+        write_outputs,
+    )
+
+    svc = Service(settings)
+    prefix = f"explain-audit-{uuid.uuid4().hex[:8]}-"
+    conversations = load_conversations(Path(conversations_path))
+    try:
+        data = audit_data(svc.toolkit)
+        checks = []
+        if redial_path is not None:
+            checks += audit_redial(
+                lambda state, text, role: svc.run_turn(state, text, role=role)[0],
+                data,
+                Path(redial_path),
+                n_turns,
+            )
+
+        def ask(message: str, user: str, session: str) -> AgentState:
+            svc.ask(message, user=user, session=session)
+            return svc.get_state(user=user, session=session)
+
+        checks += audit_conversations(ask, data, conversations, prefix)
+    finally:
+        if svc.memory is not None:
+            for conv in conversations:
+                with contextlib.suppress(Exception):
+                    svc.memory.forget(f"{prefix}{conv['id']}", all=True)
+        svc.close()
+    summary = summarize(checks)
+    write_outputs(summary, checks, Path(out))
+    return summary

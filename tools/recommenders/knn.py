@@ -89,6 +89,21 @@ class ItemKNN(ItemModel):
         )
         log.info("itemknn: %d items, %d similarities", n, self.sim.nnz)
 
+    def neighbour(self, item_id: int, other_id: int) -> tuple[float, int | None]:
+        """How close ``other_id`` is to ``item_id`` in the pruned similarity matrix: the similarity (0.0 when
+        it is not among ``item_id``'s kept neighbours, or either id is unknown) and its 1-based rank among
+        them (None when absent). The evidence behind "fans of X liked it too"."""
+        col, other = self._col(item_id), self._col(other_id)
+        if col is None or other is None:
+            return 0.0, None
+        start, stop = self.sim.indptr[col], self.sim.indptr[col + 1]
+        idx, vals = self.sim.indices[start:stop], self.sim.data[start:stop]
+        hit = np.flatnonzero(idx == other)
+        if hit.size == 0:
+            return 0.0, None
+        sim = float(vals[hit[0]])
+        return sim, int((vals > sim).sum()) + 1
+
     def _scores(self, cols: np.ndarray, weights: np.ndarray) -> np.ndarray:
         rows = self.sim[cols]
         return np.asarray(rows.T @ weights, dtype=np.float64).ravel()

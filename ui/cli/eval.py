@@ -14,7 +14,14 @@ from ui.cli.eval_nlu import eval_nlu
 
 @cli_command
 def eval_command(
-    dataset: Annotated[str, typer.Argument(help="redial, inspired or nlu.", show_default=False)],
+    dataset: Annotated[
+        str,
+        typer.Argument(
+            help="redial, inspired or nlu; or explain: the explanation audit (REDIAL test turns from "
+            "--data-dir, --n of them, and the scripted newcomer conversations).",
+            show_default=False,
+        ),
+    ],
     data_dir: Annotated[
         Path | None,
         typer.Option(
@@ -32,7 +39,12 @@ def eval_command(
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: eval_out/<dataset>-<split>).")
     ] = None,
-    limit: Annotated[int | None, typer.Option(help="Evaluate only the first N dialogs.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", "--n", help="Evaluate only the first N dialogs (explain: audit N turns; 100)."
+        ),
+    ] = None,
     llm: Annotated[str, typer.Option(help="offline (rules + embeddings) or openai.")] = "offline",
     workers: Annotated[int, typer.Option(help="Worker processes, each with its own agent.")] = 1,
     whole_catalog: Annotated[
@@ -76,6 +88,15 @@ def eval_command(
     from eval.offline import EvalOptions, run_eval  # lazy: CLI start-up (the agent, torch)
 
     dataset = dataset.strip().lower()
+    if dataset == "explain":
+        from ui.cli.explain import run_explain
+
+        run_explain(
+            data_dir, 100 if limit is None else limit, out or Path("eval_out") / "explain", llm, json_out
+        )
+        return
+    if data_dir is None:
+        raise ValueError("--data-dir is required (the folder of the dataset's files)")
     opts = EvalOptions(
         dataset=dataset,
         data_dir=data_dir,
