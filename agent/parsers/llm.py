@@ -55,7 +55,14 @@ def llm_parse(llm: LLMClient, grounder: Grounder, message: str, rules: ParsedTur
         for title in titles[:10]:
             match = grounder.ground(title)
             if match is not None:
-                mentions.append(TitleMention(item_id=match.item_id, text=title, sentiment=sentiment))  # type: ignore[arg-type]
+                mentions.append(
+                    TitleMention(
+                        item_id=match.item_id,
+                        text=title,
+                        sentiment=sentiment,  # type: ignore[arg-type]
+                        alternatives=list(match.alternatives),
+                    )
+                )
     question_item = None
     if out.question_title:
         match = grounder.ground(out.question_title)
