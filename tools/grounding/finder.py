@@ -1,8 +1,10 @@
 """Finding titles inside free text (user messages and generated replies) and grounding them.
 
-Candidates come from three sources: alias-key n-grams over the folded tokens (mapped back to character
-spans of the original text), quoted / bold / italic spans, and ``Title (Year)`` spans checked with fuzzy
-matching; the longest match wins. Precision rules (see :mod:`tools.grounding.title_cues` for the rest):
+Candidates come from four sources: alias-key n-grams over the folded tokens (mapped back to character
+spans of the original text), quoted / bold / italic spans, ``Title (Year)`` spans checked with fuzzy
+matching, and n-grams with mistyped words repaired (:mod:`tools.grounding.speller`: "the matrx",
+"shawshank redemtion"); the longest match wins. A year written loosely next to a title ("heat 95",
+"the 1982 parasite", "1995's Heat") picks the film of that year. Precision rules (see :mod:`tools.grounding.title_cues` for the rest):
 
 - chat phrases seen in REDIAL train dialogues as ordinary language ("Check It Out", "Goodbye", "Yes",
   "Love"), genre and film words, numbers and one-letter titles need quotes, bold or a year;

@@ -4,8 +4,9 @@
   numerals as digits), then the same key without spaces ("spiderman" = "Spider-Man"), then without small
   words ("lord rings"), then a subtitle alone ("The Last Jedi"). Years are honoured: with a year the item
   of that year wins (one year off is tolerated, two or three cost score, more is no match); without a
-  year the most popular item of that title wins (an exact article match, "Heat" vs "The Heat", counts
-  1.5x, 3x when the query has the article).
+  year the best-known item of that title wins (:mod:`tools.grounding.notability`; an exact article match,
+  "Heat" vs "The Heat", counts 1.5x, 3x when the query has the article), and the other films of that title
+  that are nearly as well known come with it as ``alternatives``.
 - ``fuzzy``: rapidfuzz over every alias key, as given and with sorted tokens (token_sort_ratio), with a
   length-dependent edit budget, a sequel-number check ("Matrix 5" is not "Matrix") and the year check.
 
