@@ -20,6 +20,7 @@ from tools.db.engine import make_engine
 from tools.db.schema import init_db
 from tools.embeddings import Embedder
 from tools.grounding import Grounder
+from tools.grounding.notability import interaction_counts_from_db
 from tools.hard_filter import HardFilter
 from tools.item_index import ItemVectors, VectorStoreError, chroma_client, items_collection
 from tools.recommenders import Popularity, Recommender, load_recommenders
@@ -81,8 +82,14 @@ class Toolkit:
 
     @cached_property
     def grounder(self) -> Grounder:
-        """Title grounding over the catalog."""
-        return Grounder(self.catalog, self.embedder, cache_dir=self.settings.models_dir)
+        """Title grounding over the catalog; same-title films told apart by their interaction counts."""
+        catalog = self.catalog
+        try:
+            counts: dict[int, int] | None = interaction_counts_from_db(self.engine)
+        except Exception:  # grounding works without them (popularity and years only)
+            log.warning("cannot count the interactions for grounding; using popularity only", exc_info=True)
+            counts = None
+        return Grounder(catalog, self.embedder, cache_dir=self.settings.models_dir, interaction_counts=counts)
 
     @cached_property
     def hard_filter(self) -> HardFilter:

@@ -169,7 +169,14 @@ def _to_turn(out: LLMParse, grounder: Grounder, rules: ParsedTurn, shown: list[i
         for title in titles[:10]:
             match = grounder.ground(title)
             if match is not None:
-                mentions.append(TitleMention(item_id=match.item_id, text=title, sentiment=sentiment))  # type: ignore[arg-type]
+                mentions.append(
+                    TitleMention(
+                        item_id=match.item_id,
+                        text=title,
+                        sentiment=sentiment,  # type: ignore[arg-type]
+                        alternatives=list(match.alternatives),
+                    )
+                )
     question_item = _at(shown, out.question_position)
     if question_item is None and out.question_title:
         match = grounder.ground(out.question_title)

@@ -127,7 +127,7 @@ class RuleParser:
             before = fold(raw[c_start : m.start])
             after = fold(raw[m.end : c_end])
             sentiment = title_sentiment(before, after, fold(raw[max(0, m.start - 40) : m.start]))
-            alternatives = [int(a) for a in getattr(m.match, "alternatives", None) or []]
+            alternatives = list(m.match.alternatives)
             out.mentions.append(
                 TitleMention(
                     item_id=m.match.item_id, text=m.text, sentiment=sentiment, alternatives=alternatives

@@ -13,10 +13,12 @@ The modules, from the ground up:
 - ``lexicon``: word lists (genre, film and chat words; the common English words of ``common_words.txt``);
 - ``tokenizer``: words of a text with spans and folded forms, sentence boundaries, key helpers;
 - ``matches``: :class:`ItemMatch` and :class:`Mention`, what grounding returns;
+- ``notability``: how well known each item is (popularity and interactions), for same-title films;
 - ``index``: the lookup tables built from the catalog (alias keys, variants, fuzzy choices, people);
 - ``matcher``: query parsing and the ``exact`` / ``fuzzy`` stages;
 - ``embedding_stage``: the ``embedding`` stage and its title-embedding cache;
 - ``title_cues`` and ``finder``: when words in a text are a title, and finding them;
+- ``speller``: typo repair of unknown words into title words, for finding titles in text;
 - ``grounder``: :class:`Grounder`, the entry point that wires the stages.
 """
 

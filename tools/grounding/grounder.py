@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tools.catalog import Catalog
@@ -35,17 +35,24 @@ class Grounder:
 
     Construction indexes the catalog's alias keys (a few hundred ms for ~8k items) and loads the title
     embeddings when ``cache_dir`` already holds them; otherwise they are computed on the first query that
-    reaches the embedding stage and saved there. Thread-safe for concurrent readers.
+    reaches the embedding stage and saved there. ``interaction_counts`` (item id -> training interactions,
+    see :func:`tools.grounding.notability.interaction_counts_from_db`) tells well-known films from obscure
+    ones of the same title; without it only the catalog's popularity and years do. Thread-safe for
+    concurrent readers.
     """
 
     def __init__(
-        self, catalog: Catalog, embedder: Embedder | None = None, cache_dir: Path | None = None
+        self,
+        catalog: Catalog,
+        embedder: Embedder | None = None,
+        cache_dir: Path | None = None,
+        interaction_counts: Mapping[int, float] | None = None,
     ) -> None:
         started = time.perf_counter()
         self.catalog = catalog
         self.embedder = embedder
         self.cache_dir = cache_dir
-        index = TitleIndex(catalog)
+        index = TitleIndex(catalog, interaction_counts)
         self._matcher = LexicalMatcher(catalog, index)
         self._finder = TitleFinder(index, self._matcher)
         self._embedding = EmbeddingStage(catalog, embedder, cache_dir) if embedder is not None else None

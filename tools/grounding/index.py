@@ -3,9 +3,10 @@ choices, key prefixes for n-gram search in text, and the names of the catalog's 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from tools.catalog import Catalog, Item
+from tools.grounding.notability import notability_scores, notable_threshold
 from tools.grounding.tokenizer import loose_key
 from tools.titles import fold, fold_title, normalize_title, straighten_apostrophes, subtitle_parts
 
@@ -20,11 +21,17 @@ class TitleIndex:
     - ``choices`` / ``choices_sorted``: the fuzzy stage's strings (keys, then subtitles), as given and with
       sorted tokens; the first ``n_exact_choices`` are keys;
     - ``prefixes``: token prefixes of keys and subtitles, so n-gram search in text stops early;
-    - ``people`` / ``person_prefixes``: folded full names of directors, stars and writers (and their prefixes).
+    - ``people`` / ``person_prefixes``: folded full names of directors, stars and writers (and their prefixes);
+    - ``notability`` / ``groups``: how well known each item is and its duplicate group
+      (:mod:`tools.grounding.notability`), from the catalog and ``interaction_counts`` (item id -> count);
+      ``notable_min``: the notability of the better-known films (a one-word title found by typo repair
+      must reach it).
     """
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, interaction_counts: Mapping[int, float] | None = None) -> None:
         items = catalog.items
+        self.notability, self.groups = notability_scores(catalog, interaction_counts)
+        self.notable_min = notable_threshold(self.notability.values())
         keys: dict[str, list[int]] = {}
         surfaces: dict[int, set[str]] = {}
         self.title_surface: dict[int, str] = {

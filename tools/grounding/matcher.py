@@ -4,8 +4,9 @@
   numerals as digits), then the same key without spaces ("spiderman" = "Spider-Man"), then without small
   words ("lord rings"), then a subtitle alone ("The Last Jedi"). Years are honoured: with a year the item
   of that year wins (one year off is tolerated, two or three cost score, more is no match); without a
-  year the most popular item of that title wins (an exact article match, "Heat" vs "The Heat", counts
-  1.5x, 3x when the query has the article).
+  year the best-known item of that title wins (:mod:`tools.grounding.notability`; an exact article match,
+  "Heat" vs "The Heat", counts 1.5x, 3x when the query has the article), and the other films of that title
+  that are nearly as well known come with it as ``alternatives``.
 - ``fuzzy``: rapidfuzz over every alias key, as given and with sorted tokens (token_sort_ratio), with a
   length-dependent edit budget, a sequel-number check ("Matrix 5" is not "Matrix") and the year check.
 
@@ -15,6 +16,7 @@ on ``tests/tools/grounding/grounding_cases.jsonl``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,6 +27,7 @@ from tools.catalog import Catalog, Item
 from tools.grounding.index import TitleIndex
 from tools.grounding.lexicon import ARTICLES, common_words
 from tools.grounding.matches import ItemMatch, item_match
+from tools.grounding.notability import CLOSE_MARGIN
 from tools.grounding.tokenizer import digit_tokens, loose_key, strip_wrappers
 from tools.titles import (
     fold,
@@ -52,6 +55,16 @@ _YEAR_UNKNOWN = 0.85  # the query has a year, the item has none
 _ARTICLE_BONUS = 1.5  # the query's words equal the item's title ("Heat" for "Heat", not "The Heat")
 _ARTICLE_BONUS_STRONG = 3.0  # ... including a leading article the query wrote ("The Boy", not "Boy")
 _ALIAS_BONUS = 1.2  # the query's words equal one of the item's aliases
+_MAX_ALTERNATIVES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Picked:
+    """The item :meth:`LexicalMatcher.pick` chose, its year factor, and the close alternatives."""
+
+    item: Item
+    factor: float
+    alternatives: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,19 +130,28 @@ class LexicalMatcher:
             found = self.exact(alt)
             if found is not None:  # a one-letter slip in "The": as good as a fuzzy match
                 return ItemMatch(
-                    found.item_id, found.title, found.year, round(found.score * SCORE_FUZZY, 4), "fuzzy"
+                    found.item_id,
+                    found.title,
+                    found.year,
+                    round(found.score * SCORE_FUZZY, 4),
+                    "fuzzy",
+                    found.alternatives,
                 )
         return self.fuzzy(q) or (self.fuzzy(alt) if alt is not None else None)
 
-    def pick(self, ids: Iterable[int], year: int | None, surface: str) -> tuple[Item, float] | None:
-        """The best item among same-title candidates, with its year factor.
+    def pick(self, ids: Iterable[int], year: int | None, surface: str) -> Picked | None:
+        """The best item among same-title candidates, with its year factor and the close alternatives.
 
-        Year first (exact, then within tolerance), then popularity, weighted up when the query's words equal
-        the item's own title (1.5x; 3x with the query's leading article) or one of its aliases (1.2x), then
-        metadata completeness (duplicates), then the lower id.
+        Year first (exact, then within tolerance), then notability (:mod:`tools.grounding.notability`),
+        raised when the query's words equal the item's own title (x1.5; x3 with the query's leading
+        article) or one of its aliases (x1.2), then metadata completeness (duplicates), then the lower id.
+        Without a year in the query, other films of the title whose notability is within
+        :data:`CLOSE_MARGIN` of the best are its ``alternatives`` (best first; duplicates and twins of the
+        pick left out): the reply may ask which one was meant. With a year, the year decides.
         """
-        best: tuple[tuple[float, int, float, int, int], Item, float] | None = None
-        for item_id in ids:
+        index = self.index
+        ranked: list[tuple[tuple[float, int, float, int, int], Item, float, float]] = []
+        for item_id in dict.fromkeys(ids):
             item = self.catalog.items.get(item_id)
             if item is None:
                 continue
@@ -138,16 +160,28 @@ class LexicalMatcher:
                 continue
             same_year = int(year is not None and item.year == year)
             bonus = 1.0
-            if surface == self.index.title_surface.get(item.id):
+            if surface == index.title_surface.get(item.id):
                 bonus = _ARTICLE_BONUS_STRONG if surface.split(" ", 1)[0] in ARTICLES else _ARTICLE_BONUS
-            elif surface in self.index.surfaces.get(item.id, ()):
+            elif surface in index.surfaces.get(item.id, ()):
                 bonus = _ALIAS_BONUS
-            pop = (max(item.popularity, 0.0) + 1.0) * bonus
+            fame = index.notability.get(item.id, 0.0) + math.log(bonus)
             completeness = bool(item.plot) + bool(item.genres) + bool(item.directors or item.stars)
-            rank = (factor, same_year, pop, completeness, -item.id)
-            if best is None or rank > best[0]:
-                best = (rank, item, factor)
-        return (best[1], best[2]) if best else None
+            ranked.append(((factor, same_year, fame, completeness, -item.id), item, factor, fame))
+        if not ranked:
+            return None
+        ranked.sort(key=lambda r: r[0], reverse=True)
+        _, best, factor, best_fame = ranked[0]
+        alternatives: list[int] = []
+        if year is None:
+            seen = {index.groups.get(best.id, best.id), *self.catalog.twins.get(best.id, ())}
+            for _, item, _, fame in ranked[1:]:
+                group = index.groups.get(item.id, item.id)
+                if group in seen or item.id in seen:
+                    continue
+                seen.add(group)
+                if best_fame - fame < CLOSE_MARGIN and len(alternatives) < _MAX_ALTERNATIVES:
+                    alternatives.append(item.id)
+        return Picked(best, factor, tuple(alternatives))
 
     def exact(self, q: Query) -> ItemMatch | None:
         """The item under ``q``'s key, its compact, loose or subtitle form (in that order), or None."""
@@ -163,8 +197,7 @@ class LexicalMatcher:
                 continue
             picked = self.pick(ids, q.year, q.surface)
             if picked:
-                item, factor = picked
-                return item_match(item, score * factor, "exact")
+                return item_match(picked.item, score * picked.factor, "exact", picked.alternatives)
             if table is index.keys:
                 return None  # the title exists, but not with that year
         return None
@@ -181,7 +214,7 @@ class LexicalMatcher:
                 query, choices, scorer=fuzz.ratio, processor=None, limit=8, score_cutoff=FUZZY_MIN_RATIO
             ):
                 scores[idx] = max(scores.get(idx, 0.0), float(score))
-        best: tuple[tuple[float, float], Item, float] | None = None
+        best: tuple[tuple[float, float], Item, float, tuple[int, ...]] | None = None
         for idx, ratio in scores.items():
             key = index.choices[idx]
             if digit_tokens(key) != q.digits:
@@ -199,15 +232,15 @@ class LexicalMatcher:
             picked = self.pick(ids, q.year, q.surface)
             if not picked:
                 continue
-            item, factor = picked
+            item, factor = picked.item, picked.factor
             weight = 1.0 if idx < index.n_exact_choices else SCORE_SUBTITLE
             score = SCORE_FUZZY * (ratio / 100.0) * factor * weight
-            rank = (score, item.popularity)
+            rank = (score, index.notability.get(item.id, 0.0))
             if best is None or rank > best[0]:
-                best = (rank, item, score)
+                best = (rank, item, score, picked.alternatives)
         if best is None:
             return None
-        return item_match(best[1], best[2], "fuzzy")
+        return item_match(best[1], best[2], "fuzzy", best[3])
 
 
 def _article_typo_variant(q: Query) -> Query | None:

@@ -27,12 +27,9 @@ if TYPE_CHECKING:
 def _build_grounder() -> Grounder:
     """A grounder over the configured catalog, with the embedding model and a title-embedding cache."""
     # lazy: CLI start-up (SQLAlchemy, torch, chromadb)
-    from tools.grounding import Grounder
     from tools.toolkit import Toolkit
 
-    settings = cli_settings()
-    toolkit = Toolkit(settings)
-    return Grounder(toolkit.catalog, toolkit.embedder, cache_dir=settings.models_dir)
+    return Toolkit(cli_settings()).grounder
 
 
 def _result(query: str, match: ItemMatch | None) -> dict[str, Any]:

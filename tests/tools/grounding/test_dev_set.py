@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.tools.grounding.small_catalog import title_year
-from tools.catalog import Catalog, read_catalog_file
+from tools.catalog import Catalog, read_catalog_file, read_interactions_file
 from tools.embeddings import Embedder
 from tools.grounding import Grounder
 from tools.settings import PACKAGED_DATA_DIR, Settings
@@ -25,8 +26,15 @@ def real_grounder(request: pytest.FixtureRequest) -> Grounder:
     if not SHIPPED_CATALOG.exists():
         pytest.skip(f"{SHIPPED_CATALOG} is missing: build it with `crsagent data build`")
     cache_dir = Path(request.config.cache.mkdir("grounding-title-embeddings"))
+    interactions = PACKAGED_DATA_DIR / "interactions.csv.gz"
+    counts = (
+        Counter(i.item_id for i in read_interactions_file(interactions)) if interactions.exists() else None
+    )
     return Grounder(
-        Catalog.from_items(read_catalog_file(SHIPPED_CATALOG)), Embedder(Settings()), cache_dir=cache_dir
+        Catalog.from_items(read_catalog_file(SHIPPED_CATALOG)),
+        Embedder(Settings()),
+        cache_dir=cache_dir,
+        interaction_counts=counts,
     )
 
 
