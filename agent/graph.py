@@ -481,18 +481,23 @@ def remember(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any
         return {}
     parsed = _parsed(state)
     session = state.get("session") or "default"
-    written = ctx.memory.remember(
+    written, notes = ctx.memory.remember(
         user, session, state.get("message", ""), parsed, state.get("prev_shown", [])
     )
     record: dict[str, Any] = {"step": "remember", "tool": "memory", "ms": 0.0, "written": written}
+    reply = state.get("reply", "")
     out: dict[str, Any] = {}
+    if notes:  # a remembered stance replaced by a newer one: said once, under the reply
+        record["notes"] = notes
+        reply = "\n\n".join([reply, *notes]).strip()
+        out.update({"reply": reply, "notes": [*state.get("notes", []), *notes]})
     try:
         queued = ctx.memory.pending_sync(user)
     except Exception:  # the database itself is failing: remember_turn has logged it
         queued = 0
     if queued:  # the vector store is unreachable: the facts are safe in SQL and indexed when it is back
         record["queued"] = queued
-        out["reply"] = f"{state.get('reply', '')}\n\n{MEMORY_QUEUED_NOTE}".strip()
+        out["reply"] = f"{reply}\n\n{MEMORY_QUEUED_NOTE}".strip()
     return {**out, "trace": [record]}
 
 
