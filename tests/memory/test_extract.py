@@ -72,7 +72,8 @@ def test_only_lasting_spans_become_facts_with_their_words() -> None:
 def test_every_taste_slot_gives_a_keyed_fact(
     slot: str, value: str, text: str, key: str, polarity: int
 ) -> None:
-    turn = ParsedTurn(**{slot: [value]}, spans=[Span(slot=slot, value=value, text="my words", lasting=True)])
+    spans = [{"slot": slot, "value": value, "text": "my words", "lasting": True}]
+    turn = ParsedTurn.model_validate({slot: [value], "spans": spans})
     [fact] = extract_facts("my words", turn)
     assert (fact.text, fact.key, fact.polarity, fact.value, fact.source) == (
         text,
