@@ -12,7 +12,8 @@
 - respond: the reply (LLM or template) naming shown items only; every title is checked.
 - reflect: a deterministic check that every shown item satisfies the constraints and is not excluded,
            and (optionally) an LLM critic that may trigger one re-plan.
-- remember: facts and item feedback of this turn are written to the user's long-term memory.
+- remember: the lasting facts and item feedback of this turn are written to the user's long-term memory; a
+           remembered stance replaced by a newer opposite one is noted under the reply, once.
 
 Recall and remember run for persisted conversations of a known user (``state["user"]``); evaluation and
 simulation turns carry no user and skip them.
@@ -143,7 +144,9 @@ def route_after_parse(state: AgentState) -> str:
 
 # ----------------------------------------------------------------------------- recall
 def recall(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Merge the user's long-term memory into the preferences (structured exclusions always apply)."""
+    """Merge the user's long-term memory into the preferences, which already hold this turn's request: what the
+    conversation asks outweighs what is remembered (a remembered dislike is lifted by asking for it; a remembered
+    like the request contradicts is left out; see :func:`memory.hooks.recall_for_turn`)."""
     ctx = runtime.context
     user = state.get("user")
     if ctx.memory is None or not user or state.get("parsed", {}).get("intent") == "reset":
