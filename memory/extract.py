@@ -5,7 +5,8 @@ Write side. Only lasting taste becomes a fact:
 
 - explicit statements: the parser's :class:`agent.state.Span` entries with ``lasting=True`` ("I hate horror
   movies", "I love Tom Hanks", "my favourite director is Spielberg") on the taste slots of
-  :data:`TASTE_SLOTS` (genres, people, qualifiers, countries), each fact keeping the span's words as its source;
+  :data:`TASTE_SLOTS` (genres, people, qualifiers, countries), each fact keeping the sentence holding the
+  span's words as its source (:func:`source_words`);
 - item feedback (title mentions liked / disliked / seen, reactions to shown items): always kept;
 - situations worded as a habit ("we watch with my kids on weekends"), as free context facts;
 - a one-off request ("a comedy from the 80s", "no horror tonight") is not a fact: it stays in its session
@@ -200,7 +201,21 @@ def taste_spans(message: str, parsed: ParsedTurn) -> list[Span]:
     return spans
 
 
-def _span_fact(span: Span) -> FactIn:
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+
+
+def source_words(message: str, span_text: str) -> str:
+    """The user's words a fact keeps: the sentence of ``message`` that holds the span's words ("I hate horror
+    movies" for the span "hate horror"), else the span's words themselves."""
+    needle = fold(span_text)
+    if needle:
+        for sentence in _SENTENCE_END.split(message):
+            if needle in fold(sentence):
+                return " ".join(sentence.split()).rstrip(".!?; ")[:300]
+    return " ".join(span_text.split())[:300]
+
+
+def _span_fact(span: Span, message: str = "") -> FactIn:
     prefix, polarity = TASTE_SLOTS[span.slot]
     kind: FactKind = "preference" if polarity > 0 else "dislike"
     return FactIn(
@@ -209,7 +224,7 @@ def _span_fact(span: Span) -> FactIn:
         key=_fact_key(prefix, span.value),
         polarity=polarity,
         value=span.value,
-        source=span.text,
+        source=source_words(message, span.text) if message else span.text,
         explicit=span.lasting,
     )
 
@@ -240,7 +255,7 @@ def extract_facts(message: str, parsed: ParsedTurn) -> list[FactIn]:
     facts = {}
     for span in spans:
         if span.lasting:
-            fact = _span_fact(span)
+            fact = _span_fact(span, message)
             facts[fact.key] = fact  # the later statement of the same key wins
     low = fold(message)
     habitual = bool(HABIT.search(low)) or bool(facts)
@@ -261,7 +276,7 @@ def extract_requests(message: str, parsed: ParsedTurn) -> list[FactIn]:
     lasting = {_span_fact(s).key for s in spans if s.lasting}
     out: dict[tuple[str, int], FactIn] = {}
     for span in spans:
-        fact = _span_fact(span)
+        fact = _span_fact(span, message)
         if not span.lasting and fact.key not in lasting:
             out[(fact.key, fact.polarity)] = fact
     return list(out.values())
@@ -325,7 +340,8 @@ def outweighed(key: str, value: str, polarity: int, prefs: Preferences | None) -
     - a genre like, when the conversation asks for genres and not this one, or rules it out
       ("likes comedy" + "a drama"; "likes comedy" + "no comedy");
     - a person like, when the conversation names other people, or rules this one out;
-    - a qualifier like, when the conversation rules it out or wants less of it.
+    - a qualifier like, when the conversation rules it out or wants less of it;
+    - a country like, when the conversation asks for other countries.
 
     Remembered dislikes are lifted by :func:`memory.hooks.recall_for_turn` (a request for the excluded value);
     free context facts are never outweighed."""
@@ -341,7 +357,9 @@ def outweighed(key: str, value: str, polarity: int, prefs: Preferences | None) -
         wanted, unwanted = {fold(x) for x in c.people_include}, {fold(x) for x in c.people_exclude}
         return fold(v) in unwanted or (bool(wanted) and fold(v) not in wanted)
     if prefix == "qualifier":
-        return v in prefs.qualifiers_penalty
+        return v in c.qualifiers_exclude or v in prefs.qualifiers_penalty
+    if prefix == "country":
+        return bool(c.countries) and v.lower() not in {x.lower() for x in c.countries}
     return False
 
 
@@ -349,8 +367,8 @@ def outweighed(key: str, value: str, polarity: int, prefs: Preferences | None) -
 class MemoryHints:
     """What memory suggests for a conversation's preferences.
 
-    ``genres_exclude`` / ``people_exclude`` / ``qualifiers_exclude``: lasting dislikes (exclusions; qualifiers
-    a soft penalty); ``genres_include`` / ``people_include``: lasting likes (for soft use: prompts, the query
+    ``genres_exclude`` / ``people_exclude`` / ``qualifiers_exclude``: lasting dislikes (exclusions);
+    ``genres_include`` / ``people_include``: lasting likes (for soft use: prompts, the query
     text; not hard filters); ``liked_ids`` / ``disliked_ids`` (disliked and rejected) / ``seen_ids``: item
     feedback (oldest first); ``soft_text``: the recalled positive facts that the conversation does not outweigh,
     as free text; ``trace``: which facts were used and how.

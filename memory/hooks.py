@@ -69,9 +69,10 @@ def recall_for_turn(
       ``MAX_MEMORY_LIKED``, placed before the conversation's own likes; older ones are only excluded, as
       seen), disliked and rejected items become dislikes, seen items stay seen; all are excluded from results.
       An item the conversation already judged otherwise keeps the conversation's judgement.
-    - Lasting genre / person dislikes become exclusions, and qualifier dislikes a soft penalty, unless this
-      conversation asks for them ("I hate horror" remembered + "ok, a horror movie" now: horror is wanted, the
-      exclusion is lifted; trace use ``overridden``).
+    - Lasting genre / person / qualifier dislikes become exclusions unless this conversation asks for them
+      ("I hate horror" remembered + "ok, a horror movie" now: horror is wanted, the exclusion is lifted; a
+      remembered "no gore" + "not too gory" now: only the conversation's penalty applies; trace use
+      ``overridden``).
     - Facts recalled for this message (top ``k`` above ``min_score`` within ``token_budget`` tokens) that are
       not negative become one soft preference, ``"memory: ..."``, placed first (the conversation's own soft
       preferences come after it and win the query), except likes the conversation outweighs (a remembered
@@ -125,12 +126,19 @@ def recall_for_turn(
             overridden.add(f"person:{fold(name)}")
         elif fold(name) not in {fold(x) for x in people_out}:
             people_out.append(name)
-    p.constraints = c.model_copy(update={"genres_exclude": sorted(excl), "people_exclude": people_out})
-    for q in hints.qualifiers_exclude:  # a remembered "no gore": a soft penalty, unless wanted now
-        if q in p.qualifiers_boost:
+    qualifiers_out = list(c.qualifiers_exclude)
+    for q in hints.qualifiers_exclude:  # a remembered "no gore", unless wanted (or only "not too") now
+        if q in p.qualifiers_boost or q in p.qualifiers_penalty:
             overridden.add(f"qualifier:{q}")
-        elif q not in p.qualifiers_penalty:
-            p.qualifiers_penalty = [*p.qualifiers_penalty, q]
+        elif q not in qualifiers_out:
+            qualifiers_out.append(q)
+    p.constraints = c.model_copy(
+        update={
+            "genres_exclude": sorted(excl),
+            "people_exclude": people_out,
+            "qualifiers_exclude": sorted(qualifiers_out),
+        }
+    )
 
     # item feedback: the conversation's own judgement wins
     judged = set(p.liked) | set(p.disliked)

@@ -17,6 +17,7 @@ from memory.extract import (
     outweighed,
     session_summary,
     shown_feedback_items,
+    source_words,
     taste_spans,
 )
 from memory.facts import RecalledFact
@@ -55,7 +56,7 @@ def test_only_lasting_spans_become_facts_with_their_words() -> None:
     assert facts["person:tom hanks"].source == "I love Tom Hanks"
     # the one-off request is only counted, never a fact
     assert [(r.key, r.polarity, r.source, r.explicit) for r in extract_requests(message, turn)] == [
-        ("genre:comedy", 1, "a comedy from the 80s", False)
+        ("genre:comedy", 1, "Tonight a comedy from the 80s", False)
     ]
 
 
@@ -82,6 +83,21 @@ def test_every_taste_slot_gives_a_keyed_fact(
         value,
         "my words",
     )
+
+
+def test_a_fact_keeps_the_sentence_that_holds_its_words() -> None:
+    turn = ParsedTurn(
+        genres_exclude=["horror"],
+        people_include=["Tom Hanks"],
+        spans=[
+            Span(slot="genres_exclude", value="horror", text="hate horror", lasting=True),
+            Span(slot="people_include", value="Tom Hanks", text="love tom hanks", lasting=True),
+        ],
+    )
+    facts = extract_facts("I hate horror movies. I love Tom Hanks!", turn)
+    assert [f.source for f in facts] == ["I hate horror movies", "I love Tom Hanks"]
+    assert source_words("I can't stand gore", "cant stand gore") == "I can't stand gore"
+    assert source_words("something else", "hate horror") == "hate horror"  # not found: the span's own words
 
 
 def test_a_value_without_a_span_is_a_request_and_a_parse_without_spans_is_read_whole() -> None:
@@ -231,6 +247,13 @@ def test_the_current_request_outweighs_remembered_likes() -> None:
     streep = Preferences(constraints=Constraints(people_include=["Meryl Streep"]))
     assert outweighed("person:tom hanks", "Tom Hanks", 1, streep)
     assert outweighed("qualifier:dark", "dark", 1, Preferences(qualifiers_penalty=["dark"]))
+    assert outweighed(
+        "qualifier:gore", "gore", 1, Preferences(constraints=Constraints(qualifiers_exclude=["gore"]))
+    )
+    italy = Preferences(constraints=Constraints(countries=["Italy"]))
+    assert outweighed("country:france", "France", 1, italy) and not outweighed(
+        "country:italy", "Italy", 1, italy
+    )
     assert not outweighed("genre:horror", "horror", -1, drama)  # dislikes are lifted elsewhere, by a request
     assert not outweighed("free", "", 0, drama) and not outweighed("genre:comedy", "comedy", 1, None)
 

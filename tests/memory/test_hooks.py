@@ -27,7 +27,7 @@ def say(store: MemoryStore, parser: Any, user: str, session: str, message: str) 
 
 
 def test_session_one_shapes_session_two_for_the_same_user_only(store: MemoryStore, rule_parser: Any) -> None:
-    written = say(store, rule_parser, "ann", "s1", "I hate horror and we watch with my kids on weekends")
+    written = say(store, rule_parser, "ann", "s1", "I hate horror. We watch with my kids on weekends")
     written += say(store, rule_parser, "ann", "s1", "I loved Heat, and I've already seen Alien")
     assert len(written) == 3
     heat, alien = title_id(rule_parser, "Heat"), title_id(rule_parser, "Alien")
@@ -196,3 +196,16 @@ def test_the_current_request_outweighs_recalled_facts(store: MemoryStore, rule_p
     assert prefs.constraints.genres_exclude == [] and prefs.constraints.genres_include == ["horror"]
     assert any(r["text"] == "dislikes horror" and r["use"] == "overridden" for r in trace)
     assert "dislikes horror" in {f.text for f in store.list_facts("gus")}
+
+
+def test_a_remembered_content_dislike_excludes_until_asked_for(store: MemoryStore, rule_parser: Any) -> None:
+    say(store, rule_parser, "hal", "s1", "I can't stand gore")
+    assert [f.key for f in store.list_facts("hal")] == ["qualifier:gore"]
+    prefs, _ = recall_for_turn(
+        store, "hal", "a thriller", apply_turn(Preferences(), rule_parser.parse("a thriller"), [])
+    )
+    assert prefs.constraints.qualifiers_exclude == ["gore"]
+    wanted = Preferences(qualifiers_boost=["gore"])
+    prefs, trace = recall_for_turn(store, "hal", "something gory", wanted)
+    assert prefs.constraints.qualifiers_exclude == []
+    assert any(r["text"] == "dislikes movies with gore" and r["use"] == "overridden" for r in trace)
