@@ -202,7 +202,7 @@ def remember_turn_notes(
 ) -> tuple[list[str], list[str]]:
     """Write what one user message taught about the user (the memory policy of :mod:`memory.extract`): its
     explicit statements of taste, its item feedback, and its one-off requests (counted; a request made in two or
-    more sessions becomes a fact). Returns the ids of facts added, replaced, merged or confirmed and the notes
+    more sessions becomes a fact). Returns the ids of facts added, replaced or merged (reworded) and the notes
     for the reply: one per remembered stance that a newer opposite one replaced ("Noted: you now like horror
     (before: no horror)."), said once, when it happens.
 
