@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import ValidationError
 
@@ -56,6 +56,14 @@ def load_fusion_weights(settings: Settings | None = None, profile: str = "defaul
         return FusionWeights()
 
 
+class Remembered(NamedTuple):
+    """What long-term memory did with one turn: facts written, and notes for the reply (e.g. "Noted: you now
+    like horror (before: no horror)." when a newer statement replaced a remembered one)."""
+
+    written: int
+    notes: list[str]
+
+
 class TurnMemory(Protocol):
     """Long-term memory as the graph uses it (implemented by ``memory.hooks.MemoryHooks``, injected by the
     service): recall before planning, remember after answering. Neither raises for memory failures."""
@@ -66,8 +74,9 @@ class TurnMemory(Protocol):
 
     def remember(
         self, user: str, session: str, message: str, parsed: ParsedTurn, prev_shown: list[int]
-    ) -> int:
-        """Write the lasting facts and item feedback of this turn; the number of facts written."""
+    ) -> Remembered:
+        """Write the lasting facts and item feedback of this turn; the number of facts written and the notes
+        the reply adds."""
         ...
 
     def pending_sync(self, user: str) -> int:

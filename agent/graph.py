@@ -12,7 +12,8 @@
 - respond: the reply (LLM or template) naming shown items only; every title is checked.
 - reflect: a deterministic check that every shown item satisfies the constraints and is not excluded,
            and (optionally) an LLM critic that may trigger one re-plan.
-- remember: facts and item feedback of this turn are written to the user's long-term memory.
+- remember: the lasting facts and item feedback of this turn are written to the user's long-term memory; a
+           remembered stance replaced by a newer opposite one is noted under the reply, once.
 
 Recall and remember run for persisted conversations of a known user (``state["user"]``); evaluation and
 simulation turns carry no user and skip them.
@@ -146,7 +147,9 @@ def route_after_parse(state: AgentState) -> str:
 
 # ----------------------------------------------------------------------------- recall
 def recall(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Merge the user's long-term memory into the preferences (structured exclusions always apply)."""
+    """Merge the user's long-term memory into the preferences, which already hold this turn's request: what the
+    conversation asks outweighs what is remembered (a remembered dislike is lifted by asking for it; a remembered
+    like the request contradicts is left out; see :func:`memory.hooks.recall_for_turn`)."""
     ctx = runtime.context
     user = state.get("user")
     if ctx.memory is None or not user or state.get("parsed", {}).get("intent") == "reset":
@@ -508,18 +511,23 @@ def remember(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any
         return {}
     parsed = _parsed(state)
     session = state.get("session") or "default"
-    written = ctx.memory.remember(
+    written, notes = ctx.memory.remember(
         user, session, state.get("message", ""), parsed, state.get("prev_shown", [])
     )
     record: dict[str, Any] = {"step": "remember", "tool": "memory", "ms": 0.0, "written": written}
+    reply = state.get("reply", "")
     out: dict[str, Any] = {}
+    if notes:  # a remembered stance replaced by a newer one: said once, under the reply
+        record["notes"] = notes
+        reply = "\n\n".join([reply, *notes]).strip()
+        out.update({"reply": reply, "notes": [*state.get("notes", []), *notes]})
     try:
         queued = ctx.memory.pending_sync(user)
     except Exception:  # the database itself is failing: remember_turn has logged it
         queued = 0
     if queued:  # the vector store is unreachable: the facts are safe in SQL and indexed when it is back
         record["queued"] = queued
-        out["reply"] = f"{state.get('reply', '')}\n\n{MEMORY_QUEUED_NOTE}".strip()
+        out["reply"] = f"{reply}\n\n{MEMORY_QUEUED_NOTE}".strip()
     return {**out, "trace": [record]}
 
 

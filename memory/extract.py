@@ -1,13 +1,23 @@
-"""Rules that turn a parsed turn into long-term facts, and recalled facts back into preference hints.
+"""The memory policy's rules: which parts of a parsed turn become long-term facts, and how recalled facts
+join a conversation's preferences (no LLM).
 
-Write side (no LLM): genre likes / dislikes ("dislikes horror", key ``genre:horror``, polarity -1), people
-("likes movies with Tom Hanks", key ``person:tom hanks``), context phrases of the raw message ("watches with
-kids", "watches on weekends", "watches for date night") as free facts, and item feedback from title mentions
-and reactions to shown items. A statement that is only about this evening ("no horror tonight") is not kept,
-unless it is worded as a lasting taste ("I hate horror").
+Write side. Only lasting taste becomes a fact:
+
+- explicit statements: the parser's :class:`agent.state.Span` entries with ``lasting=True`` ("I hate horror
+  movies", "I love Tom Hanks", "my favourite director is Spielberg") on the taste slots of
+  :data:`TASTE_SLOTS` (genres, people, qualifiers, countries), each fact keeping the sentence holding the
+  span's words as its source (:func:`source_words`);
+- item feedback (title mentions liked / disliked / seen, reactions to shown items): always kept;
+- situations worded as a habit ("we watch with my kids on weekends"), as free context facts;
+- a one-off request ("a comedy from the 80s", "no horror tonight") is not a fact: it stays in its session
+  (the conversation state holds it) and is only counted (:func:`extract_requests`); the same request in two
+  or more sessions becomes a fact (:meth:`memory.store.MemoryStore.record_requests`).
+
+A parser that fills no spans (the LLM parser) falls back to a whole-message reading: a taste slot value is
+lasting when the message is worded as lasting taste (:data:`DURABLE`) and not only about now (:data:`TRANSIENT`).
 
 Read side: :func:`facts_to_preferences` turns recalled facts plus the structured profile into
-:class:`MemoryHints` to merge into a conversation's preferences.
+:class:`MemoryHints`; the current conversation outweighs them (see :func:`outweighed`).
 """
 
 from __future__ import annotations
@@ -18,23 +28,39 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.state import ParsedTurn, Preferences
-from memory.facts import FREE_KEY, FactIn, RecalledFact, estimate_tokens
-from tools.genres import GENRE_WORDS
+from agent.state import ParsedTurn, Preferences, Span
+from memory.facts import FREE_KEY, FactIn, FactKind, RecalledFact, estimate_tokens
+from tools.qualifiers import qualifier as qualifier_entry
 from tools.titles import fold
 
 log = logging.getLogger(__name__)
 
+#: The ParsedTurn slots that hold taste: the fact key's prefix and polarity each gives.
+TASTE_SLOTS: dict[str, tuple[str, int]] = {
+    "genres_include": ("genre", 1),
+    "genres_exclude": ("genre", -1),
+    "people_include": ("person", 1),
+    "people_exclude": ("person", -1),
+    "qualifiers_include": ("qualifier", 1),
+    "qualifiers_exclude": ("qualifier", -1),
+    "countries": ("country", 1),
+}
 #: Words that make a statement about now only ("no horror tonight").
 TRANSIENT = re.compile(
     r"\b(tonight|today|right now|this time|for now|at the moment|this evening|this afternoon|this weekend|"
     r"in the mood|not in the mood|feel like|feeling like|for a change)\b"
 )
-#: Words that make a statement about lasting taste ("I hate horror", "I always love westerns").
+#: Words that make a statement about lasting taste ("I hate horror", "I always love westerns"); used only for
+#: parses without spans.
 DURABLE = re.compile(
     r"\b(hate|hates|can t stand|cant stand|never|dislike|dislikes|don t like|dont like|not a fan|not into|always|"
     r"in general|generally|usually|love|loves|adore|favorite|favourite|i m a fan|im a fan|big fan|i like|i enjoy|"
     r"i m into|im into|anymore|any more|these days)\b"
+)
+#: Words that make a described situation a habit ("we watch with my kids on weekends"), not one evening.
+HABIT = re.compile(
+    r"\b(usually|always|often|normally|mostly|generally|typically|every|tend to|we watch|i watch|we like to|"
+    r"i like to|weekends|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays|weeknights)\b"
 )
 _COMPANIONS = {
     "kids": "kids",
@@ -107,37 +133,6 @@ CONTEXT_RULES: list[tuple[re.Pattern[str], str]] = [
         "avoids explicit content",
     ),
 ]
-#: Genre words that say more than their genre ("gore" is not all of horror): kept in the fact's text.
-SPECIFIC_GENRE_WORDS = frozenset(
-    [
-        "gore",
-        "gory",
-        "zombie",
-        "zombies",
-        "slasher",
-        "slashers",
-        "superhero",
-        "superheroes",
-        "marvel",
-        "anime",
-        "pixar",
-        "heist",
-        "gangster",
-        "mob",
-        "noir",
-        "aliens",
-        "space",
-        "cowboy",
-        "biopic",
-        "true story",
-        "period piece",
-        "whodunit",
-        "cartoons",
-        "cartoon",
-        "musicals",
-        "musical",
-    ]
-)
 FEEDBACK_OF_MENTION = {"like": "liked", "dislike": "disliked", "seen": "seen"}
 FEEDBACK_OF_SHOWN = {"like": "liked", "dislike": "rejected", "seen": "seen"}
 #: Prefix of the soft preference that memory adds to a conversation (so it can be found and replaced).
@@ -147,30 +142,91 @@ MAX_MEMORY_LIKED = 10
 
 
 # ----------------------------------------------------------------------------- write side
-def _genre_words(low: str, genre: str) -> list[str]:
-    """The words of a (folded) message that the rule parser maps to ``genre``."""
-    padded = f" {low} "
-    return [w for w, g in GENRE_WORDS.items() if g == genre and f" {w} " in padded]
+#: Qualifier labels that read as adjectives ("dislikes scary movies"); the others read "movies with ...".
+_ADJECTIVE_QUALIFIERS = frozenset(["scary", "dark", "feel-good", "mind-bending", "slow", "award-winning"])
 
 
-def _genre_text(verb: str, genre: str, words: Sequence[str]) -> str:
-    """``"dislikes horror"``, or ``"dislikes gore (horror)"`` when the user named something more specific."""
-    specific = [w for w in words if w in SPECIFIC_GENRE_WORDS]
-    return f"{verb} {specific[0]} ({genre})" if specific else f"{verb} {genre}"
+def _label(prefix: str, value: str) -> str:
+    """How a taste value reads in a sentence: ``horror``, ``Tom Hanks``, ``gore``, ``movies from France``."""
+    if prefix == "qualifier":
+        entry = qualifier_entry(value)
+        return entry.label if entry else value
+    if prefix == "country":
+        return f"movies from {value}"
+    return value
 
 
-def _without_companions(low: str) -> str:
-    """The folded message without "with my kids"-like phrases (they are context, not a genre taste)."""
-    for pattern in (_WITH, _WITH_BARE):
-        low = pattern.sub(" ", low)
-    return low
+def fact_text(prefix: str, polarity: int, value: str) -> str:
+    """The fact's text: "likes comedy", "dislikes movies with Adam Sandler", "dislikes movies with gore",
+    "likes feel-good movies", "likes movies from France"."""
+    verb = "likes" if polarity > 0 else "dislikes"
+    label = _label(prefix, value)
+    if prefix == "person":
+        return f"{verb} movies with {value}"
+    if prefix == "qualifier":
+        adjective = value in _ADJECTIVE_QUALIFIERS
+        return f"{verb} {label} movies" if adjective else f"{verb} movies with {label}"
+    return f"{verb} {label}"
 
 
-def _is_lasting(low: str) -> bool:
-    """Keep a statement unless it is only about now and not worded as lasting taste."""
-    if not TRANSIENT.search(low):
-        return True
+def stance_phrase(prefix: str, polarity: int, value: str) -> str:
+    """A short phrase for a stance, as notes show it: ``horror`` / ``no horror``, ``Tom Hanks`` / ``no Tom
+    Hanks``."""
+    label = _label(prefix, value)
+    return label if polarity > 0 else f"no {label}"
+
+
+def _fact_key(prefix: str, value: str) -> str:
+    return f"person:{fold(value)}" if prefix == "person" else f"{prefix}:{value.strip().lower()}"
+
+
+def _worded_lasting(low: str) -> bool:
+    """The whole-message reading of a parse without spans: lasting when worded as taste ("I hate ...")."""
     return bool(DURABLE.search(low))
+
+
+def taste_spans(message: str, parsed: ParsedTurn) -> list[Span]:
+    """The turn's taste spans (slots of :data:`TASTE_SLOTS`). A value the parser set without a span counts as a
+    one-off request; a parse without any span is read as a whole (see the module docstring)."""
+    values = {slot: {v.lower() for v in getattr(parsed, slot)} for slot in TASTE_SLOTS}
+    spans = [s for s in parsed.spans if s.slot in TASTE_SLOTS and s.value.strip()]
+    spans = [s for s in spans if not values[s.slot] or s.value.lower() in values[s.slot]]
+    covered = {(s.slot, s.value.lower()) for s in spans}
+    lasting = not parsed.spans and _worded_lasting(fold(message))
+    source = " ".join(message.split())[:300]
+    for slot in TASTE_SLOTS:
+        for value in getattr(parsed, slot):
+            if (slot, value.lower()) not in covered:
+                spans.append(Span(slot=slot, value=value, text=source, lasting=lasting))
+    return spans
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+
+
+def source_words(message: str, span_text: str) -> str:
+    """The user's words a fact keeps: the sentence of ``message`` that holds the span's words ("I hate horror
+    movies" for the span "hate horror"), else the span's words themselves."""
+    needle = fold(span_text)
+    if needle:
+        for sentence in _SENTENCE_END.split(message):
+            if needle in fold(sentence):
+                return " ".join(sentence.split()).rstrip(".!?; ")[:300]
+    return " ".join(span_text.split())[:300]
+
+
+def _span_fact(span: Span, message: str = "") -> FactIn:
+    prefix, polarity = TASTE_SLOTS[span.slot]
+    kind: FactKind = "preference" if polarity > 0 else "dislike"
+    return FactIn(
+        text=fact_text(prefix, polarity, span.value),
+        kind=kind,
+        key=_fact_key(prefix, span.value),
+        polarity=polarity,
+        value=span.value,
+        source=source_words(message, span.text) if message else span.text,
+        explicit=span.lasting,
+    )
 
 
 def context_facts(message: str) -> list[FactIn]:
@@ -186,51 +242,44 @@ def context_facts(message: str) -> list[FactIn]:
             texts.append(template.format(*hit.groups()) if "{0}" in template else template)
     if "watches on weekends" in texts:
         texts = [t for t in texts if t != "watches on weekend nights"]
-    return [FactIn(text=t, kind="context", key=FREE_KEY) for t in dict.fromkeys(texts)]
+    source = " ".join(message.split())[:300]
+    return [FactIn(text=t, kind="context", key=FREE_KEY, source=source) for t in dict.fromkeys(texts)]
 
 
 def extract_facts(message: str, parsed: ParsedTurn) -> list[FactIn]:
-    """Facts worth keeping from one user message and its parse (the offline rules; no LLM)."""
-    if parsed.intent in ("reset", "observe"):
+    """The long-term facts of one user message: its explicit statements of taste (lasting spans) and, when
+    worded as a habit (or said with a lasting statement) and not only about now, its context phrases."""
+    if parsed.intent in ("reset", "observe", "item_question"):
         return []
+    spans = taste_spans(message, parsed)
+    facts = {}
+    for span in spans:
+        if span.lasting:
+            fact = _span_fact(span, message)
+            facts[fact.key] = fact  # the later statement of the same key wins
     low = fold(message)
-    taste = _without_companions(low)
-    facts: list[FactIn] = []
-    for negative, genres in ((True, parsed.genres_exclude), (False, parsed.genres_include)):
-        for genre in genres:
-            words = _genre_words(taste, genre)
-            if not words:  # implied by a command ("something lighter"), not said: not a lasting taste
-                continue
-            if not _is_lasting(low):
-                log.debug(
-                    "memory: not keeping %s %s (about now only)", "dislike" if negative else "like", genre
-                )
-                continue
-            text = _genre_text("dislikes" if negative else "likes", genre, words)
-            facts.append(
-                FactIn(
-                    text=text,
-                    kind="dislike" if negative else "preference",
-                    key=f"genre:{genre}",
-                    polarity=-1 if negative else 1,
-                    value=genre,
-                )
-            )
-    for negative, people in ((True, parsed.people_exclude), (False, parsed.people_include)):
-        for name in people:
-            if not _is_lasting(low):
-                continue
-            facts.append(
-                FactIn(
-                    text=f"{'dislikes' if negative else 'likes'} movies with {name}",
-                    kind="dislike" if negative else "preference",
-                    key=f"person:{fold(name)}",
-                    polarity=-1 if negative else 1,
-                    value=name,
-                )
-            )
-    facts.extend(context_facts(message))
-    return facts
+    habitual = bool(HABIT.search(low)) or bool(facts)
+    if habitual and not (TRANSIENT.search(low) and not DURABLE.search(low)):
+        context = context_facts(message)
+    else:
+        context = []
+        log.debug("memory: no context facts from a message about now only")
+    return [*facts.values(), *context]
+
+
+def extract_requests(message: str, parsed: ParsedTurn) -> list[FactIn]:
+    """The one-off taste requests of one user message (taste spans not stated as lasting), as facts to count
+    per session (``explicit=False``); see :meth:`memory.store.MemoryStore.record_requests`."""
+    if parsed.intent in ("reset", "observe", "item_question", "chitchat"):
+        return []
+    spans = taste_spans(message, parsed)
+    lasting = {_span_fact(s).key for s in spans if s.lasting}
+    out: dict[tuple[str, int], FactIn] = {}
+    for span in spans:
+        fact = _span_fact(span, message)
+        if not span.lasting and fact.key not in lasting:
+            out[(fact.key, fact.polarity)] = fact
+    return list(out.values())
 
 
 def extract_item_feedback(parsed: ParsedTurn) -> dict[int, str]:
@@ -285,14 +334,44 @@ def session_summary(prefs: Preferences, titles: dict[int, str] | None = None, ma
 
 
 # ----------------------------------------------------------------------------- read side
+def outweighed(key: str, value: str, polarity: int, prefs: Preferences | None) -> bool:
+    """True when the conversation asks otherwise than a remembered like, which then is not used this turn:
+
+    - a genre like, when the conversation asks for genres and not this one, or rules it out
+      ("likes comedy" + "a drama"; "likes comedy" + "no comedy");
+    - a person like, when the conversation names other people, or rules this one out;
+    - a qualifier like, when the conversation rules it out or wants less of it;
+    - a country like, when the conversation asks for other countries.
+
+    Remembered dislikes are lifted by :func:`memory.hooks.recall_for_turn` (a request for the excluded value);
+    free context facts are never outweighed."""
+    if prefs is None or polarity <= 0:
+        return False
+    c = prefs.constraints
+    prefix, _, rest = key.partition(":")
+    v = (value or rest).strip()
+    if prefix == "genre":
+        g = v.lower()
+        return g in c.genres_exclude or (bool(c.genres_include) and g not in c.genres_include)
+    if prefix == "person":
+        wanted, unwanted = {fold(x) for x in c.people_include}, {fold(x) for x in c.people_exclude}
+        return fold(v) in unwanted or (bool(wanted) and fold(v) not in wanted)
+    if prefix == "qualifier":
+        return v in c.qualifiers_exclude or v in prefs.qualifiers_penalty
+    if prefix == "country":
+        return bool(c.countries) and v.lower() not in {x.lower() for x in c.countries}
+    return False
+
+
 @dataclass
 class MemoryHints:
     """What memory suggests for a conversation's preferences.
 
-    ``genres_exclude`` / ``people_exclude``: lasting dislikes (hard exclusions); ``genres_include`` /
-    ``people_include``: lasting likes (for soft use: prompts, the query text; not hard filters);
-    ``liked_ids`` / ``disliked_ids`` (disliked and rejected) / ``seen_ids``: item feedback (oldest first);
-    ``soft_text``: the recalled positive facts as free text; ``trace``: which facts were used and how.
+    ``genres_exclude`` / ``people_exclude`` / ``qualifiers_exclude``: lasting dislikes (exclusions);
+    ``genres_include`` / ``people_include``: lasting likes (for soft use: prompts, the query
+    text; not hard filters); ``liked_ids`` / ``disliked_ids`` (disliked and rejected) / ``seen_ids``: item
+    feedback (oldest first); ``soft_text``: the recalled positive facts that the conversation does not outweigh,
+    as free text; ``trace``: which facts were used and how.
     """
 
     genres_exclude: list[str] = field(default_factory=list)
@@ -303,6 +382,7 @@ class MemoryHints:
     seen_ids: list[int] = field(default_factory=list)
     soft_text: str = ""
     people_exclude: list[str] = field(default_factory=list)
+    qualifiers_exclude: list[str] = field(default_factory=list)
     trace: list[dict[str, Any]] = field(default_factory=list)
 
     def as_tuple(self) -> tuple[list[str], list[str], list[str], list[int], list[int], list[int], str]:
@@ -318,19 +398,34 @@ class MemoryHints:
         )
 
 
+def _record(fact_id: str, text: str, score: float, source: str, use: str, words: str = "") -> dict[str, Any]:
+    return {
+        "fact_id": fact_id,
+        "text": text,
+        "score": score,
+        "source": source,
+        "use": use,
+        "tokens": estimate_tokens(text) if use == "soft" or source == "memory" else 0,
+        "words": words,
+    }
+
+
 def facts_to_preferences(
     recalled: Sequence[RecalledFact],
     structured: dict[str, Any],
     *,
     profile_likes_in_soft: bool = False,
     max_profile_likes: int = 3,
+    current: Preferences | None = None,
 ) -> MemoryHints:
     """Turn recalled facts and the structured profile into preference hints.
 
-    Dislikes (genres, people) come from the whole profile: a lasting dislike applies whatever the request.
-    The soft text is made of the recalled facts that are not negative (preferences, context; summaries are
-    left to prompts), best first. With ``profile_likes_in_soft`` (a request that says nothing about taste),
-    the most recent profile likes are used when no positive fact was recalled.
+    Dislikes (genres, people, qualifiers) come from the whole profile: a lasting dislike applies whatever the
+    request (the caller lifts it when the conversation asks for it). The soft text is made of the recalled
+    facts that are not negative (preferences, context; summaries are left to prompts), best first, minus the
+    likes that ``current`` (the conversation's preferences, this turn included) outweighs (trace use
+    ``outweighed``; see :func:`outweighed`). With ``profile_likes_in_soft`` (a request that says nothing about
+    taste), the most recent profile likes are used when no positive fact was recalled.
     """
     hints = MemoryHints()
     genres: dict[str, int] = structured.get("genres", {})
@@ -340,6 +435,7 @@ def facts_to_preferences(
     hints.genres_include = [g for g, pol in genres.items() if pol > 0]
     hints.people_include = [p["name"] for p in people.values() if p["polarity"] > 0]
     hints.people_exclude = [p["name"] for p in people.values() if p["polarity"] < 0]
+    hints.qualifiers_exclude = [q for q, pol in structured.get("qualifiers", {}).items() if pol < 0]
     hints.liked_ids = list(structured.get("liked", []))
     hints.disliked_ids = list(
         dict.fromkeys([*structured.get("disliked", []), *structured.get("rejected", [])])
@@ -353,33 +449,30 @@ def facts_to_preferences(
         use = "context"
         if fact.polarity < 0:
             use = "exclude"
+        elif outweighed(fact.key, fact.value, fact.polarity, current):
+            use = "outweighed"
         elif fact.kind in ("preference", "context"):
             soft.append(fact.text)
             use = "soft"
         hints.trace.append(
             {
-                "fact_id": fact.id,
-                "text": fact.text,
-                "score": fact.score,
-                "source": "memory",
-                "use": use,
+                **_record(fact.id, fact.text, fact.score, "memory", use, fact.source_text),
                 "tokens": fact.tokens,
                 "key": fact.key,
                 "polarity": fact.polarity,
             }
         )
     if not soft and profile_likes_in_soft:
-        likes = [(key, f) for key, f in facts.items() if f["polarity"] > 0][-max_profile_likes:]
+        likes = [
+            (key, f)
+            for key, f in facts.items()
+            if f["polarity"] > 0 and not outweighed(key, f.get("value", ""), f["polarity"], current)
+        ][-max_profile_likes:]
         for key, f in reversed(likes):
             soft.append(f["text"])
             hints.trace.append(
                 {
-                    "fact_id": f["fact_id"],
-                    "text": f["text"],
-                    "score": 1.0,
-                    "source": "profile",
-                    "use": "soft",
-                    "tokens": estimate_tokens(f["text"]),
+                    **_record(f["fact_id"], f["text"], 1.0, "profile", "soft", f.get("source", "")),
                     "key": key,
                     "polarity": f["polarity"],
                 }
@@ -389,16 +482,11 @@ def facts_to_preferences(
         if (
             f["polarity"] < 0
             and f["fact_id"] not in recalled_ids
-            and key.split(":", 1)[0] in ("genre", "person")
+            and key.split(":", 1)[0] in ("genre", "person", "qualifier")
         ):
             hints.trace.append(
                 {
-                    "fact_id": f["fact_id"],
-                    "text": f["text"],
-                    "score": 1.0,
-                    "source": "profile",
-                    "use": "exclude",
-                    "tokens": 0,
+                    **_record(f["fact_id"], f["text"], 1.0, "profile", "exclude", f.get("source", "")),
                     "key": key,
                     "polarity": f["polarity"],
                 }

@@ -19,27 +19,41 @@ CHARS_PER_TOKEN = 4
 
 @dataclass(frozen=True, slots=True)
 class FactIn:
-    """A fact to remember. ``key`` is ``free`` for context phrases; ``value`` is the genre / person name."""
+    """A fact to remember. ``key`` is ``free`` for context phrases; ``value`` is the genre / person name.
+
+    ``source``: the user's words it came from; ``strength``: how often it was stated (a taste repeated in
+    three sessions starts at 3); ``explicit``: False for a taste inferred from repeated one-off requests,
+    which never replaces an explicit opposite statement."""
 
     text: str
     kind: FactKind = "context"
     key: str = FREE_KEY
     polarity: int = 0
     value: str = ""
+    source: str = ""
+    strength: int = 1
+    explicit: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class FactWrite:
     """What :meth:`MemoryStore.remember_facts` did with one fact.
 
-    ``status``: ``added`` (new fact), ``replaced`` (a contradicted fact was removed, ``replaced_id``),
-    ``merged`` (same key and polarity, wording updated), ``kept`` (a duplicate: the stored fact was only touched).
+    ``status``: ``added`` (new fact), ``replaced`` (a contradicted fact was removed: ``replaced_id``,
+    ``replaced_text``), ``merged`` (same key and polarity, wording updated), ``kept`` (a duplicate: the stored
+    fact was confirmed), ``skipped`` (an inferred taste that an explicit opposite fact outranks). ``merged`` and
+    ``kept`` raise the stored fact's strength and confirmation time.
     """
 
     fact_id: str
-    status: Literal["added", "replaced", "merged", "kept"]
+    status: Literal["added", "replaced", "merged", "kept", "skipped"]
     text: str
     replaced_id: str | None = None
+    replaced_text: str | None = None
+    key: str = FREE_KEY
+    value: str = ""
+    polarity: int = 0
+    strength: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +69,9 @@ class FactRecord:
     created_at: str
     updated_at: str
     source_session: str | None
+    source_text: str = ""
+    strength: int = 1
+    confirmed_at: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-able dict."""
@@ -73,6 +90,8 @@ class RecalledFact:
     key: str = FREE_KEY
     value: str = ""
     polarity: int = 0
+    strength: int = 1
+    source_text: str = ""
 
     @property
     def tokens(self) -> int:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from agent.context import Remembered
 from agent.parsers.patterns import soft_text
 from agent.state import ParsedTurn, Preferences
 from memory.extract import (
@@ -19,10 +20,13 @@ from memory.extract import (
     MEMORY_SOFT_PREFIX,
     extract_facts,
     extract_item_feedback,
+    extract_requests,
     facts_to_preferences,
     session_summary,
     shown_feedback_items,
+    stance_phrase,
 )
+from memory.facts import FactWrite
 from memory.store import MemoryStore
 from tools.genres import GENRE_WORDS
 from tools.titles import fold
@@ -58,19 +62,28 @@ def recall_for_turn(
 ) -> tuple[Preferences, list[dict[str, Any]]]:
     """The conversation's preferences with the user's long-term memory applied, and trace records.
 
+    ``prefs`` are the conversation's preferences with this turn's request already applied. What the user asks in
+    this conversation (this turn included) always outweighs what is remembered:
+
     - Item feedback always applies: liked items seed the conversation (the most recent
       ``MAX_MEMORY_LIKED``, placed before the conversation's own likes; older ones are only excluded, as
       seen), disliked and rejected items become dislikes, seen items stay seen; all are excluded from results.
       An item the conversation already judged otherwise keeps the conversation's judgement.
-    - Lasting genre / person dislikes become exclusions unless this conversation asked for them.
+    - Lasting genre / person / qualifier dislikes become exclusions unless this conversation asks for them
+      ("I hate horror" remembered + "ok, a horror movie" now: horror is wanted, the exclusion is lifted; a
+      remembered "no gore" + "not too gory" now: only the conversation's penalty applies; trace use
+      ``overridden``).
     - Facts recalled for this message (top ``k`` above ``min_score`` within ``token_budget`` tokens) that are
       not negative become one soft preference, ``"memory: ..."``, placed first (the conversation's own soft
-      preferences come after it and win the query); a request that says nothing about taste uses the latest
-      profile likes instead when nothing was recalled.
+      preferences come after it and win the query), except likes the conversation outweighs (a remembered
+      genre like when other genres are asked for, a person like when other people are named, anything ruled
+      out now; trace use ``outweighed``, see :func:`memory.extract.outweighed`); a request that says nothing
+      about taste uses the latest profile likes instead when nothing was recalled.
 
     Idempotent: calling it every turn (before or after the parser) does not pile anything up. Trace records:
     ``{"fact_id", "text", "score", "source" ("memory" | "profile"), "use" ("soft" | "exclude" |
-    "overridden" | "context"), "tokens"}``; one record with ``fact_id`` None counts the items applied.
+    "overridden" | "outweighed" | "context"), "tokens", "words"}`` (``words``: the user's words the fact came
+    from); one record with ``fact_id`` None counts the items applied.
     """
     t0 = time.perf_counter()
     try:
@@ -96,7 +109,7 @@ def recall_for_turn(
     vague = _message_is_vague(message) and not (
         [s for s in p.soft if not s.startswith(MEMORY_SOFT_PREFIX)] or c.genres_include or c.people_include
     )
-    hints = facts_to_preferences(recalled, structured, profile_likes_in_soft=vague)
+    hints = facts_to_preferences(recalled, structured, profile_likes_in_soft=vague, current=p)
 
     # lasting dislikes, unless this conversation asked for them
     overridden: set[str] = set()
@@ -113,7 +126,19 @@ def recall_for_turn(
             overridden.add(f"person:{fold(name)}")
         elif fold(name) not in {fold(x) for x in people_out}:
             people_out.append(name)
-    p.constraints = c.model_copy(update={"genres_exclude": sorted(excl), "people_exclude": people_out})
+    qualifiers_out = list(c.qualifiers_exclude)
+    for q in hints.qualifiers_exclude:  # a remembered "no gore", unless wanted (or only "not too") now
+        if q in p.qualifiers_boost or q in p.qualifiers_penalty:
+            overridden.add(f"qualifier:{q}")
+        elif q not in qualifiers_out:
+            qualifiers_out.append(q)
+    p.constraints = c.model_copy(
+        update={
+            "genres_exclude": sorted(excl),
+            "people_exclude": people_out,
+            "qualifiers_exclude": sorted(qualifiers_out),
+        }
+    )
 
     # item feedback: the conversation's own judgement wins
     judged = set(p.liked) | set(p.disliked)
@@ -161,28 +186,90 @@ def remember_turn(
     parsed: ParsedTurn | Mapping[str, Any],
     shown_feedback_items: Mapping[int, str] | None = None,
 ) -> list[str]:
-    """Write what one user message taught about the user; returns the ids of facts added, replaced or merged.
+    """Write what one user message taught about the user; returns the ids of facts added, replaced or merged
+    (see :func:`remember_turn_notes`, which also returns the notes to show). Failures are logged and give
+    ``[]``."""
+    return remember_turn_notes(store, user, session, message, parsed, shown_feedback_items)[0]
+
+
+def remember_turn_notes(
+    store: MemoryStore,
+    user: str,
+    session: str,
+    message: str,
+    parsed: ParsedTurn | Mapping[str, Any],
+    shown_feedback_items: Mapping[int, str] | None = None,
+) -> tuple[list[str], list[str]]:
+    """Write what one user message taught about the user (the memory policy of :mod:`memory.extract`): its
+    explicit statements of taste, its item feedback, and its one-off requests (counted; a request made in two or
+    more sessions becomes a fact). Returns the ids of facts added, replaced or merged (reworded) and the notes
+    for the reply: one per remembered stance that a newer opposite one replaced ("Noted: you now like horror
+    (before: no horror)."), said once, when it happens.
 
     ``parsed`` is the turn's :class:`ParsedTurn` (or its dict from the graph state); ``shown_feedback_items``
     maps item ids of the previous reply to ``liked`` / ``rejected`` / ``seen`` (see
-    :func:`memory.extract.shown_feedback_items`). Failures are logged and give ``[]``."""
+    :func:`memory.extract.shown_feedback_items`). Failures are logged and give ``([], [])``."""
     try:
         turn = parsed if isinstance(parsed, ParsedTurn) else ParsedTurn.model_validate(dict(parsed))
         max_chars = getattr(getattr(store.toolkit, "settings", None), "max_message_chars", 4000)
         if turn.intent in ("reset", "observe") or len(message) > max_chars:
-            return []
+            return [], []
         facts = extract_facts(message, turn)
+        promoted = store.record_requests(user, session, extract_requests(message, turn))
         items = {
             **extract_item_feedback(turn),
             **{int(k): v for k, v in (shown_feedback_items or {}).items()},
         }
-        writes = store.remember_facts(user, facts, session) if facts else []
+        before = _item_stances(store, user, items) if items else {}
+        writes = store.remember_facts(user, [*facts, *promoted], session) if facts or promoted else []
         if items:
             store.record_feedback_many(user, items, session)
-        return [w.fact_id for w in writes if w.status != "kept"]
+        notes = [n for n in (_fact_note(w) for w in writes) if n]
+        notes += _item_notes(store, before, items)
+        return [w.fact_id for w in writes if w.status not in ("kept", "skipped")], notes
     except Exception as exc:  # memory must never break a turn
         log.error("memory write failed for %s (%s: %s)", user, type(exc).__name__, exc)
-        return []
+        return [], []
+
+
+def _fact_note(write: FactWrite) -> str | None:
+    """ "Noted: you now like horror (before: no horror)." for a fact that replaced an opposite one."""
+    if write.status != "replaced" or not write.polarity:
+        return None
+    label = stance_phrase(write.key.partition(":")[0], 1, write.value)
+    if write.polarity > 0:
+        return f"Noted: you now like {label} (before: no {label})."
+    return f"Noted: you now dislike {label} (before: you liked {label})."
+
+
+_POSITIVE, _NEGATIVE = {"liked"}, {"disliked", "rejected"}
+
+
+def _item_stances(store: MemoryStore, user: str, items: Mapping[int, str]) -> dict[int, str]:
+    """The remembered stances on these items, before this turn."""
+    return {int(f["item_id"]): f["kind"] for f in store.list_feedback(user) if int(f["item_id"]) in items}
+
+
+def _item_notes(store: MemoryStore, before: Mapping[int, str], items: Mapping[int, str]) -> list[str]:
+    """One note per item whose remembered like became a dislike, or the other way round."""
+    notes: list[str] = []
+    for item_id, kind in items.items():
+        old = before.get(int(item_id))
+        if old is None or not (
+            (old in _POSITIVE and kind in _NEGATIVE) or (old in _NEGATIVE and kind in _POSITIVE)
+        ):
+            continue
+        item = None
+        try:
+            item = store.toolkit.catalog.get(int(item_id))
+        except Exception:  # no catalog at hand: name it by id
+            log.debug("memory: no catalog for the note on item %s", item_id)
+        name = getattr(item, "display", None) or f"item {item_id}"
+        if kind in _POSITIVE:
+            notes.append(f"Noted: you now like {name} (before: you disliked it).")
+        else:
+            notes.append(f"Noted: you now dislike {name} (before: you liked it).")
+    return notes
 
 
 def remember_session_summary(
@@ -215,14 +302,13 @@ class MemoryHooks:
 
     def remember(
         self, user: str, session: str, message: str, parsed: ParsedTurn, prev_shown: list[int]
-    ) -> int:
+    ) -> Remembered:
         """Write what the message taught (and the feedback on the previously shown items); the number of facts
-        written."""
-        return len(
-            remember_turn(
-                self.store, user, session, message, parsed, shown_feedback_items(parsed, prev_shown)
-            )
+        written and the notes for the reply (a remembered stance replaced by a newer opposite one)."""
+        ids, notes = remember_turn_notes(
+            self.store, user, session, message, parsed, shown_feedback_items(parsed, prev_shown)
         )
+        return Remembered(len(ids), notes)
 
     def pending_sync(self, user: str) -> int:
         """Memory writes of ``user`` still waiting for the vector store."""

@@ -17,11 +17,12 @@ import threading
 import uuid
 import zlib
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from memory.backend import MemoryBackend
@@ -36,13 +37,15 @@ from memory.facts import (
     estimate_tokens,
     normalize_key,
 )
-from memory.tables import ItemFeedbackRow, MemoryFactRow
+from memory.tables import ItemFeedbackRow, MemoryFactRow, MemoryRequestRow
 from tools.titles import fold
 
 log = logging.getLogger(__name__)
 
 #: Free facts at least this similar (cosine) to a stored free fact of the same user are duplicates.
 DEDUPE_COSINE = 0.92
+#: A one-off request made in this many different sessions becomes a long-term fact.
+REPEAT_SESSIONS = 2
 _USER_LOCK_STRIPES = 64
 
 
@@ -83,7 +86,14 @@ def _clean(fact: FactIn) -> FactIn:
     elif fact.kind in ("context", "summary"):
         polarity = 0
     return FactIn(
-        text=text[:1000], kind=fact.kind, key=key, polarity=polarity, value=fact.value.strip()[:256]
+        text=text[:1000],
+        kind=fact.kind,
+        key=key,
+        polarity=polarity,
+        value=fact.value.strip()[:256],
+        source=" ".join(fact.source.split())[:1000],
+        strength=max(1, int(fact.strength)),
+        explicit=fact.explicit,
     )
 
 
@@ -120,9 +130,11 @@ class MemoryStore(MemoryBackend):
     ) -> list[FactWrite]:
         """Store facts with conflict resolution, in one transaction, then mirror them into Chroma.
 
-        Per fact: a keyed fact with the same key and polarity is merged (wording updated, or only touched when
-        identical); with the opposite polarity the newer fact replaces the older one; a free fact identical
-        (folded text) or near-identical (cosine >= 0.92) to a stored free fact is kept as the stored one.
+        Per fact: a keyed fact with the same key and polarity confirms the stored one (strength + 1, confirmed
+        now, the newest source words and session; wording updated when it differs); with the opposite polarity
+        the newer fact replaces the older one (strength starts again), unless the newer one is only inferred
+        (``explicit=False``: then the stored fact stays, ``skipped``); a free fact identical (folded text) or
+        near-identical (cosine >= 0.92) to a stored free fact confirms the stored one.
         """
         user = self._check_user(user)
         cleaned: list[FactIn] = []
@@ -216,8 +228,10 @@ class MemoryStore(MemoryBackend):
                 )
             if existing is not None and (existing.polarity == fact.polarity or fact.key == FREE_KEY):
                 same = existing.text == fact.text or fact.key == FREE_KEY
-                existing.updated_at = now
+                existing.updated_at = existing.confirmed_at = now
+                existing.strength = (existing.strength or 1) + 1
                 existing.source_session = session or existing.source_session
+                existing.source_text = fact.source or existing.source_text
                 if not same:
                     existing.text, existing.kind, existing.value = (
                         fact.text,
@@ -225,11 +239,34 @@ class MemoryStore(MemoryBackend):
                         fact.value or existing.value,
                     )
                     self._outbox(s, user, existing.id, "upsert", now)
-                results.append(FactWrite(existing.id, "kept" if same else "merged", existing.text))
+                results.append(
+                    FactWrite(
+                        existing.id,
+                        "kept" if same else "merged",
+                        existing.text,
+                        key=existing.key,
+                        value=existing.value,
+                        polarity=existing.polarity,
+                        strength=existing.strength,
+                    )
+                )
                 continue
-            replaced_id = None
+            if existing is not None and not fact.explicit:  # an inferred taste never overrules a statement
+                results.append(
+                    FactWrite(
+                        existing.id,
+                        "skipped",
+                        existing.text,
+                        key=existing.key,
+                        value=existing.value,
+                        polarity=existing.polarity,
+                        strength=existing.strength,
+                    )
+                )
+                continue
+            replaced_id = replaced_text = None
             if existing is not None:  # same key, opposite polarity: the newer statement replaces the older
-                replaced_id = existing.id
+                replaced_id, replaced_text = existing.id, existing.text
                 s.delete(existing)
                 s.flush()
                 self._outbox(s, user, replaced_id, "delete", now)
@@ -247,12 +284,82 @@ class MemoryStore(MemoryBackend):
                     created_at=now,
                     updated_at=now,
                     source_session=session,
+                    source_text=fact.source,
+                    strength=fact.strength,
+                    confirmed_at=now,
                 )
             )
             s.flush()
             self._outbox(s, user, fact_id, "upsert", now)
-            results.append(FactWrite(fact_id, "replaced" if replaced_id else "added", fact.text, replaced_id))
+            results.append(
+                FactWrite(
+                    fact_id,
+                    "replaced" if replaced_id else "added",
+                    fact.text,
+                    replaced_id,
+                    replaced_text,
+                    key=fact.key,
+                    value=fact.value,
+                    polarity=fact.polarity,
+                    strength=fact.strength,
+                )
+            )
         return results
+
+    def record_requests(self, user: str, session: str, requests: Iterable[FactIn]) -> list[FactIn]:
+        """Count one-off taste requests ("a comedy": keyed facts that were not stated as lasting) per session;
+        return, as facts to remember, those that this call made reach :data:`REPEAT_SESSIONS` different
+        sessions or more (``strength`` = the number of sessions, ``explicit=False``). A request repeated in the
+        same session counts once; requests are never recalled themselves."""
+        user = self._check_user(user)
+        session = (session or "default")[:128]
+        cleaned = [f for f in (_clean(r) for r in requests) if f.key != FREE_KEY and f.polarity != 0]
+        if not cleaned:
+            return []
+
+        def work(s: Session) -> list[FactIn]:
+            now = _now()
+            promoted: list[FactIn] = []
+            for req in cleaned:
+                row = s.scalar(
+                    select(MemoryRequestRow).where(
+                        MemoryRequestRow.user_id == user,
+                        MemoryRequestRow.key == req.key,
+                        MemoryRequestRow.polarity == req.polarity,
+                        MemoryRequestRow.session == session,
+                    )
+                )
+                if row is not None:  # already counted for this session
+                    row.text = req.source or row.text
+                    continue
+                s.add(
+                    MemoryRequestRow(
+                        user_id=user,
+                        key=req.key,
+                        polarity=req.polarity,
+                        value=req.value,
+                        session=session,
+                        text=req.source,
+                        created_at=now,
+                    )
+                )
+                s.flush()
+                sessions = int(
+                    s.scalar(
+                        select(func.count(func.distinct(MemoryRequestRow.session))).where(
+                            MemoryRequestRow.user_id == user,
+                            MemoryRequestRow.key == req.key,
+                            MemoryRequestRow.polarity == req.polarity,
+                        )
+                    )
+                    or 0
+                )
+                if sessions >= REPEAT_SESSIONS:
+                    promoted.append(replace(req, strength=sessions, explicit=False))
+            return promoted
+
+        with self._user_lock(user):
+            return self._tx(work)
 
     def record_feedback(self, user: str, item_id: int, kind: str, session: str | None = None) -> str:
         """Record a stance on one item; returns ``added``, ``updated`` or ``kept``. A newer stance replaces an
@@ -346,7 +453,16 @@ class MemoryStore(MemoryBackend):
             used += cost
             out.append(
                 RecalledFact(
-                    fid, row.text, round(score, 4), "memory", row.kind, row.key, row.value, row.polarity
+                    fid,
+                    row.text,
+                    round(score, 4),
+                    "memory",
+                    row.kind,
+                    row.key,
+                    row.value,
+                    row.polarity,
+                    row.strength or 1,
+                    row.source_text or "",
                 )
             )
             if len(out) >= k:
@@ -400,12 +516,14 @@ class MemoryStore(MemoryBackend):
 
         ``{"liked": [..], "disliked": [..], "seen": [..], "rejected": [..], "genres": {"horror": -1},
         "people": {"tom hanks": {"name": "Tom Hanks", "polarity": 1, "fact_id": ".."}},
-        "facts": {"genre:horror": {"fact_id": "..", "text": "dislikes horror", "polarity": -1}}}`` (``facts``: every
-        keyed fact with a polarity, oldest first).
+        "qualifiers": {"gore": -1}, "countries": {"France": 1},
+        "facts": {"genre:horror": {"fact_id": "..", "text": "dislikes horror", "polarity": -1, "value": "horror",
+        "strength": 2, "source": "I hate horror movies"}}}`` (``facts``: every keyed fact with a polarity,
+        oldest first).
         """
         user = self._check_user(user)
         out: dict[str, Any] = {k: [] for k in FEEDBACK_KINDS}
-        out.update({"genres": {}, "people": {}, "facts": {}})
+        out.update({"genres": {}, "people": {}, "qualifiers": {}, "countries": {}, "facts": {}})
         with Session(self.engine) as s:
             for item_id, kind in s.execute(
                 select(ItemFeedbackRow.item_id, ItemFeedbackRow.kind)
@@ -420,17 +538,30 @@ class MemoryStore(MemoryBackend):
                     MemoryFactRow.value,
                     MemoryFactRow.polarity,
                     MemoryFactRow.text,
+                    MemoryFactRow.strength,
+                    MemoryFactRow.source_text,
                 )
                 .where(MemoryFactRow.user_id == user, MemoryFactRow.polarity != 0)
                 .order_by(MemoryFactRow.updated_at)
             ).all()
-        for fid, key, value, polarity, text in facts:
+        for fid, key, value, polarity, text, strength, source in facts:
             prefix, _, rest = key.partition(":")
-            out["facts"][key] = {"fact_id": fid, "text": text, "polarity": polarity}
+            out["facts"][key] = {
+                "fact_id": fid,
+                "text": text,
+                "polarity": polarity,
+                "value": value or rest,
+                "strength": strength or 1,
+                "source": source or "",
+            }
             if prefix == "genre" and rest:
                 out["genres"][value or rest] = polarity
             elif prefix == "person" and rest:
                 out["people"][rest] = {"name": value or rest, "polarity": polarity, "fact_id": fid}
+            elif prefix == "qualifier" and rest:
+                out["qualifiers"][value or rest] = polarity
+            elif prefix == "country" and rest:
+                out["countries"][value or rest] = polarity
         return out
 
     def list_facts(self, user: str) -> list[FactRecord]:
@@ -453,6 +584,9 @@ class MemoryStore(MemoryBackend):
                     _iso(r.created_at),
                     _iso(r.updated_at),
                     r.source_session,
+                    r.source_text or "",
+                    r.strength or 1,
+                    _iso(r.confirmed_at or r.updated_at),
                 )
                 for r in rows
             ]
@@ -478,8 +612,9 @@ class MemoryStore(MemoryBackend):
 
     # ------------------------------------------------------------------ user control
     def forget(self, user: str, fact_id: str | None = None, all: bool = False) -> dict[str, int]:  # noqa: A002
-        """Delete one fact (``fact_id``; ``item:<id>`` deletes one item stance) or everything of the user
-        (``all=True``: facts and item feedback) from SQL, then from Chroma. Returns the counts deleted.
+        """Delete one fact (``fact_id``, with the one-off requests counted towards it; ``item:<id>`` deletes one
+        item stance) or everything of the user (``all=True``: facts, requests and item feedback) from SQL, then
+        from Chroma. Returns the counts deleted.
 
         An unknown id raises :class:`UnknownFactError`. When Chroma is unreachable the SQL delete still
         commits, the fact is never recalled again, and the Chroma delete is retried by the outbox."""
@@ -492,6 +627,7 @@ class MemoryStore(MemoryBackend):
             if all:
                 n_facts = _rowcount(s.execute(delete(MemoryFactRow).where(MemoryFactRow.user_id == user)))
                 n_items = _rowcount(s.execute(delete(ItemFeedbackRow).where(ItemFeedbackRow.user_id == user)))
+                s.execute(delete(MemoryRequestRow).where(MemoryRequestRow.user_id == user))
                 self._outbox(s, user, None, "reconcile", now)
                 return {"facts": int(n_facts), "items": int(n_items)}
             assert fact_id is not None
@@ -511,11 +647,20 @@ class MemoryStore(MemoryBackend):
                         f"no item feedback {fact_id!r} for user {user!r} (see `crsagent memory --user {user}`)"
                     )
                 return {"facts": 0, "items": int(n)}
-            n = _rowcount(
-                s.execute(
-                    delete(MemoryFactRow).where(MemoryFactRow.user_id == user, MemoryFactRow.id == fact_id)
-                )
+            row = s.scalar(
+                select(MemoryFactRow).where(MemoryFactRow.user_id == user, MemoryFactRow.id == fact_id)
             )
+            n = 0
+            if row is not None:  # its one-off requests go too, or they would bring it back
+                s.execute(
+                    delete(MemoryRequestRow).where(
+                        MemoryRequestRow.user_id == user,
+                        MemoryRequestRow.key == row.key,
+                        MemoryRequestRow.polarity == row.polarity,
+                    )
+                )
+                s.delete(row)
+                n = 1
             if not n:
                 raise UnknownFactError(
                     f"no memory fact {fact_id!r} for user {user!r} (see `crsagent memory --user {user}`)"

@@ -4,6 +4,11 @@
   ``key`` is a normalised key for conflict detection (``genre:horror``, ``person:tom hanks``, ``free`` for
   context phrases, ``summary:<session>``); ``polarity`` is +1 / -1 / 0. ``slot`` (unique per user) is ``key``
   for keyed facts and ``free:<folded text>`` for free facts, so two writers can never store the same fact twice.
+  Each fact keeps the user's own words it came from (``source_text``), its session (``source_session``), a
+  ``strength`` (1 when first stated; +1 each time it is confirmed again) and when it was last confirmed
+  (``confirmed_at``).
+- ``memory_requests``: one-off taste requests ("a comedy", "no horror tonight"), one row per (user, key, polarity,
+  session). They are never recalled; a request repeated in two or more sessions becomes a fact.
 - ``item_feedback``: liked / disliked / seen / rejected per (user, item), unique per user and item.
 - ``memory_outbox``: pending Chroma work (a transactional outbox). Every fact write adds its outbox row in the
   same SQL transaction; the row is removed once Chroma reflects the fact. When Chroma is down the rows stay and
@@ -36,6 +41,30 @@ class MemoryFactRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     source_session: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    #: the user's words the fact came from ("I hate horror movies")
+    source_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: 1 when first stated, +1 each time the fact is confirmed again
+    strength: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: when the fact was last stated or confirmed (NULL for facts older than this column: use updated_at)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class MemoryRequestRow(Base):
+    """A one-off taste request of one session ("a comedy"): counted, never recalled. The same key and
+    polarity requested in two or more sessions becomes a long-term fact."""
+
+    __tablename__ = "memory_requests"
+    __table_args__ = (
+        UniqueConstraint("user_id", "key", "polarity", "session", name="uq_memory_requests_user_key_session"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(128), index=True)
+    key: Mapped[str] = mapped_column(String(256))
+    polarity: Mapped[int] = mapped_column(Integer)
+    value: Mapped[str] = mapped_column(String(256), default="")
+    session: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ItemFeedbackRow(Base):

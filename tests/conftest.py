@@ -39,6 +39,7 @@ SERVER_MODE = os.environ.get("CRSAGENT_TEST_SERVERS", "") not in ("", "0")
 STORAGE_MODULES = (
     "tests/agent/test_conversation.py",
     "tests/memory/test_hooks.py",
+    "tests/memory/test_policy_service.py",
     "tests/memory/test_store.py",
     "tests/test_hostile.py::test_service_never_crashes_and_stays_grounded",
     "tests/test_hostile.py::test_web_api_and_handlers_with_hostile_input",

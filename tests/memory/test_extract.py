@@ -1,4 +1,5 @@
-"""The offline extraction rules on real messages, read by the real rule parser over the shipped catalog."""
+"""The memory policy's extraction rules: on constructed parses (spans with lasting flags, mentions, shown
+feedback) and on real messages read by the real rule parser over the shipped catalog."""
 
 from __future__ import annotations
 
@@ -6,69 +7,166 @@ from typing import Any
 
 import pytest
 
-from agent.state import ParsedTurn, ShownFeedback
+from agent.state import ParsedTurn, Preferences, ShownFeedback, Span, TitleMention
 from memory.extract import (
     context_facts,
     extract_facts,
     extract_item_feedback,
+    extract_requests,
     facts_to_preferences,
+    outweighed,
     session_summary,
     shown_feedback_items,
+    source_words,
+    taste_spans,
 )
 from memory.facts import RecalledFact
+from tools.hard_filter import Constraints
 
 
 def facts_of(parser: Any, message: str) -> set[tuple[str, str, int]]:
     return {(f.text, f.key, f.polarity) for f in extract_facts(message, parser.parse(message))}
 
 
+def requests_of(parser: Any, message: str) -> set[tuple[str, int]]:
+    return {(f.key, f.polarity) for f in extract_requests(message, parser.parse(message))}
+
+
+# ----------------------------------------------------------------------------- constructed parses
+def test_only_lasting_spans_become_facts_with_their_words() -> None:
+    turn = ParsedTurn(
+        genres_include=["comedy"],
+        genres_exclude=["horror"],
+        people_include=["Tom Hanks"],
+        year_min=1980,
+        year_max=1989,
+        spans=[
+            Span(slot="genres_exclude", value="horror", text="I hate horror movies", lasting=True),
+            Span(slot="people_include", value="Tom Hanks", text="I love Tom Hanks", lasting=True),
+            Span(slot="genres_include", value="comedy", text="a comedy from the 80s"),
+            Span(slot="year_min", value="1980", text="a comedy from the 80s"),
+        ],
+    )
+    message = "I hate horror movies. I love Tom Hanks. Tonight a comedy from the 80s"
+    facts = {f.key: f for f in extract_facts(message, turn)}
+    assert set(facts) == {"genre:horror", "person:tom hanks"}
+    assert (facts["genre:horror"].text, facts["genre:horror"].polarity) == ("dislikes horror", -1)
+    assert facts["genre:horror"].source == "I hate horror movies" and facts["genre:horror"].explicit
+    assert facts["person:tom hanks"].text == "likes movies with Tom Hanks"
+    assert facts["person:tom hanks"].source == "I love Tom Hanks"
+    # the one-off request is only counted, never a fact
+    assert [(r.key, r.polarity, r.source, r.explicit) for r in extract_requests(message, turn)] == [
+        ("genre:comedy", 1, "Tonight a comedy from the 80s", False)
+    ]
+
+
 @pytest.mark.parametrize(
-    ("message", "expected"),
+    ("slot", "value", "text", "key", "polarity"),
     [
-        ("I hate horror movies", {("dislikes horror", "genre:horror", -1)}),
-        ("I like horror now", {("likes horror", "genre:horror", 1)}),
-        (
-            "I really enjoy sci-fi, but no romance",
-            {("likes sci-fi", "genre:sci-fi", 1), ("dislikes romance", "genre:romance", -1)},
-        ),
-        ("please nothing with gore, I can't stand it", {("dislikes gore (horror)", "genre:horror", -1)}),
-        (
-            "I love movies with Tom Hanks but I can't stand Adam Sandler",
-            {
-                ("likes movies with Tom Hanks", "person:tom hanks", 1),
-                ("dislikes movies with Adam Sandler", "person:adam sandler", -1),
-            },
-        ),
-        (
-            "Anything by Denis Villeneuve?",
-            {("likes movies with Denis Villeneuve", "person:denis villeneuve", 1)},
-        ),
-        (
-            "We watch with my kids on weekends, something funny",
-            {
-                ("likes comedy", "genre:comedy", 1),
-                ("watches with kids", "free", 0),
-                ("watches on weekends", "free", 0),
-            },
-        ),
-        (
-            "looking for something for a date night with my wife",
-            {("watches with wife", "free", 0), ("watches for date night", "free", 0)},
-        ),
-        # about tonight only: not a lasting taste
-        ("no horror tonight please", set()),
-        # ... unless worded as one
-        ("I hate horror, what is good tonight?", {("dislikes horror", "genre:horror", -1)}),
-        # implied by a command, never said: not kept
-        ("something lighter please", set()),
-        ("start over", set()),
-        ("hi there", set()),
+        ("genres_include", "sci-fi", "likes sci-fi", "genre:sci-fi", 1),
+        ("people_exclude", "Adam Sandler", "dislikes movies with Adam Sandler", "person:adam sandler", -1),
+        ("qualifiers_exclude", "gore", "dislikes movies with gore", "qualifier:gore", -1),
+        ("qualifiers_include", "feel-good", "likes feel-good movies", "qualifier:feel-good", 1),
+        ("countries", "France", "likes movies from France", "country:france", 1),
     ],
 )
-def test_facts_from_real_messages(
-    rule_parser: Any, message: str, expected: set[tuple[str, str, int]]
+def test_every_taste_slot_gives_a_keyed_fact(
+    slot: str, value: str, text: str, key: str, polarity: int
 ) -> None:
-    assert facts_of(rule_parser, message) == expected
+    spans = [{"slot": slot, "value": value, "text": "my words", "lasting": True}]
+    turn = ParsedTurn.model_validate({slot: [value], "spans": spans})
+    [fact] = extract_facts("my words", turn)
+    assert (fact.text, fact.key, fact.polarity, fact.value, fact.source) == (
+        text,
+        key,
+        polarity,
+        value,
+        "my words",
+    )
+
+
+def test_a_fact_keeps_the_sentence_that_holds_its_words() -> None:
+    turn = ParsedTurn(
+        genres_exclude=["horror"],
+        people_include=["Tom Hanks"],
+        spans=[
+            Span(slot="genres_exclude", value="horror", text="hate horror", lasting=True),
+            Span(slot="people_include", value="Tom Hanks", text="love tom hanks", lasting=True),
+        ],
+    )
+    facts = extract_facts("I hate horror movies. I love Tom Hanks!", turn)
+    assert [f.source for f in facts] == ["I hate horror movies", "I love Tom Hanks"]
+    assert source_words("I can't stand gore", "cant stand gore") == "I can't stand gore"
+    assert source_words("something else", "hate horror") == "hate horror"  # not found: the span's own words
+
+
+def test_a_value_without_a_span_is_a_request_and_a_parse_without_spans_is_read_whole() -> None:
+    partial = ParsedTurn(
+        genres_include=["drama", "war"],
+        spans=[Span(slot="genres_include", value="drama", text="I love dramas", lasting=True)],
+    )
+    assert [f.key for f in extract_facts("I love dramas, a war one", partial)] == ["genre:drama"]
+    assert [f.key for f in extract_requests("I love dramas, a war one", partial)] == ["genre:war"]
+    # no spans at all (the LLM parser): lasting when worded as taste, else a request
+    llm = ParsedTurn(genres_exclude=["horror"])
+    assert [f.text for f in extract_facts("I hate horror", llm)] == ["dislikes horror"]
+    assert extract_facts("no horror please", llm) == []
+    assert [f.key for f in extract_requests("no horror please", llm)] == ["genre:horror"]
+    assert {s.text for s in taste_spans("I hate horror", llm)} == {"I hate horror"}
+
+
+def test_questions_resets_and_observed_messages_teach_nothing() -> None:
+    lasting = [Span(slot="genres_include", value="horror", text="I love horror", lasting=True)]
+    for intent in ("item_question", "reset", "observe"):
+        turn = ParsedTurn(intent=intent, genres_include=["horror"], spans=lasting)
+        assert extract_facts("I love horror", turn) == [] and extract_requests("I love horror", turn) == []
+
+
+def test_item_feedback_is_always_kept() -> None:
+    turn = ParsedTurn(
+        intent="feedback",
+        mentions=[TitleMention(item_id=7, text="Heat"), TitleMention(item_id=8, sentiment="seen")],
+        shown_feedback=[ShownFeedback(position=1, sentiment="dislike")],
+    )
+    assert extract_item_feedback(turn) == {7: "liked", 8: "seen"}
+    assert shown_feedback_items(turn, [42]) == {42: "rejected"}
+
+
+def test_context_is_kept_only_as_a_habit() -> None:
+    habit = {f.text for f in extract_facts("We usually watch with my kids on weekends", ParsedTurn())}
+    assert habit == {"watches with kids", "watches on weekends"}
+    assert extract_facts("a movie for date night with my wife", ParsedTurn()) == []
+    assert extract_facts("something tonight with my kids", ParsedTurn()) == []
+
+
+# ----------------------------------------------------------------------------- real messages, real parser
+@pytest.mark.parametrize(
+    ("message", "facts", "requests"),
+    [
+        (
+            "I hate horror movies. I love Tom Hanks.",
+            {("dislikes horror", "genre:horror", -1), ("likes movies with Tom Hanks", "person:tom hanks", 1)},
+            set(),
+        ),
+        ("a comedy from the 80s", set(), {("genre:comedy", 1)}),
+        ("a drama", set(), {("genre:drama", 1)}),
+        ("I like horror now", {("likes horror", "genre:horror", 1)}, set()),
+        ("no horror tonight please", set(), {("genre:horror", -1)}),
+        (
+            "I love horror but not gore",
+            {("likes horror", "genre:horror", 1), ("dislikes movies with gore", "qualifier:gore", -1)},
+            set(),
+        ),
+        ("something lighter please", set(), {("qualifier:feel-good", 1)}),  # a mood for now: counted only
+        ("start over", set(), set()),
+        ("hi there", set(), set()),
+    ],
+)
+def test_facts_and_requests_from_real_messages(
+    rule_parser: Any, message: str, facts: set[tuple[str, str, int]], requests: set[tuple[str, int]]
+) -> None:
+    assert facts_of(rule_parser, message) == facts
+    assert requests_of(rule_parser, message) == requests
 
 
 def test_item_feedback_from_title_mentions(rule_parser: Any) -> None:
@@ -137,6 +235,40 @@ def test_hints_from_recalled_facts_and_profile() -> None:
     assert uses == {"c1": ("memory", "soft"), "g1": ("memory", "exclude"), "p1": ("profile", "exclude")}
     vague = facts_to_preferences([], structured, profile_likes_in_soft=True)
     assert vague.soft_text == "likes comedy"
+
+
+def test_the_current_request_outweighs_remembered_likes() -> None:
+    drama = Preferences(constraints=Constraints(genres_include=["drama"]))
+    assert outweighed("genre:comedy", "comedy", 1, drama)  # "likes comedy" + "a drama"
+    assert not outweighed("genre:drama", "drama", 1, drama)
+    assert not outweighed("person:tom hanks", "Tom Hanks", 1, drama)  # no person asked: Tom Hanks still fits
+    no_comedy = Preferences(constraints=Constraints(genres_exclude=["comedy"]))
+    assert outweighed("genre:comedy", "comedy", 1, no_comedy)
+    streep = Preferences(constraints=Constraints(people_include=["Meryl Streep"]))
+    assert outweighed("person:tom hanks", "Tom Hanks", 1, streep)
+    assert outweighed("qualifier:dark", "dark", 1, Preferences(qualifiers_penalty=["dark"]))
+    assert outweighed(
+        "qualifier:gore", "gore", 1, Preferences(constraints=Constraints(qualifiers_exclude=["gore"]))
+    )
+    italy = Preferences(constraints=Constraints(countries=["Italy"]))
+    assert outweighed("country:france", "France", 1, italy) and not outweighed(
+        "country:italy", "Italy", 1, italy
+    )
+    assert not outweighed("genre:horror", "horror", -1, drama)  # dislikes are lifted elsewhere, by a request
+    assert not outweighed("free", "", 0, drama) and not outweighed("genre:comedy", "comedy", 1, None)
+
+    recalled = [
+        RecalledFact(
+            "g2", "likes comedy", 0.6, kind="preference", key="genre:comedy", value="comedy", polarity=1
+        ),
+        RecalledFact("c1", "watches with kids", 0.5, kind="context"),
+    ]
+    structured = {"facts": {"genre:comedy": {"fact_id": "g2", "text": "likes comedy", "polarity": 1}}}
+    hints = facts_to_preferences(recalled, structured, current=drama)
+    assert hints.soft_text == "watches with kids"
+    assert {r["fact_id"]: r["use"] for r in hints.trace} == {"g2": "outweighed", "c1": "soft"}
+    vague = facts_to_preferences([], structured, profile_likes_in_soft=True, current=drama)
+    assert vague.soft_text == ""
 
 
 def test_session_summary() -> None:

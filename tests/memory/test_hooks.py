@@ -8,7 +8,7 @@ from typing import Any
 from agent.preferences import apply_turn
 from agent.state import Preferences
 from memory.extract import MEMORY_SOFT_PREFIX
-from memory.hooks import recall_for_turn, remember_session_summary, remember_turn
+from memory.hooks import recall_for_turn, remember_session_summary, remember_turn, remember_turn_notes
 from memory.store import MemoryStore
 from tools.hard_filter import Constraints
 
@@ -27,7 +27,7 @@ def say(store: MemoryStore, parser: Any, user: str, session: str, message: str) 
 
 
 def test_session_one_shapes_session_two_for_the_same_user_only(store: MemoryStore, rule_parser: Any) -> None:
-    written = say(store, rule_parser, "ann", "s1", "I hate horror and we watch with my kids on weekends")
+    written = say(store, rule_parser, "ann", "s1", "I hate horror. We watch with my kids on weekends")
     written += say(store, rule_parser, "ann", "s1", "I loved Heat, and I've already seen Alien")
     assert len(written) == 3
     heat, alien = title_id(rule_parser, "Heat"), title_id(rule_parser, "Alien")
@@ -142,3 +142,70 @@ def test_session_summary_is_one_fact_per_session(store: MemoryStore) -> None:
     assert first == second
     facts = store.list_facts("ivy")
     assert [(f.kind, f.key) for f in facts] == [("summary", "summary:s1")] and "bank robbery" in facts[0].text
+
+
+# ----------------------------------------------------------------------------- the memory policy
+def test_one_off_requests_stay_in_their_session_until_repeated(store: MemoryStore, rule_parser: Any) -> None:
+    assert say(store, rule_parser, "eve", "s1", "a comedy from the 80s") == []
+    assert say(store, rule_parser, "eve", "s1", "another comedy please") == []  # same session: still one-off
+    assert store.list_facts("eve") == []
+    prefs, trace = recall_for_turn(
+        store, "eve", "a drama", apply_turn(Preferences(), rule_parser.parse("a drama"), [])
+    )
+    assert not any("comedy" in s for s in prefs.soft) and not [r for r in trace if r["fact_id"]]
+    assert len(say(store, rule_parser, "eve", "s2", "a comedy tonight")) == 1  # the second session: a taste
+    [fact] = store.list_facts("eve")
+    assert (fact.text, fact.strength, fact.source_session, fact.source_text) == (
+        "likes comedy",
+        2,
+        "s2",
+        "a comedy tonight",
+    )
+
+
+def test_a_newer_opposite_statement_is_noted_once(store: MemoryStore, rule_parser: Any) -> None:
+    def notes(session: str, message: str, shown: dict[int, str] | None = None) -> list[str]:
+        return remember_turn_notes(store, "fay", session, message, rule_parser.parse(message), shown)[1]
+
+    assert notes("s1", "I hate horror movies") == []
+    assert notes("s2", "Actually I love horror") == ["Noted: you now like horror (before: no horror)."]
+    assert notes("s2", "I love horror") == []  # confirmed, not replaced again
+    assert notes("s3", "I can't stand Adam Sandler") == []
+    assert notes("s3", "I love Adam Sandler") == [
+        "Noted: you now like Adam Sandler (before: no Adam Sandler)."
+    ]
+    heat = title_id(rule_parser, "Heat")
+    assert notes("s4", "I loved Heat") == []
+    assert notes("s4", "I didn't like Heat") == ["Noted: you now dislike Heat (1995) (before: you liked it)."]
+    assert notes("s4", "", {heat: "liked"}) == ["Noted: you now like Heat (1995) (before: you disliked it)."]
+    [horror] = [f for f in store.list_facts("fay") if f.key == "genre:horror"]
+    assert (horror.polarity, horror.strength, horror.source_text) == (1, 2, "I love horror")
+
+
+def test_the_current_request_outweighs_recalled_facts(store: MemoryStore, rule_parser: Any) -> None:
+    say(store, rule_parser, "gus", "s1", "I love comedies. I hate horror. I love Tom Hanks")
+    drama = apply_turn(Preferences(), rule_parser.parse("a drama"), [])
+    prefs, trace = recall_for_turn(store, "gus", "a drama", drama)
+    uses = {r["text"]: r["use"] for r in trace if r["fact_id"]}
+    assert uses["likes comedy"] == "outweighed" and uses["dislikes horror"] == "exclude"
+    assert not any("comedy" in s for s in prefs.soft)
+    assert prefs.constraints.genres_include == ["drama"] and prefs.constraints.genres_exclude == ["horror"]
+    # a remembered exclusion is lifted by asking for it now, and the fact stays
+    horror = apply_turn(Preferences(), rule_parser.parse("ok, a horror movie"), [])
+    prefs, trace = recall_for_turn(store, "gus", "ok, a horror movie", horror)
+    assert prefs.constraints.genres_exclude == [] and prefs.constraints.genres_include == ["horror"]
+    assert any(r["text"] == "dislikes horror" and r["use"] == "overridden" for r in trace)
+    assert "dislikes horror" in {f.text for f in store.list_facts("gus")}
+
+
+def test_a_remembered_content_dislike_excludes_until_asked_for(store: MemoryStore, rule_parser: Any) -> None:
+    say(store, rule_parser, "hal", "s1", "I can't stand gore")
+    assert [f.key for f in store.list_facts("hal")] == ["qualifier:gore"]
+    prefs, _ = recall_for_turn(
+        store, "hal", "a thriller", apply_turn(Preferences(), rule_parser.parse("a thriller"), [])
+    )
+    assert prefs.constraints.qualifiers_exclude == ["gore"]
+    wanted = Preferences(qualifiers_boost=["gore"])
+    prefs, trace = recall_for_turn(store, "hal", "something gory", wanted)
+    assert prefs.constraints.qualifiers_exclude == []
+    assert any(r["text"] == "dislikes movies with gore" and r["use"] == "overridden" for r in trace)

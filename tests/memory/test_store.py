@@ -312,3 +312,53 @@ def test_item_feedback_is_unique_per_user_and_item(store: MemoryStore) -> None:
         store.record_feedback("jo", 4, "loved")
     with Session(store.engine) as s:
         assert s.scalar(select(func.count()).select_from(MemoryFactRow)) == 0
+
+
+# ----------------------------------------------------------------------------- the memory policy
+def test_a_fact_keeps_its_words_session_strength_and_last_confirmation(store: MemoryStore) -> None:
+    said = FactIn("dislikes horror", "dislike", "genre:horror", -1, "horror", source="I hate horror movies")
+    first = store.remember_facts("ann", [said], session="s1")[0]
+    [fact] = store.list_facts("ann")
+    assert (fact.source_text, fact.source_session, fact.strength) == ("I hate horror movies", "s1", 1)
+    assert fact.confirmed_at == fact.created_at
+    again = FactIn("dislikes horror", "dislike", "genre:horror", -1, "horror", source="never horror for me")
+    second = store.remember_facts("ann", [again], session="s2")[0]
+    assert (second.status, second.fact_id, second.strength) == ("kept", first.fact_id, 2)
+    [fact] = store.list_facts("ann")
+    assert (fact.source_text, fact.source_session, fact.strength) == ("never horror for me", "s2", 2)
+    assert fact.confirmed_at >= fact.created_at
+    recalled = store.recall("ann", "horror movies", min_score=0.0)
+    assert recalled[0].strength == 2 and recalled[0].source_text == "never horror for me"
+    assert store.structured("ann")["facts"]["genre:horror"]["strength"] == 2
+    # a newer opposite statement replaces it, says what it replaced, and starts again at strength 1
+    flip = store.remember_facts("ann", [FactIn("likes horror", "preference", "genre:horror", 1, "horror")])[0]
+    assert (flip.status, flip.replaced_text, flip.strength) == ("replaced", "dislikes horror", 1)
+
+
+def test_an_inferred_taste_never_overrules_an_explicit_statement(store: MemoryStore) -> None:
+    store.remember_facts("bea", [HORROR_NO], session="s1")
+    inferred = FactIn("likes horror", "preference", "genre:horror", 1, "horror", strength=2, explicit=False)
+    [write] = store.remember_facts("bea", [inferred], session="s3")
+    assert write.status == "skipped"
+    assert [(f.polarity, f.strength) for f in store.list_facts("bea")] == [(-1, 1)]
+
+
+def test_a_request_repeated_in_two_sessions_becomes_a_fact(store: MemoryStore) -> None:
+    comedy = FactIn(
+        "likes comedy", "preference", "genre:comedy", 1, "comedy", source="a comedy", explicit=False
+    )
+    assert store.record_requests("cy", "s1", [comedy]) == []
+    assert store.record_requests("cy", "s1", [comedy]) == []  # the same session counts once
+    assert store.record_requests("other", "s2", [comedy]) == []  # another user's sessions never count
+    [promoted] = store.record_requests("cy", "s2", [comedy])
+    assert (promoted.key, promoted.strength, promoted.explicit) == ("genre:comedy", 2, False)
+    assert store.record_requests("cy", "s2", [comedy]) == []  # promoted once per new session
+    assert store.list_facts("cy") == []  # the caller remembers it
+    store.remember_facts("cy", [promoted], session="s2")
+    assert [(f.text, f.strength) for f in store.list_facts("cy")] == [("likes comedy", 2)]
+    # forgetting the fact forgets the requests that made it, or the next request would bring it back
+    store.forget("cy", fact_id=store.list_facts("cy")[0].id)
+    assert store.record_requests("cy", "s3", [comedy]) == []
+    store.record_requests("cy", "s4", [comedy])
+    store.forget("cy", all=True)
+    assert store.record_requests("cy", "s5", [comedy]) == []

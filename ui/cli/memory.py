@@ -1,6 +1,7 @@
 """``crsagent memory --user U [--json]`` and ``crsagent forget --user U (--all | FACT_ID)``.
 
-``memory`` lists the user's long-term facts and item feedback; ``forget`` deletes one fact (or ``item:<id>``
+``memory`` lists the user's long-term facts (each with the user's words it came from, its session, its strength
+and when it was last confirmed) and item feedback; ``forget`` deletes one fact (or ``item:<id>``
 for one item stance) or everything of the user, from SQL and from Chroma. Bad input (neither ``--all`` nor an
 id, both, an unknown id) exits 2 with one line. The chat's ``/memory`` and ``/forget`` behave the same
 (:mod:`ui.cli.memory_view`).
@@ -11,10 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ui.cli.common import cli_command, cli_settings, console, emit_json, err_console
-from ui.cli.memory_view import memory_payload
+from ui.cli.memory_view import fact_words, memory_payload
 
 if TYPE_CHECKING:
     from memory.store import MemoryStore
@@ -35,6 +37,11 @@ def _check_user(user: str) -> str:
     return user.strip()
 
 
+def _when(iso: str) -> str:
+    """``2026-11-28T09:42:00+00:00`` -> ``2026-11-28 09:42 UTC``."""
+    return f"{iso[:10]} {iso[11:16]} UTC" if len(iso) >= 16 and iso.endswith("+00:00") else iso
+
+
 def _fail(message: str) -> None:
     err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
@@ -45,7 +52,8 @@ def memory_command(
     user: Annotated[str, typer.Option(help="User id whose long-term memory to show.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Show a user's long-term memory: facts (with ids for `crsagent forget`) and item feedback."""
+    """Show a user's long-term memory: facts (with ids for `crsagent forget`, the words each came from, its
+    session, strength and last confirmation) and item feedback."""
     payload = memory_payload(open_store(), _check_user(user))
     if json_out:
         emit_json(payload)
@@ -54,12 +62,24 @@ def memory_command(
         console.print(f"No memory for user {payload['user']}.", highlight=False)
         return
     if payload["facts"]:
-        table = Table(title=f"facts of {payload['user']}", show_header=True, header_style="bold")
-        for col in ("id", "fact", "kind", "key", "updated"):
-            table.add_column(col, overflow="fold")
+        console.print(
+            f"[bold]Facts of {escape(payload['user'])}[/bold] "
+            f"(delete one: crsagent forget --user {escape(payload['user'])} ID)",
+            highlight=False,
+        )
         for f in payload["facts"]:
-            table.add_row(f["id"], f["text"], f["kind"], f["key"], f["updated_at"])
-        console.print(table)
+            console.print(f"• [bold]{escape(f['text'])}[/bold]", highlight=False, soft_wrap=True)
+            if fact_words(f):
+                console.print(
+                    f"    from your words: {escape(fact_words(f))}", highlight=False, soft_wrap=True
+                )
+            console.print(
+                f"    session {escape(f['source_session'] or '-')} · strength {f['strength']} · "
+                f"last confirmed {_when(f['confirmed_at'])}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            console.print(f"    id {f['id']}", highlight=False, style="dim", soft_wrap=True)
     if payload["items"]:
         table = Table(title="item feedback", show_header=True, header_style="bold")
         for col in ("id", "item", "feedback", "updated"):

@@ -80,3 +80,24 @@ def test_a_loaded_baseline_database_upgrades_and_reloads_the_catalog(tmp_path: P
         assert row == ("[]", None, None, 0, 1)
         assert conn.execute(text("SELECT count(*) FROM meta WHERE key = 'catalog_checksum'")).scalar() == 0
     assert "item_qualifiers" in inspect(engine).get_table_names()
+
+
+def test_memory_facts_of_a_baseline_database_survive_the_memory_policy_upgrade(tmp_path: Path) -> None:
+    """0003 adds each fact's source words, strength and last confirmation (old facts: no words, strength 1,
+    confirmed when last updated) and the table of one-off requests."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'v1.db'}")
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), BASELINE)
+        conn.execute(
+            text(
+                "INSERT INTO memory_facts (id, user_id, text, kind, key, value, slot, polarity, created_at, "
+                "updated_at) VALUES ('f1', 'ann', 'dislikes horror', 'dislike', 'genre:horror', 'horror', "
+                "'genre:horror', -1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+    ensure_schema(engine, upgrade_outdated=True)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT text, source_text, strength, confirmed_at FROM memory_facts")).one()
+        assert tuple(row) == ("dislikes horror", "", 1, None)
+    assert "memory_requests" in inspect(engine).get_table_names()

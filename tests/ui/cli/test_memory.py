@@ -26,9 +26,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_memory_shows_and_forget_deletes(home: Path, make_toolkit: Callable[..., Toolkit]) -> None:
     store = MemoryStore(make_toolkit(home))
-    written = store.remember_facts(
-        "ann", [FactIn("dislikes horror", "dislike", "genre:horror", -1), FactIn("watches with kids")]
-    )
+    said = FactIn("dislikes horror", "dislike", "genre:horror", -1, source="I hate horror movies")
+    written = store.remember_facts("ann", [said, FactIn("watches with kids")], session="s1")
+    store.remember_facts("ann", [said], session="s2")  # confirmed in a later session
     store.record_feedback("ann", 12, "seen")
     store.remember_facts("bob", [FactIn("watches alone")])
     runner = CliRunner()
@@ -37,10 +37,20 @@ def test_memory_shows_and_forget_deletes(home: Path, make_toolkit: Callable[...,
     assert out.exit_code == 0, out.output
     payload = json.loads(out.stdout)
     assert {f["id"] for f in payload["facts"]} == {w.fact_id for w in written}
+    horror = next(f for f in payload["facts"] if f["key"] == "genre:horror")
+    assert (horror["source_text"], horror["source_session"], horror["strength"]) == (
+        "I hate horror movies",
+        "s2",
+        2,
+    )
+    assert horror["confirmed_at"] >= horror["created_at"]
     assert payload["items"][0]["id"] == "item:12" and payload["items"][0]["kind"] == "seen"
     assert payload["pending_sync"] == 0
     table = runner.invoke(app, ["memory", "--user", "ann"])
     assert table.exit_code == 0 and "dislikes horror" in table.stdout and "watches alone" not in table.stdout
+    flat = " ".join(table.stdout.split())
+    for words in ("from your words", "session", "strength", "last confirmed", "hate horror"):
+        assert words in flat, table.stdout
 
     gone = written[0].fact_id
     out = runner.invoke(app, ["forget", "--user", "ann", gone])
