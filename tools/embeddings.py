@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tools.minilm import NumpyMiniLM
 from tools.settings import Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-
-    from tools.minilm import NumpyMiniLM
 
 log = logging.getLogger(__name__)
 
@@ -84,15 +83,13 @@ class Embedder:
             with self._lock:
                 if self._numpy is None:
                     self._numpy = self._load_numpy()
-        return self._numpy or None
+        return self._numpy if isinstance(self._numpy, NumpyMiniLM) else None
 
     def _load_numpy(self) -> NumpyMiniLM | bool:
         if self._query_encoder == "sentence-transformers" or (
             self._query_encoder == "auto" and self._model_ref is not None
         ):
             return False
-        from tools.minilm import NumpyMiniLM  # lazy: only processes that embed a query
-
         path = Path(self._model_ref) if self._model_ref else bundled_model_path()
         if not NumpyMiniLM.supports(path):
             log.info(

@@ -18,11 +18,12 @@ from tools.settings import PACKAGED_DATA_DIR, load_settings
 def _texts() -> list[str]:
     """A few hundred varied texts: requests, catalog-like titles, empty, unicode, long (truncated) ones."""
     rng = random.Random(7)
-    words = (
+    text = (
         "a 90s comedy with Jim Carrey something scary but not gory I loved The Matrix (1999) hated Titanic "
         "animated family film for kids Miyazaki Spirited Away noir heist thriller romance in Paris Amélie "
         "naïve café déjà vu 日本の映画 ñandú 🎬🍿 Ελληνικά русский фильм don't won't it's mind-bending"
-    ).split()
+    )
+    words = text.split(" ")
     fixed = [
         "",
         "   ",
