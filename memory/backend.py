@@ -103,6 +103,14 @@ class MemoryBackend:
     def _outbox(s: Session, user: str, fact_id: str | None, op: str, now: datetime) -> None:
         s.add(MemoryOutboxRow(user_id=user, fact_id=fact_id, op=op, created_at=now, attempts=0))
 
+    def has_facts(self, user: str) -> bool:
+        """Whether ``user`` has any stored fact (one indexed SQL lookup: recall skips Chroma and the embedder
+        for users without memory)."""
+        with Session(self.engine) as s:
+            return (
+                s.scalar(select(MemoryFactRow.id).where(MemoryFactRow.user_id == user).limit(1)) is not None
+            )
+
     def pending_sync(self, user: str | None = None) -> int:
         """Outbox rows not yet applied to Chroma (all users when ``user`` is None)."""
         with Session(self.engine) as s:

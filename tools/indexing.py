@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.catalog import load_catalog, load_items
-from tools.item_index import build_item_index, items_collection
+from tools.item_index import ItemVectors, build_item_index, items_collection
 from tools.recommenders import train_all
 from tools.shipped_vectors import load_reusable
 from tools.toolkit import Toolkit
@@ -61,8 +61,10 @@ def run_index(
     collection = items_collection(toolkit.chroma)
     advance = progress("embedding items", len(items)) if progress else None
     shipped = load_reusable(toolkit.settings.data_dir, toolkit.embedder)
+    toolkit.drop_vectors_cache()
     report = build_item_index(collection, items, toolkit.embedder, progress=advance, shipped=shipped)
     toolkit.__dict__.pop("vectors", None)
+    toolkit.save_vectors_cache(ItemVectors.from_collection(collection))
     seconds["embeddings"] = round(time.perf_counter() - t0, 2)
 
     models: list[str] = []

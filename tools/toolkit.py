@@ -11,6 +11,7 @@ import logging
 import math
 import threading
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -26,6 +27,9 @@ from tools.recommenders import Popularity, Recommender, load_recommenders
 from tools.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: The start-up copy of the item vectors under the models directory (see :attr:`Toolkit.vectors_cache_path`).
+ITEM_VECTORS_CACHE = "item-vectors.npy"
 
 
 class Toolkit:
@@ -66,10 +70,33 @@ class Toolkit:
         """The Chroma client (embedded or server)."""
         return chroma_client(self.settings)
 
+    @property
+    def vectors_cache_path(self) -> Path | None:
+        """Where ``crsagent index`` leaves a copy of the item vectors for fast start-up (None with a Chroma
+        server: other processes may change its index)."""
+        return None if self.settings.chroma_url else self.settings.models_dir / ITEM_VECTORS_CACHE
+
+    def save_vectors_cache(self, vectors: ItemVectors) -> None:
+        """Write the start-up copy of the item vectors (see :attr:`vectors_cache_path`)."""
+        path = self.vectors_cache_path
+        if path is not None:
+            vectors.save(path)
+
+    def drop_vectors_cache(self) -> None:
+        """Remove the start-up copy (before the item index changes)."""
+        path = self.vectors_cache_path
+        if path is not None:
+            path.unlink(missing_ok=True)
+
     @cached_property
     def vectors(self) -> ItemVectors:
-        """Item vectors from the Chroma index, held in memory."""
+        """Item vectors held in memory: the copy ``crsagent index`` left when it matches the catalog's items,
+        else read from the Chroma index (opening Chroma costs about a second)."""
         with self._lock:
+            path = self.vectors_cache_path
+            cached = ItemVectors.load(path) if path is not None else None
+            if cached is not None and set(cached.row) == set(self.catalog.items):
+                return cached
             try:
                 return ItemVectors.from_collection(items_collection(self.chroma))
             except VectorStoreError:
