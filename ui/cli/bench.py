@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ui.cli.common import cli_command, cli_settings, console, emit_json, err_console
+from ui.cli.common import cli_command, cli_settings, console, emit_json, err_console, require_index
 
 
 @cli_command
@@ -32,6 +32,8 @@ def bench(
 ) -> None:
     """Latency benchmark (p50 / p95) of each tool, the tool pipeline and whole turns; with --load, a load test
     of the web app (throughput, p50 / p95 turn latency, errors, cross-session leaks)."""
+    if load is None or load == "auto":
+        require_index(cli_settings())
     if load is not None:
         _bench_load(load, sessions, duration, out, json_out)
         return

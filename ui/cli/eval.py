@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ui.cli.common import cli_command, console, emit_json, err_console
+from ui.cli.common import cli_command, cli_settings, console, emit_json, err_console, require_index
 
 
 @cli_command
@@ -45,6 +45,7 @@ def eval_command(
     from eval.gold import split_path  # lazy: CLI start-up (the agent, torch)
     from eval.offline import EvalOptions, run_eval  # lazy: CLI start-up (the agent, torch)
 
+    require_index(cli_settings())
     dataset = dataset.strip().lower()
     opts = EvalOptions(
         dataset=dataset,
