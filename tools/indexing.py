@@ -51,9 +51,14 @@ def run_index(
     """Bring the database, the Chroma item index and the recommender models up to date (idempotent)."""
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
+    done = progress("loading the catalog", 2) if progress else None
     loaded = load_catalog(toolkit.engine, toolkit.settings.data_dir, force=force)
+    if done:
+        done(1)
     catalog = load_items(toolkit.engine)
     toolkit.__dict__["catalog"] = catalog
+    if done:
+        done(1)
     seconds["catalog"] = round(time.perf_counter() - t0, 2)
 
     t0 = time.perf_counter()
@@ -69,6 +74,11 @@ def run_index(
 
     models: list[str] = []
     t0 = time.perf_counter()
-    models = train_all(toolkit, force=force or loaded)
+
+    def on_model(name: str) -> Callable[[], None]:
+        advance = progress(f"training {name}", 1) if progress else None
+        return (lambda: advance(1)) if advance else (lambda: None)
+
+    models = train_all(toolkit, force=force or loaded, on_model=on_model)
     seconds["recommenders"] = round(time.perf_counter() - t0, 2)
     return IndexSummary(loaded, len(items), report.embedded, report.deleted, report.reused, models, seconds)
