@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools import catalog_cache
 from tools.catalog import load_catalog, load_items
 from tools.item_index import ItemVectors, build_item_index, items_collection
 from tools.recommenders import train_all
@@ -57,6 +58,7 @@ def run_index(
         done(1)
     catalog = load_items(toolkit.engine)
     toolkit.__dict__["catalog"] = catalog
+    catalog_cache.write(toolkit.settings.models_dir, catalog_cache.cache_key(toolkit.engine), catalog)
     if done:
         done(1)
     seconds["catalog"] = round(time.perf_counter() - t0, 2)

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from tools import catalog_cache
 from tools.catalog import Catalog, CatalogError, Interaction, load_catalog, load_interactions, load_items
 from tools.db.engine import make_engine
 from tools.db.schema import init_db
@@ -52,12 +53,21 @@ class Toolkit:
     def catalog(self) -> Catalog:
         """The in-memory catalog snapshot; loads the shipped catalog into an empty database first."""
         with self._lock:
+            key = catalog_cache.cache_key(self.engine)
+            cached = catalog_cache.read(self.settings.models_dir, key)
+            if cached is not None and len(cached):
+                return cached
             catalog = load_items(self.engine)
             if len(catalog) == 0:
+                log.warning(
+                    "the database has no catalog: loading the shipped one (`crsagent index` builds all)"
+                )
                 load_catalog(self.engine, self.settings.data_dir)
                 catalog = load_items(self.engine)
+                key = catalog_cache.cache_key(self.engine)
             if len(catalog) == 0:
                 raise CatalogError("the catalog is empty: run `crsagent index`")
+            catalog_cache.write(self.settings.models_dir, key, catalog)
             return catalog
 
     @cached_property
