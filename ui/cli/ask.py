@@ -26,6 +26,8 @@ def ask(
     from ui.service import Service  # lazy: CLI start-up (the agent, torch, chromadb)
 
     service = Service(settings)
+    if service.memory is not None:  # one turn: leave the memory's vector mirror to the next process
+        service.memory.defer_sync = True
     try:
         _ = service.toolkit.vectors  # a missing index is one clear line (exit 2), not a failed turn
         result = service.ask(text, user=user, session=session)
