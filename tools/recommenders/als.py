@@ -144,4 +144,6 @@ class ALS(ItemModel):
         model = cls(**meta["params"])
         model.item_ids = arr["item_ids"].astype(np.int64)
         model.item_factors = np.ascontiguousarray(arr["item_factors"], dtype=np.float32)
-        return model  # the derived matrices are computed on first use (a cold one-shot turn may not need them)
+        return (
+            model  # the derived matrices are computed on first use (a cold one-shot turn may not need them)
+        )
