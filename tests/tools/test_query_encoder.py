@@ -73,6 +73,15 @@ def test_embedder_query_uses_numpy_for_the_bundled_model() -> None:
     assert embedder.dim == 384
 
 
+def test_a_loaded_model_serves_queries_in_auto_mode() -> None:
+    embedder = Embedder(load_settings(embedding_model=None, query_encoder="auto"))
+    cold = embedder.query("a 90s comedy")
+    embedder.warm()  # long-running processes: torch is faster per query once loaded
+    assert embedder._model is not None
+    warm = embedder._encode_one("a 90s comedy")
+    assert float(cold @ warm) >= 0.9999
+
+
 def test_settings_force_sentence_transformers_and_custom_models_fall_back() -> None:
     forced = Embedder(load_settings(embedding_model=None, query_encoder="sentence-transformers"))
     assert forced._numpy_encoder() is None
