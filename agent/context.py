@@ -141,5 +141,6 @@ class AgentContext:
             self.recommenders,
             self.popularity,
         )
+        self.toolkit.embedder.warm()
         self.toolkit.embedder.query("warm up")
         self.hard_filter.warm()

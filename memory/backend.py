@@ -57,6 +57,10 @@ class MemoryBackend:
         self._chroma_lock = threading.RLock()
         self._flush_lock = threading.Lock()
         self._down_until = 0.0
+        #: One-shot processes (``crsagent ask``) set this: writes stay in the outbox instead of opening Chroma
+        #: (about a second in a cold process); the first Chroma read of this or any later process applies
+        #: them before it queries, so a recall never misses a fact.
+        self.defer_sync = False
 
     @property
     def engine(self) -> Engine:
@@ -69,11 +73,15 @@ class MemoryBackend:
         with self._chroma_lock:
             if time.monotonic() < self._down_until:
                 raise ChromaUnavailable("Chroma failed moments ago; retrying shortly")
-            if self._collection is None:
+            opened = self._collection is None
+            if opened:
                 self._collection = self.toolkit.chroma.get_or_create_collection(
                     MEMORY_COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
                 )
-            return self._collection
+            collection = self._collection
+        if opened and self.defer_sync:
+            self.flush_outbox()  # what earlier deferred writes left, before anything reads Chroma
+        return collection
 
     def _chroma_failed(self, exc: BaseException, what: str) -> None:
         """Forget the collection handle and back off for a moment (the outbox keeps the pending work)."""
@@ -103,8 +111,19 @@ class MemoryBackend:
     def _outbox(s: Session, user: str, fact_id: str | None, op: str, now: datetime) -> None:
         s.add(MemoryOutboxRow(user_id=user, fact_id=fact_id, op=op, created_at=now, attempts=0))
 
+    def has_facts(self, user: str) -> bool:
+        """Whether ``user`` has any stored fact (one indexed SQL lookup: recall skips Chroma and the embedder
+        for users without memory)."""
+        with Session(self.engine) as s:
+            return (
+                s.scalar(select(MemoryFactRow.id).where(MemoryFactRow.user_id == user).limit(1)) is not None
+            )
+
     def pending_sync(self, user: str | None = None) -> int:
-        """Outbox rows not yet applied to Chroma (all users when ``user`` is None)."""
+        """Outbox rows not yet applied to Chroma (all users when ``user`` is None); 0 while writes are deferred
+        and Chroma was not opened (nothing failed: see ``defer_sync``)."""
+        if self.defer_sync and self._collection is None:
+            return 0
         with Session(self.engine) as s:
             q = select(func.count()).select_from(MemoryOutboxRow)
             if user is not None:
@@ -118,6 +137,8 @@ class MemoryBackend:
         ``force`` retries at once even right after a failure."""
         if force:
             self._down_until = 0.0
+        elif self.defer_sync and self._collection is None:
+            return 0  # applied when Chroma is first opened (see ``defer_sync``)
         with self._flush_lock:  # one flusher at a time; the next one sees what the previous left
             with Session(self.engine) as s:
                 rows = s.execute(

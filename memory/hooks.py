@@ -89,8 +89,10 @@ def recall_for_turn(
     try:
         structured = store.structured(user)
         query = memory_query(message, prefs)
-        recalled = (
-            store.recall(user, query, k=k, min_score=min_score, token_budget=token_budget) if query else []
+        recalled = (  # a user without facts: no Chroma, no query embedding
+            store.recall(user, query, k=k, min_score=min_score, token_budget=token_budget)
+            if query and store.has_facts(user)
+            else []
         )
     except Exception as exc:  # memory must never break a turn
         log.warning("memory recall failed for %s (%s: %s)", user, type(exc).__name__, exc)

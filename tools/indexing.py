@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools import catalog_cache
 from tools.catalog import load_catalog, load_items
-from tools.item_index import build_item_index, items_collection
+from tools.item_index import ItemVectors, build_item_index, items_collection
 from tools.recommenders import train_all
 from tools.shipped_vectors import load_reusable
 from tools.toolkit import Toolkit
@@ -51,9 +52,15 @@ def run_index(
     """Bring the database, the Chroma item index and the recommender models up to date (idempotent)."""
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
+    done = progress("loading the catalog", 2) if progress else None
     loaded = load_catalog(toolkit.engine, toolkit.settings.data_dir, force=force)
+    if done:
+        done(1)
     catalog = load_items(toolkit.engine)
     toolkit.__dict__["catalog"] = catalog
+    catalog_cache.write(toolkit.settings.models_dir, catalog_cache.cache_key(toolkit.engine), catalog)
+    if done:
+        done(1)
     seconds["catalog"] = round(time.perf_counter() - t0, 2)
 
     t0 = time.perf_counter()
@@ -61,12 +68,19 @@ def run_index(
     collection = items_collection(toolkit.chroma)
     advance = progress("embedding items", len(items)) if progress else None
     shipped = load_reusable(toolkit.settings.data_dir, toolkit.embedder)
+    toolkit.drop_vectors_cache()
     report = build_item_index(collection, items, toolkit.embedder, progress=advance, shipped=shipped)
     toolkit.__dict__.pop("vectors", None)
+    toolkit.save_vectors_cache(ItemVectors.from_collection(collection))
     seconds["embeddings"] = round(time.perf_counter() - t0, 2)
 
     models: list[str] = []
     t0 = time.perf_counter()
-    models = train_all(toolkit, force=force or loaded)
+
+    def on_model(name: str) -> Callable[[], None]:
+        advance = progress(f"training {name}", 1) if progress else None
+        return (lambda: advance(1)) if advance else (lambda: None)
+
+    models = train_all(toolkit, force=force or loaded, on_model=on_model)
     seconds["recommenders"] = round(time.perf_counter() - t0, 2)
     return IndexSummary(loaded, len(items), report.embedded, report.deleted, report.reused, models, seconds)

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -157,6 +158,30 @@ class ItemVectors:
         if not ids:
             raise VectorStoreError("the item index is empty: run `crsagent index`")
         return cls(np.asarray(ids), np.vstack(vecs))
+
+    def save(self, path: Path) -> None:
+        """Write the vectors to ``path`` (``.npy`` of float32 rows after an id column; atomic replace)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("wb") as fh:
+            np.save(fh, self.ids)
+            np.save(fh, self.matrix)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> ItemVectors | None:
+        """The vectors saved by :meth:`save`, or None when ``path`` is missing or unreadable."""
+        try:
+            with path.open("rb") as fh:
+                ids = np.load(fh)
+                matrix = np.load(fh)
+        except (OSError, ValueError, EOFError) as exc:
+            if not isinstance(exc, FileNotFoundError):
+                log.warning("ignoring the item vector cache %s (%s)", path, exc)
+            return None
+        if ids.ndim != 1 or matrix.ndim != 2 or len(ids) != len(matrix) or len(ids) == 0:
+            return None
+        return cls(ids, matrix)
 
     def vector(self, item_id: int) -> np.ndarray | None:
         """The vector of one item, or None when it is not indexed."""

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     sim_model: str = Field(default="gpt-4o-mini", validation_alias="CRSAGENT_SIM_MODEL")
 
     embedding_model: str | None = Field(default=None, validation_alias="CRSAGENT_EMBEDDING_MODEL")
+    query_encoder: Literal["auto", "numpy", "sentence-transformers"] = Field(
+        default="auto", validation_alias="CRSAGENT_QUERY_ENCODER"
+    )
     n_items: int = Field(default=5, ge=1, le=20, validation_alias="CRSAGENT_N_ITEMS")
     max_message_chars: int = Field(default=4000, ge=1, validation_alias="CRSAGENT_MAX_MESSAGE_CHARS")
     ui_user: str | None = Field(default=None, validation_alias="CRSAGENT_UI_USER")

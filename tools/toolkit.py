@@ -11,10 +11,12 @@ import logging
 import math
 import threading
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from tools import catalog_cache
 from tools.catalog import Catalog, CatalogError, Interaction, load_catalog, load_interactions, load_items
 from tools.db.engine import make_engine
 from tools.db.schema import init_db
@@ -27,6 +29,9 @@ from tools.recommenders import Popularity, Recommender, load_recommenders
 from tools.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: The start-up copy of the item vectors under the models directory (see :attr:`Toolkit.vectors_cache_path`).
+ITEM_VECTORS_CACHE = "item-vectors.npy"
 
 
 class Toolkit:
@@ -49,12 +54,21 @@ class Toolkit:
     def catalog(self) -> Catalog:
         """The in-memory catalog snapshot; loads the shipped catalog into an empty database first."""
         with self._lock:
+            key = catalog_cache.cache_key(self.engine)
+            cached = catalog_cache.read(self.settings.models_dir, key)
+            if cached is not None and len(cached):
+                return cached
             catalog = load_items(self.engine)
             if len(catalog) == 0:
+                log.warning(
+                    "the database has no catalog: loading the shipped one (`crsagent index` builds all)"
+                )
                 load_catalog(self.engine, self.settings.data_dir)
                 catalog = load_items(self.engine)
+                key = catalog_cache.cache_key(self.engine)
             if len(catalog) == 0:
                 raise CatalogError("the catalog is empty: run `crsagent index`")
+            catalog_cache.write(self.settings.models_dir, key, catalog)
             return catalog
 
     @cached_property
@@ -67,10 +81,33 @@ class Toolkit:
         """The Chroma client (embedded or server)."""
         return chroma_client(self.settings)
 
+    @property
+    def vectors_cache_path(self) -> Path | None:
+        """Where ``crsagent index`` leaves a copy of the item vectors for fast start-up (None with a Chroma
+        server: other processes may change its index)."""
+        return None if self.settings.chroma_url else self.settings.models_dir / ITEM_VECTORS_CACHE
+
+    def save_vectors_cache(self, vectors: ItemVectors) -> None:
+        """Write the start-up copy of the item vectors (see :attr:`vectors_cache_path`)."""
+        path = self.vectors_cache_path
+        if path is not None:
+            vectors.save(path)
+
+    def drop_vectors_cache(self) -> None:
+        """Remove the start-up copy (before the item index changes)."""
+        path = self.vectors_cache_path
+        if path is not None:
+            path.unlink(missing_ok=True)
+
     @cached_property
     def vectors(self) -> ItemVectors:
-        """Item vectors from the Chroma index, held in memory."""
+        """Item vectors held in memory: the copy ``crsagent index`` left when it matches the catalog's items,
+        else read from the Chroma index (opening Chroma costs about a second)."""
         with self._lock:
+            path = self.vectors_cache_path
+            cached = ItemVectors.load(path) if path is not None else None
+            if cached is not None and set(cached.row) == set(self.catalog.items):
+                return cached
             try:
                 return ItemVectors.from_collection(items_collection(self.chroma))
             except VectorStoreError:

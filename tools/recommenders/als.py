@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
-from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
 from tools.catalog import Interaction
@@ -78,6 +77,9 @@ class ALS(ItemModel):
         if data.matrix.nnz == 0:
             self.item_factors = np.zeros((data.item_ids.size, self.factors), dtype=np.float32)
         else:
+            # lazy: implicit takes about a second to import; only training needs it
+            from implicit.cpu.als import AlternatingLeastSquares
+
             with threadpool_limits(limits=1, user_api="blas"):
                 model = AlternatingLeastSquares(
                     factors=self.factors,
@@ -142,5 +144,6 @@ class ALS(ItemModel):
         model = cls(**meta["params"])
         model.item_ids = arr["item_ids"].astype(np.int64)
         model.item_factors = np.ascontiguousarray(arr["item_factors"], dtype=np.float32)
-        model._prepare()
-        return model
+        return (
+            model  # the derived matrices are computed on first use (a cold one-shot turn may not need them)
+        )

@@ -9,7 +9,6 @@ from typing import Any, Self
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import lapack
 
 from tools.catalog import Interaction
 from tools.recommenders.base import DEFAULT_SOURCE_WEIGHTS, InteractionMatrix, ItemModel, read_npz, write_npz
@@ -19,6 +18,8 @@ log = logging.getLogger(__name__)
 
 def _spd_inverse(a: np.ndarray) -> np.ndarray:
     """Inverse of a symmetric positive-definite matrix via Cholesky (LAPACK potrf/potri)."""
+    from scipy.linalg import lapack  # lazy: only training needs it
+
     potrf, potri = (lapack.spotrf, lapack.spotri) if a.dtype == np.float32 else (lapack.dpotrf, lapack.dpotri)
     chol, info = potrf(a, lower=True, clean=True, overwrite_a=False)
     if info == 0:

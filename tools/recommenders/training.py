@@ -12,7 +12,7 @@ import logging
 import os
 import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -73,15 +73,23 @@ def default_models(catalog: Catalog | None = None) -> dict[str, Recommender]:
 
 
 def fit_models(
-    interactions: Sequence[Interaction], item_ids: Sequence[int], catalog: Catalog | None = None
+    interactions: Sequence[Interaction],
+    item_ids: Sequence[int],
+    catalog: Catalog | None = None,
+    on_model: Callable[[str], Callable[[], None]] | None = None,
 ) -> tuple[dict[str, Recommender], dict[str, float]]:
-    """Fit every default model plus the blend over them; returns (models, seconds per model)."""
+    """Fit every default model plus the blend over them; returns (models, seconds per model).
+
+    ``on_model(name)`` is called before each fit and returns what to call once it is done (progress)."""
     models = default_models(catalog)
     seconds: dict[str, float] = {}
     for name, model in models.items():
+        done = on_model(name) if on_model else None
         t0 = time.perf_counter()
         model.fit(interactions, item_ids)
         seconds[name] = round(time.perf_counter() - t0, 3)
+        if done:
+            done()
     models["blend"] = Blend({n: models[n] for n in DEFAULT_BLEND_WEIGHTS}, DEFAULT_BLEND_WEIGHTS)
     return models, seconds
 
@@ -103,7 +111,11 @@ def _read_manifest(models_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def train_all(toolkit: TrainingSources, force: bool = False) -> list[str]:
+def train_all(
+    toolkit: TrainingSources,
+    force: bool = False,
+    on_model: Callable[[str], Callable[[], None]] | None = None,
+) -> list[str]:
     """Fit and persist every recommender under ``settings.models_dir``; returns the model names.
 
     Skipped (returning the persisted names) when the manifest's checksum matches the current
@@ -125,7 +137,7 @@ def train_all(toolkit: TrainingSources, force: bool = False) -> list[str]:
         log.info("recommenders up to date (%s)", ", ".join(manifest["models"]))
         return list(manifest["models"])
     log.info("training recommenders on %d interactions over %d items", len(interactions), len(item_ids))
-    models, seconds = fit_models(interactions, item_ids, catalog)
+    models, seconds = fit_models(interactions, item_ids, catalog, on_model)
     models_dir.mkdir(parents=True, exist_ok=True)
     for name in MODEL_NAMES:
         models[name].save(models_dir / f"{name}.npz")

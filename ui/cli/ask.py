@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ui.cli.common import cli_command, cli_settings, console, emit_json
+from ui.cli.common import cli_command, cli_settings, console, emit_json, require_index
 
 
 @cli_command
@@ -21,9 +21,13 @@ def ask(
     """One turn of a (persisted) conversation."""
     if not text.strip():
         raise ValueError("the message is empty: say what you feel like watching")
+    settings = cli_settings()
+    require_index(settings)
     from ui.service import Service  # lazy: CLI start-up (the agent, torch, chromadb)
 
-    service = Service(cli_settings())
+    service = Service(settings)
+    if service.memory is not None:  # one turn: leave the memory's vector mirror to the next process
+        service.memory.defer_sync = True
     try:
         _ = service.toolkit.vectors  # a missing index is one clear line (exit 2), not a failed turn
         result = service.ask(text, user=user, session=session)

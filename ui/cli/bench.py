@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ui.cli.common import cli_command, cli_settings, console, emit_json, err_console
+from ui.cli.common import cli_command, cli_settings, console, emit_json, err_console, require_index
 
 
 @cli_command
@@ -29,11 +29,26 @@ def bench(
         str, typer.Option(help="With --load: numbers of concurrent sessions, e.g. 1,4,16.")
     ] = "1,4,16",
     duration: Annotated[float, typer.Option(help="With --load: seconds per number of sessions.")] = 30.0,
+    cold: Annotated[
+        bool,
+        typer.Option(
+            "--cold",
+            help="Instead: wall time of 5 one-shot `crsagent ask` processes (cold_ask_s p50 / p95) and of "
+            "`crsagent index` on a fresh temporary home (index_s); merged into bench.json.",
+        ),
+    ] = False,
+    runs: Annotated[int, typer.Option(help="With --cold: how many cold `ask` processes.")] = 5,
+    no_index: Annotated[bool, typer.Option("--no-index", help="With --cold: skip index_s.")] = False,
 ) -> None:
     """Latency benchmark (p50 / p95) of each tool, the tool pipeline and whole turns; with --load, a load test
     of the web app (throughput, p50 / p95 turn latency, errors, cross-session leaks)."""
+    if load is None or load == "auto":
+        require_index(cli_settings())
     if load is not None:
         _bench_load(load, sessions, duration, out, json_out)
+        return
+    if cold:
+        _bench_cold(out, json_out, runs, not no_index)
         return
     from eval.bench import run_bench  # lazy: CLI start-up (the agent, torch, chromadb)
 
@@ -56,6 +71,36 @@ def bench(
         )
         for tool, p in cat["tools"].items():
             console.print(f"  {tool:>16}: p50 {p['p50']:>8} ms  p95 {p['p95']:>8} ms")
+
+
+def _bench_cold(out: Path | None, json_out: bool, runs: int, index: bool) -> None:
+    """``bench --cold``: cold one-shot ``ask`` and a fresh ``index``; merged into ``bench.json``."""
+    from eval.cold import run_cold  # lazy: CLI start-up
+
+    if not 1 <= runs <= 100:
+        raise typer.BadParameter("--runs must be between 1 and 100")
+    say = (lambda msg: None) if json_out else (lambda msg: err_console.print(f"[dim]{msg}[/dim]"))
+    try:
+        result = run_cold(cli_settings(), runs, index=index, progress=say)
+    except RuntimeError as exc:
+        raise ValueError(str(exc)) from None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "bench.json"
+        try:
+            merged = json.loads(path.read_text()) if path.exists() else {}
+        except ValueError:
+            merged = {}
+        merged.update(result)
+        path.write_text(json.dumps(merged, indent=2))
+    if json_out:
+        emit_json(result)
+        return
+    p = result["cold_ask_s"]
+    index_s = "-" if result["index_s"] is None else f"{result['index_s']} s"
+    console.print(
+        f"cold ask: p50 {p['p50']} s, p95 {p['p95']} s ({result['cold_ask_command']}); index: {index_s}"
+    )
 
 
 def _bench_load(target: str, sessions: str, duration: float, out: Path | None, json_out: bool) -> None:

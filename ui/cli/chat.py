@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ui.cli.common import cli_command, cli_settings, console
+from ui.cli.common import cli_command, cli_settings, console, require_index
 from ui.cli.memory_view import chat_command
 
 if TYPE_CHECKING:
@@ -172,9 +172,11 @@ def chat(
     ] = "default",
 ) -> None:
     """Interactive terminal chat (reads one message per line when piped)."""
+    settings = cli_settings()
+    require_index(settings)
     from ui.service import Service  # lazy: CLI start-up (the agent, torch, chromadb)
 
-    service = Service(cli_settings())
+    service = Service(settings)
     try:
         service.warm()
         run_chat(service, console, user, session)

@@ -58,6 +58,15 @@ def cli_settings() -> Settings:
     return load_settings()
 
 
+def require_index(settings: Settings) -> None:
+    """Stop with one line (exit 2) when the home was never indexed: cheap (one file check), so every command
+    that needs a built home calls it before loading anything."""
+    from tools.recommenders.training import MANIFEST_FILE  # lazy: CLI start-up
+
+    if not (settings.models_dir / MANIFEST_FILE).exists():
+        raise ValueError(f"{settings.home} has no index yet: run `crsagent index` first (about a minute)")
+
+
 def emit_json(obj: Any, *, ensure_ascii: bool = False) -> None:
     """Print ``obj`` as one JSON line on stdout."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=ensure_ascii) + "\n")

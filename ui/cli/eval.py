@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ui.cli.common import cli_command, console, emit_json, err_console
+from ui.cli.common import cli_command, cli_settings, console, emit_json, err_console, require_index
 from ui.cli.eval_nlu import eval_nlu
 
 
@@ -78,8 +78,17 @@ def eval_command(
 ) -> None:
     """Offline evaluation on REDIAL or INSPIRED (DESIGN §4): summary.json, samples.jsonl, report.md, plots.
     ``nlu``: the understanding benchmark (eval/data/NLU.md) and stance on REDIAL: metrics.json, report.md."""
-    if dataset.strip().lower() == "nlu":
+    dataset = dataset.strip().lower()
+    require_index(cli_settings())
+    if dataset == "nlu":
         eval_nlu(split=split or "both", data=data, out=out, redial=redial, limit=limit, json_out=json_out)
+        return
+    if dataset == "explain":
+        from ui.cli.explain import run_explain  # lazy: CLI start-up (the agent, torch)
+
+        run_explain(
+            data_dir, 100 if limit is None else limit, out or Path("eval_out") / "explain", llm, json_out
+        )
         return
     if data_dir is None:
         raise typer.BadParameter("--data-dir is required for redial and inspired")
@@ -87,16 +96,6 @@ def eval_command(
     from eval.gold import split_path  # lazy: CLI start-up (the agent, torch)
     from eval.offline import EvalOptions, run_eval  # lazy: CLI start-up (the agent, torch)
 
-    dataset = dataset.strip().lower()
-    if dataset == "explain":
-        from ui.cli.explain import run_explain
-
-        run_explain(
-            data_dir, 100 if limit is None else limit, out or Path("eval_out") / "explain", llm, json_out
-        )
-        return
-    if data_dir is None:
-        raise ValueError("--data-dir is required (the folder of the dataset's files)")
     opts = EvalOptions(
         dataset=dataset,
         data_dir=data_dir,

@@ -7,6 +7,7 @@ this one. Every command exits non-zero with one line on bad input.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Annotated
 
 import typer
@@ -40,6 +41,24 @@ def _main(
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    if not verbose:
+        quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Silence the libraries' own progress bars and advisories ("Loading weights: 100%|…", Hugging Face
+    warnings, Chroma telemetry) unless ``-v``; set before they are imported (they read these once)."""
+    for key, value in {
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "TRANSFORMERS_VERBOSITY": "error",
+        "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+    }.items():
+        os.environ.setdefault(key, value)
+    for name in ("transformers", "sentence_transformers", "huggingface_hub", "chromadb", "httpx"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 app.add_typer(data_app, name="data")

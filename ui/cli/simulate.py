@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ui.cli.common import cli_command, console, emit_json, err_console
+from ui.cli.common import cli_command, cli_settings, console, emit_json, err_console, require_index
 
 
 @cli_command
@@ -41,6 +41,7 @@ def simulate_command(
     """Simulated users talk to the agent: summary.json, one JSON per dialogue, report.md, a success plot."""
     from eval.simulate import SimOptions, run_simulation, split_path  # lazy: CLI start-up (the agent, torch)
 
+    require_index(cli_settings())
     opts = SimOptions(
         dataset=dataset.strip().lower(),
         data_dir=data_dir,

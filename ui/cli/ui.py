@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ui.cli.common import cli_command, cli_settings, err_console
+from ui.cli.common import cli_command, cli_settings, err_console, require_index
 
 
 def _valid_port(port: int) -> int:
@@ -32,6 +32,7 @@ def ui_command(
     from ui.web import build_app, check_exposure, serve
 
     settings = cli_settings()
+    require_index(settings)
     login = "with login" if check_exposure(settings, host) else "no login"  # refuse before loading anything
     service = Service(settings)
     try:

@@ -1,0 +1,83 @@
+"""A start-up copy of the in-memory catalog under the home's models directory.
+
+Reading 7,800 items through the ORM and building the :class:`tools.catalog.Catalog` takes about a second in
+a cold process; unpickling the snapshot takes a tenth of that. The copy is keyed by the database's catalog
+checksum (written by :func:`tools.catalog.load_catalog`), the item count and the code of
+:mod:`tools.catalog` (a changed ``Item`` never meets an old pickle); anything else falls back to the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+import tools.catalog as catalog_module
+from tools.catalog import Catalog, ItemRow, MetaRow
+
+log = logging.getLogger(__name__)
+
+PREFIX = "catalog-"
+SUFFIX = ".pickle"
+
+
+def _code_digest() -> str:
+    path = Path(catalog_module.__file__ or "")
+    try:
+        return hashlib.sha1(path.read_bytes()).hexdigest()[:12]
+    except OSError:
+        return "nocode"
+
+
+def cache_key(engine: Engine) -> str | None:
+    """The key of the database's current catalog, or None when it has no recorded checksum."""
+    try:
+        with Session(engine) as s:
+            checksum = s.scalar(select(MetaRow.value).where(MetaRow.key == "catalog_checksum"))
+            count = s.scalar(select(func.count()).select_from(ItemRow)) or 0
+    except SQLAlchemyError:
+        return None
+    if not checksum or not count:
+        return None
+    raw = f"{checksum}|{count}|{_code_digest()}"
+    return hashlib.sha1(raw.encode()).hexdigest()[:20]
+
+
+def read(models_dir: Path, key: str | None) -> Catalog | None:
+    """The cached catalog for ``key``, or None."""
+    if key is None:
+        return None
+    path = models_dir / f"{PREFIX}{key}{SUFFIX}"
+    try:
+        with path.open("rb") as fh:
+            catalog = pickle.load(fh)  # noqa: S301 (our own file in the user's home)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a truncated or foreign file: ignore it, the database is the truth
+        log.warning("ignoring the catalog cache %s (%s)", path, type(exc).__name__)
+        return None
+    return catalog if isinstance(catalog, Catalog) else None
+
+
+def write(models_dir: Path, key: str | None, catalog: Catalog) -> None:
+    """Save ``catalog`` under ``key`` (atomic) and remove copies of other catalogs; failures only log."""
+    if key is None:
+        return
+    path = models_dir / f"{PREFIX}{key}{SUFFIX}"
+    try:
+        models_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(catalog, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+        for old in models_dir.glob(f"{PREFIX}*{SUFFIX}"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("cannot write the catalog cache %s (%s)", path, exc)
