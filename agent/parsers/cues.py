@@ -61,6 +61,9 @@ _LASTING_NEG = _alt(
     "not into",
     "not really into",
     "never watch",
+    "never want",
+    "never wanna",
+    "never ever",
     "never",
     "not big on",
     "cant do",
@@ -227,12 +230,20 @@ _ONEOFF_POS = _alt(
     "plus",
     "also",
     "hoping for",
+    "and we",
+    "and i",
+    "and my",
+    "and our",
 )
 _WEAK = frozenset(
     {"with", "starring", "featuring", "by", "directed by", "something", "some", "any", "maybe", "a good"}
     | {"and a", "and an", "and some", "and something", "and maybe", "and also", "plus", "also"}
+    | {"and we", "and i", "and my", "and our"}
 )
-_FRESH = frozenset({"and a", "and an", "and some", "and something", "and maybe", "and also", "plus", "also"})
+_FRESH = frozenset(
+    {"and a", "and an", "and some", "and something", "and maybe", "and also", "plus", "also"}
+    | {"and we", "and i", "and my", "and our"}
+)
 _CUE = re.compile(
     rf"\b(?:(?P<lneg>{_LASTING_NEG})|(?P<less>{_LESS})|(?P<neg>{_ONEOFF_NEG})|(?P<lpos>{_LASTING_POS})|"
     rf"(?P<pos>{_ONEOFF_POS}))\b"

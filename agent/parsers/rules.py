@@ -124,7 +124,10 @@ class RuleParser:
         for m in found:
             clause = _clause_of(clauses, m.start)
             c_start, c_end = (clause.start, clause.end) if clause else (0, len(raw))
-            before = fold(raw[c_start : m.start])
+            # "I can't stand musicals, and I already saw Toy Story": a new statement starts after ", and I"
+            before = re.split(r"\band (?=i |we |my )|, ", fold(raw[c_start : m.start].replace(",", " , ")))[
+                -1
+            ]
             after = fold(raw[m.end : c_end])
             sentiment = title_sentiment(before, after, fold(raw[max(0, m.start - 40) : m.start]))
             alternatives = list(m.match.alternatives)
