@@ -116,6 +116,11 @@ def _span_quote(ctx: ReasonContext, slots: Sequence[str], value: str) -> str:
     return ""
 
 
+_GENRE_NOUNS = frozenset(
+    {"comedy", "drama", "thriller", "romance", "western", "mystery", "documentary", "adventure", "biography"}
+)
+
+
 def _asked(item: Item, ctx: ReasonContext, from_memory: set[str]) -> list[Reason]:
     """One reason for everything this conversation asked that the item has: "a 90s comedy with Meg Ryan, no
     horror, as you asked" (values: genre, years, person, no_genre, no_person). The user's words replace
@@ -145,6 +150,8 @@ def _asked(item: Item, ctx: ReasonContext, from_memory: set[str]) -> list[Reason
         and (c.year_max is None or item.year <= c.year_max)
     )
     what = "/".join(genres)
+    if genres and genres[-1] not in _GENRE_NOUNS:
+        what += " movie"  # "a horror movie", not "a horror"; "a comedy" stays
     values += [f"genre:{g}" for g in genres]
     quotes += [_span_quote(ctx, ("genres_include",), g) for g in genres]
     phrase = f"{_article(what)} {what}" if genres else ""

@@ -211,9 +211,9 @@ def _answer_content(item: Item, qualifier: str | None) -> str:
         return f"{name}: I can't tell that; it is {genres}."
     tags = item.qualifiers
     if entry.name in tags or (entry.name == "scary" and "horror" in item.genres):
-        return f"Yes: {name} is marked {entry.label} in my data ({genres})."
+        return f"Yes: my data flags {entry.label} in {name} ({genres})."
     if tags or item.keywords:
-        return f"{name}: nothing in my data marks it as {entry.label}; it is {genres}."
+        return f"{name}: my data doesn't flag {entry.label} in it; it is {genres}."
     return f"{name}: I don't have content details, so I can't say if it's {entry.label}; it is {genres}."
 
 

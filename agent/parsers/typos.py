@@ -19,6 +19,9 @@ REQUEST_WORDS = (
 )  # fmt: skip
 
 
+MAX_REPAIRS = 25
+
+
 class TypoFixer:
     """Maps unknown tokens of a folded text to the closest vocabulary word, when one is close enough."""
 
@@ -61,7 +64,12 @@ class TypoFixer:
         repaired into a name part is kept only when it completes a known name with its neighbour ("steven
         speilberg"), so "print" never becomes Rupert Grint."""
         tokens = folded.split()
-        out = [self.word(t) for t in tokens]
+        unknown = 0
+        out: list[str] = []
+        for t in tokens:  # at most MAX_REPAIRS lookups a message: a wall of noise stays fast
+            fresh = len(t) >= 4 and t not in self.known and t not in self._cache
+            unknown += fresh
+            out.append(self.word(t) if not fresh or (unknown <= MAX_REPAIRS and len(t) <= 20) else t)
         for i, (before, after) in enumerate(zip(tokens, out, strict=True)):
             if before != after and after not in self.targets:
                 pairs = [" ".join(out[j : j + 2]) for j in (i - 1, i) if j >= 0 and j + 1 < len(out)]

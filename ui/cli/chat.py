@@ -111,11 +111,13 @@ _ORD = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}
 
 def _ask(chat: ChatSession, message: str) -> Output:
     result = chat.service.ask(message, user=chat.user, session=chat.session)
+    same = bool(chat.last) and [i["id"] for i in result.items] == [i["id"] for i in chat.last.items]  # type: ignore[union-attr]
     if result.items or not chat.last:
         chat.last = result
     else:  # a reply without items: /why N and /like N still refer to the last items shown
         chat.last = dataclasses.replace(chat.last, reply=result.reply, state=result.state)
-    return Output(result.reply, result.items)
+    # an answer about a shown item keeps the list: it is not printed again
+    return Output(result.reply, [] if same else result.items)
 
 
 def render(console: Console, out: Output) -> None:

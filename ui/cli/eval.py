@@ -79,8 +79,8 @@ def eval_command(
     """Offline evaluation on REDIAL or INSPIRED (DESIGN §4): summary.json, samples.jsonl, report.md, plots.
     ``nlu``: the understanding benchmark (eval/data/NLU.md) and stance on REDIAL: metrics.json, report.md."""
     dataset = dataset.strip().lower()
-    require_index(cli_settings())
     if dataset == "nlu":
+        require_index(cli_settings())
         eval_nlu(split=split or "both", data=data, out=out, redial=redial, limit=limit, json_out=json_out)
         return
     if dataset == "explain":
@@ -111,6 +111,7 @@ def eval_command(
     )
     opts.check()
     split_path(dataset, data_dir, split)  # bad data dir or split: one line, exit 2, before loading models
+    require_index(cli_settings())
     summary = run_eval(opts)
     if json_out:
         emit_json(summary, ensure_ascii=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ui.cli.common import cli_settings, console, emit_json
+from ui.cli.common import cli_settings, console, emit_json, require_index
 
 
 def run_explain(
@@ -20,6 +20,7 @@ def run_explain(
     if n < 1:
         raise ValueError(f"--n must be >= 1, got {n}")
     settings = cli_settings().model_copy(update={"llm": llm})
+    require_index(settings)
     summary = explain_audit(settings, path, n, out, conversations or CONVERSATIONS_FILE)
     if json_out:
         emit_json({k: v for k, v in summary.items() if k != "false"} | {"n_false": len(summary["false"])})

@@ -32,8 +32,8 @@ def ui_command(
     from ui.web import build_app, check_exposure, serve
 
     settings = cli_settings()
-    require_index(settings)
     login = "with login" if check_exposure(settings, host) else "no login"  # refuse before loading anything
+    require_index(settings)
     service = Service(settings)
     try:
         err_console.print("[dim]loading models and indexes…[/dim]")
