@@ -387,8 +387,8 @@ class RuleParser:
     def _commands(low: str, out: ParsedTurn) -> None:
         if re.search(r"\bno more\b|\bnot anymore\b|\bstop (?:showing|recommending)\b", low):
             out.commands.append("no more " + ", ".join(out.genres_exclude or ["of those"]))
-        if RECENT.search(low) and out.year_min and out.year_min >= 2000:
-            out.commands.append("only recent movies")
+        if RECENT.search(low) and out.year_min is not None and out.year_min >= 2000 and not out.mentions:
+            out.commands.append("only recent movies")  # not for "like X but newer" (relative to X)
 
     @staticmethod
     def _anchor(low: str, shown: list[int], out: ParsedTurn) -> None:
