@@ -311,12 +311,11 @@ def caveats(ctx: AgentContext, prefs: Preferences, shown_ids: list[int]) -> list
     soft = [*prefs.qualifiers_boost, *prefs.qualifiers_penalty]
     found = ctx.hard_filter.unchecked(prefs.constraints, shown_ids, soft_qualifiers=soft)
     out = [unchecked_sentence(found)] if found else []
-    if prefs.language:
-        where = LANGUAGE_COUNTRIES.get(prefs.language)
+    if prefs.language:  # (country names would read as titles to the reply check: "Australia")
         out.append(
-            "I can't check a film's spoken language; I favoured films made in "
-            + (" or ".join(where) if where else "the countries that speak it")
-            + "."
+            "I can't check a film's spoken language, so I favoured films made where it is spoken."
+            if prefs.language in LANGUAGE_COUNTRIES
+            else "I can't check a film's spoken language."
         )
     return out
 

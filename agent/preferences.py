@@ -40,7 +40,9 @@ def apply_turn(prefs: Preferences, parsed: ParsedTurn, shown_ids: list[int]) -> 
             _add(p.seen, item_id)
 
     c = p.constraints
-    include = [g for g in c.genres_include if g not in parsed.genres_exclude]
+    # a new genre request replaces the earlier one ("a comedy from the 80s", then "a drama": dramas from the
+    # 80s); exclusions add up until lifted
+    include = [g for g in c.genres_include if g not in parsed.genres_exclude and not parsed.genres_include]
     exclude = [g for g in c.genres_exclude if g not in parsed.genres_include]
     include += [g for g in parsed.genres_include if g not in include]
     exclude += [g for g in parsed.genres_exclude if g not in exclude]

@@ -35,6 +35,7 @@ from typing import Any
 from agent.state import Preferences, Reason, Span
 from tools.catalog import Catalog, Item
 from tools.item_index import ItemVectors
+from tools.qualifiers import qualifier as qualifier_entry
 from tools.recommenders.knn import ItemKNN
 from tools.titles import fold, normalize_title
 
@@ -171,6 +172,18 @@ def _asked(item: Item, ctx: ReasonContext, from_memory: set[str]) -> list[Reason
         values += [f"no_genre:{g}" for g in avoided]
         quotes += [_span_quote(ctx, ("genres_exclude",), g) for g in avoided]
         phrase = ", ".join(p for p in (phrase, f"no {' or '.join(avoided)}") if p)
+    for name in ctx.prefs.qualifiers_boost:  # "with a heist", only when the item's tags say so
+        entry = qualifier_entry(name)
+        if entry is not None and name in item.qualifiers:
+            values.append(f"qualifier:{name}")
+            quotes.append(_span_quote(ctx, ("qualifiers_include",), name))
+            phrase = ", ".join(p for p in (phrase, f"with {entry.label}") if p)
+    for name in c.qualifiers_exclude:  # "no gore": only for an item whose tags could say otherwise
+        entry = qualifier_entry(name)
+        if entry is not None and item.tagged and name not in item.qualifiers:
+            values.append(f"no_qualifier:{name}")
+            quotes.append(_span_quote(ctx, ("qualifiers_exclude",), name))
+            phrase = ", ".join(p for p in (phrase, f"no {entry.label}") if p)
     people = {fold(n) for n in (*item.directors, *item.stars, *item.writers)}
     for person in c.people_exclude:
         if fold(person) not in people and f"no_person:{fold(person)}" not in from_memory:

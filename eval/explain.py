@@ -131,6 +131,16 @@ def _check_value(value: str, item: Item, wanted: Preferences | None) -> str:
             return f"{arg} is not a {what} of {item.display}"
         if c is not None and fold(arg) not in {fold(p) for p in c.people_include}:
             return f"{arg} was not asked for"
+    elif what == "qualifier":
+        if arg not in item.qualifiers:
+            return f"{item.display} is not tagged {arg}"
+        if wanted is not None and arg not in wanted.qualifiers_boost:
+            return f"{arg} was not asked for"
+    elif what == "no_qualifier":
+        if arg in item.qualifiers or not item.tagged:
+            return f"{item.display} is tagged {arg} or has no tags"
+        if c is not None and arg not in c.qualifiers_exclude:
+            return f"no {arg} was not asked for"
     elif what == "no_person":
         if fold(arg) in {fold(p) for p in (*item.directors, *item.stars, *item.writers)}:
             return f"{arg} is in {item.display}"

@@ -69,3 +69,27 @@ def test_gore_is_not_the_horror_genre(
     constraints = result.state["constraints"]
     assert constraints["genres_include"] == genres_include and constraints["genres_exclude"] == genres_exclude
     assert all("horror" in it.genres for it in _items(service, result))
+
+
+def test_gore_is_ruled_out_and_said_in_the_reason(service: Service, fresh_user: str) -> None:
+    result = _ask(service, fresh_user, "I want a horror movie that isn't gory")
+    items = _items(service, result)
+    assert items and all("gore" not in it.qualifiers for it in items)
+    tagged = [it for it in result.items if service.toolkit.catalog.items[it["id"]].tagged]
+    assert all("no gore" in it["why"] for it in tagged)
+
+
+def test_a_new_genre_replaces_the_earlier_one(service: Service, fresh_user: str) -> None:
+    _ask(service, fresh_user, "a comedy from the 80s")
+    drama = _ask(service, fresh_user, "a drama")
+    constraints = drama.state["constraints"]
+    assert constraints["genres_include"] == ["drama"] and constraints["year_min"] == 1980
+    assert all("drama" in it.genres for it in _items(service, drama))
+
+
+def test_qualifiers_runtime_and_language_are_never_dropped_silently(
+    service: Service, fresh_user: str
+) -> None:
+    result = _ask(service, fresh_user, "a comedy in English that's not so long")
+    assert result.state["constraints"]["runtime_max"] == 120 and result.state["language"] == "en"
+    assert "spoken language" in result.reply  # the catalog cannot check it: the reply says so
