@@ -221,8 +221,8 @@ class RuleParser:
             values: list[str] = getattr(out, slot_name)
             if value not in values:
                 values.append(value)
-            start = cue.start if cue is not None and cue.start < t.start else t.start
-            words = _raw_words(clause.text, low, start, t.end)
+            near = cue is not None and cue.start < t.start and len(low[cue.start : t.start].split()) <= 5
+            words = _raw_words(clause.text, low, cue.start if near and cue else t.start, t.end)
             out.spans.append(Span(slot=slot_name, value=value, text=words, lasting=lasting))
         out.genres_include = [g for g in out.genres_include if g not in out.genres_exclude]
         out.people_include = [p for p in out.people_include if p not in out.people_exclude]
@@ -563,14 +563,14 @@ _RAW_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
 def _raw_words(raw: str, low: str, start: int, end: int) -> str:
-    """The user's own words for the folded span ``low[start:end]`` of the clause ``raw`` (at most ten words;
-    the folded words when the two do not align)."""
+    """The user's own words for the folded span ``low[start:end]`` of the clause ``raw`` (at most eight words;
+    the whole clause, verbatim, when the two do not align: a quote is never words the user did not write)."""
     raw_tokens = list(_RAW_TOKEN.finditer(raw))
     first = len(low[:start].split())
     last = len(low[:end].split())
     if len(raw_tokens) != len(low.split()) or last <= first:
-        return low[start:end]
-    first = max(first, last - 10)
+        return raw
+    first = max(first, last - 8)
     return raw[raw_tokens[first].start() : raw_tokens[last - 1].end()]
 
 
