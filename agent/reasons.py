@@ -104,7 +104,7 @@ def years_phrase(year_min: int | None, year_max: int | None) -> str:
 
 
 def _article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeio" else "a"
+    return "an" if word[:1].lower() in "aeio" or word.startswith(("80s", "8")) else "a"  # "an 80s comedy"
 
 
 def _span_quote(ctx: ReasonContext, slots: Sequence[str], value: str) -> str:
@@ -165,7 +165,13 @@ def _asked(item: Item, ctx: ReasonContext, from_memory: set[str]) -> list[Reason
         elif genres:
             phrase = f"{phrase} ({when})"
         else:
-            phrase = f"from the {when}" if decade else f"from {when}"
+            phrase = (
+                f"from the {when}"
+                if decade
+                else when
+                if when.startswith(("since", "up to"))
+                else f"from {when}"
+            )
     phrase = " ".join(p for p in (phrase, person_phrase) if p)
     avoided = [g for g in c.genres_exclude if g not in item.genres and f"no_genre:{g}" not in from_memory]
     if avoided:
