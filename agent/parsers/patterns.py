@@ -202,11 +202,6 @@ CLAUSE_SPLIT = re.compile(r"[.;!?]|\bbut\b|\bhowever\b|\bthough\b|\balthough\b")
 FEEDBACK_SPLIT = re.compile(r"[.;!?,]|\bbut\b|\band\b|\bwhile\b")
 
 
-INTEREST = re.compile(
-    r"\b((?:sounds?|looks?) (?:good|great|interesting|fun|cool|nice)|like|love|perfect|yes|interested|watch)\b"
-)
-
-
 def title_sentiment(before: str, after: str, window: str = "") -> Sentiment:
     """The user's stance on a title from the folded clause ``before`` it, the folded text ``after`` it and
     the folded ``window`` before it across clause breaks ("anything but X").

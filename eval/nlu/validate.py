@@ -4,30 +4,17 @@ vocabularies (genres, qualifiers, intents, aspects, countries, languages), posit
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from agent.parsers.closed_vocab import COUNTRIES
+from agent.state import Aspect
 from eval.nlu.gold import CATEGORIES, GoldUtterance
 from eval.nlu.pairs import LIST_SLOTS, SCALAR_SLOTS, TITLE_SLOTS
 from tools.genres import GENRES
 from tools.qualifiers import QUALIFIER_NAMES
 
 INTENTS = frozenset({"recommend", "more", "item_question", "feedback", "chitchat", "reset"})
-ASPECTS = frozenset(
-    {
-        "director",
-        "plot",
-        "year",
-        "genres",
-        "stars",
-        "writers",
-        "rating",
-        "runtime",
-        "country",
-        "content",
-        "general",
-    }
-)
+ASPECTS = frozenset(get_args(Aspect))
 KEYS = frozenset(
     {
         "intent",
