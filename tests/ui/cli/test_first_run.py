@@ -17,7 +17,8 @@ NEEDS_INDEX = [
     ["bench"],
     ["bench", "--cold"],
     ["bench", "--load", "auto"],
-    ["eval", "redial", "--data-dir", "/nonexistent"],
+    ["eval", "redial", "--data-dir", "{redial}"],  # a valid data dir: its checks come before the index's
+    ["eval", "nlu"],
     ["simulate", "--dataset", "redial", "--data-dir", "/nonexistent"],
 ]
 
@@ -27,6 +28,10 @@ def test_an_empty_home_gives_one_line_and_exit_2(
     crsagent: Callable[..., Result], tmp_path: Path, args: list[str]
 ) -> None:
     home = tmp_path / "empty-home"
+    redial = tmp_path / "redial"
+    redial.mkdir()
+    (redial / "test_data.jsonl").write_text("", encoding="utf-8")
+    args = [a.replace("{redial}", str(redial)) for a in args]
     result = crsagent(args, home, CRSAGENT_UI_PASSWORD="", CRSAGENT_UI_USER="")
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
