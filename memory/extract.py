@@ -337,9 +337,9 @@ def session_summary(prefs: Preferences, titles: dict[int, str] | None = None, ma
 def outweighed(key: str, value: str, polarity: int, prefs: Preferences | None) -> bool:
     """True when the conversation asks otherwise than a remembered like, which then is not used this turn:
 
-    - a genre like, when the conversation asks for genres and not this one, or rules it out
-      ("likes comedy" + "a drama"; "likes comedy" + "no comedy");
-    - a person like, when the conversation names other people, or rules this one out;
+    - a genre like, when the conversation asks for genres (others, or this one already: the hint would only
+      repeat it) or rules it out ("likes comedy" + "a drama"; "likes comedy" + "no comedy");
+    - a person like, when the conversation names people (others, or this one already) or rules this one out;
     - a qualifier like, when the conversation rules it out or wants less of it;
     - a country like, when the conversation asks for other countries.
 
@@ -352,10 +352,10 @@ def outweighed(key: str, value: str, polarity: int, prefs: Preferences | None) -
     v = (value or rest).strip()
     if prefix == "genre":
         g = v.lower()
-        return g in c.genres_exclude or (bool(c.genres_include) and g not in c.genres_include)
+        return g in c.genres_exclude or bool(c.genres_include)  # another genre asked, or this one already
     if prefix == "person":
         wanted, unwanted = {fold(x) for x in c.people_include}, {fold(x) for x in c.people_exclude}
-        return fold(v) in unwanted or (bool(wanted) and fold(v) not in wanted)
+        return fold(v) in unwanted or bool(wanted)  # other people named, or this one already
     if prefix == "qualifier":
         return v in c.qualifiers_exclude or v in prefs.qualifiers_penalty
     if prefix == "country":

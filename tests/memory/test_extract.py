@@ -240,7 +240,7 @@ def test_hints_from_recalled_facts_and_profile() -> None:
 def test_the_current_request_outweighs_remembered_likes() -> None:
     drama = Preferences(constraints=Constraints(genres_include=["drama"]))
     assert outweighed("genre:comedy", "comedy", 1, drama)  # "likes comedy" + "a drama"
-    assert not outweighed("genre:drama", "drama", 1, drama)
+    assert outweighed("genre:drama", "drama", 1, drama)  # asked already: the hint would only repeat it
     assert not outweighed("person:tom hanks", "Tom Hanks", 1, drama)  # no person asked: Tom Hanks still fits
     no_comedy = Preferences(constraints=Constraints(genres_exclude=["comedy"]))
     assert outweighed("genre:comedy", "comedy", 1, no_comedy)
