@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-Polarity = Literal["+", "-", "less"]
+Polarity = Literal["+", "-", "less", "0"]
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,10 @@ def _alt(*words: str) -> str:
 _LASTING_NEG = _alt(
     "hate",
     "hated",
-    "hates",
     "despise",
     "detest",
     "loathe",
     "dislike",
-    "dislikes",
     "cant stand",
     "cannot stand",
     "can not stand",
@@ -61,6 +59,18 @@ _LASTING_NEG = _alt(
     "not into",
     "not really into",
     "never watch",
+    "cant get into",
+    "cannot get into",
+    "can not get into",
+    "im done with",
+    "i am done with",
+    "done with",
+    "draw the line at",
+    "always skip",
+    "always avoid",
+    "not up for",
+    "least favorite",
+    "least favourite",
     "never want",
     "never wanna",
     "never ever",
@@ -110,6 +120,9 @@ _ONEOFF_NEG = _alt(
     "lay off",
     "not feeling",
     "no need for",
+    "hates",
+    "dislikes",
+    "rather avoid",
     "not today",
     "enough of",
     "had enough of",
@@ -153,9 +166,7 @@ _LESS = _alt(
 )
 _LASTING_POS = _alt(
     "love",
-    "loves",
     "adore",
-    "adores",
     "enjoy",
     "enjoys",
     "i like",
@@ -230,6 +241,12 @@ _ONEOFF_POS = _alt(
     "plus",
     "also",
     "hoping for",
+    "loves",
+    "adores",
+    "and im",
+    "and i am",
+    "just",
+    "just a",
     "and we",
     "and i",
     "and my",
@@ -238,11 +255,11 @@ _ONEOFF_POS = _alt(
 _WEAK = frozenset(
     {"with", "starring", "featuring", "by", "directed by", "something", "some", "any", "maybe", "a good"}
     | {"and a", "and an", "and some", "and something", "and maybe", "and also", "plus", "also"}
-    | {"and we", "and i", "and my", "and our"}
+    | {"and we", "and i", "and my", "and our", "and im", "and i am", "just", "just a"}
 )
 _FRESH = frozenset(
     {"and a", "and an", "and some", "and something", "and maybe", "and also", "plus", "also"}
-    | {"and we", "and i", "and my", "and our"}
+    | {"and we", "and i", "and my", "and our", "and im", "and i am", "just", "just a", "instead"}
 )
 _CUE = re.compile(
     rf"\b(?:(?P<lneg>{_LASTING_NEG})|(?P<less>{_LESS})|(?P<neg>{_ONEOFF_NEG})|(?P<lpos>{_LASTING_POS})|"
@@ -253,12 +270,15 @@ _AFTER_NEG_STRICT = re.compile(
     r"^\W*(?:\w+ ){0,2}?(?:is|are|s)? ?(?:not|isnt|arent|never) (?:really )?(?:for me|my thing|my cup of tea|my jam|my style)\b"
     r"|^\W*(?:\w+ ){0,2}?(?:is|are|s) (?:so |really |just |pretty )?(?:boring|overrated|awful|terrible|the worst|stupid|dumb)\b"
     r"|^\W*(?:\w+ ){0,2}?(?:i )?(?:hate|cant stand|dislike)\b"
+    r"|^\W*(?:\w+ ){0,2}?(?:is|are) my least favou?rite\b|^\W*(?:\w+ ){0,1}?absolutely never\b"
 )
 _AFTER_POS = re.compile(
     r"^\W*(?:movies |films |flicks )?(?:fan|fanatic|lover|nut|buff|junkie|addict|fiend)\b"
     r"|^\W*(?:\w+ ){0,6}?i (?:really |absolutely )?(?:love|adore|like|enjoy)\b(?! to)"
-    r"|^\W*(?:\w+ ){0,2}?(?:is|are) my (?:favou?rite|jam|thing)\b"
+    r"|^\W*(?:\w+ ){0,2}?(?:is|are) my (?:favou?rite|jam|thing|comfort food|comfort watch)\b"
 )
+_AFTER_ZERO = re.compile(r"^\W*(?:\w+ ){0,1}?(?:is|are|s|would be) (?:fine|okay|ok|alright|all right)\b")
+_AFTER_INSTEAD = re.compile(r"^\W*(?:\w+ ){0,1}?instead\b")
 #: the clause is about now, not a lasting taste
 _NOW = re.compile(r"\b(tonight|today|right now|this time|this evening|for now|at the moment|this weekend)\b")
 
@@ -301,9 +321,13 @@ CUE_WORDS: frozenset[str] = frozenset(
 )
 
 
-def said_for_now(clause: str, upto: int) -> bool:
-    """Whether the words up to ``upto`` (a target's end, plus a little) make it a request for now."""
-    return bool(_NOW.search(clause[:upto]))
+def said_for_now(clause: str, start: int, end: int | None = None) -> bool:
+    """Whether the words before a target (``start``), or right after it up to the next "and" or comma
+    (``end``: the target's end), make it a request for now ("avoid horror this evening")."""
+    window = clause[:start]
+    if end is not None:
+        window += " " + re.split(r",| and ", clause[end:], maxsplit=1)[0]
+    return bool(_NOW.search(window))
 
 
 def find_cues(clause: str) -> list[Cue]:
@@ -316,6 +340,8 @@ def find_cues(clause: str) -> list[Cue]:
         if kind == "lpos" and re.search(r"\b(?:would|id|wd)\s*$", clause[: m.start()]):
             lasting = False  # "I'd like", "I would love": a request
         word = m.group(0)
+        if word in ("dont mind", "wouldnt mind"):
+            polarity, lasting = "0", False  # "I don't mind violence": no wish either way
         out.append(
             Cue(
                 m.start(),
@@ -336,13 +362,19 @@ def stance_at(clause: str, cues: list[Cue], start: int, end: int, targets: list[
     A weak cue right after a stronger one belongs to it ("I hate movies with gore", "I love a good scary
     movie") unless another target sits between them ("no horror with Tom Hanks"). ``targets`` are the
     start offsets of every target in the clause."""
-    if _AFTER_NEG_STRICT.search(clause[end:]):
+    after = clause[end:]
+    if _AFTER_NEG_STRICT.search(after):
         return Cue(end, end, "-", lasting=True)
+    if _AFTER_ZERO.search(after):  # "a drama is okay", "I don't mind violence": no wish either way
+        return Cue(end, end, "0", lasting=False)
+    if _AFTER_INSTEAD.search(after):  # "not Tom Cruise, Matt Damon instead"
+        return Cue(end, end, "+", lasting=False)
     before = [c for c in cues if c.end <= start]
-    if not before:
-        if _AFTER_POS.search(clause[end:]):  # "I'm a huge sci-fi fan", "fantasy on the other hand I love"
+    if not before or (before[-1].fresh and before[-1].weak):
+        if _AFTER_POS.search(after):  # "I'm a huge sci-fi fan", "fantasy on the other hand I love"
             return Cue(end, end, "+", lasting=True)
-        return None
+        if not before:
+            return None
     last = before[-1]
     if not last.weak or last.fresh:
         return last

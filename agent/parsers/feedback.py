@@ -12,8 +12,10 @@ from tools.titles import fold
 
 _POSITION = re.compile(
     r"(?<![\w#])(?:the )?(?P<word>first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th|top|"
-    r"number (?:one|two|three|four|five)|#[1-5])(?: one| movie| film| pick| suggestion)?(?!\w)"
+    r"number (?:one|two|three|four|five|[1-5])|#[1-5])(?: one| movie| film| pick| suggestion)?(?!\w)"
 )
+_OTHERS = re.compile(r"\b(?:the|all the) (?:others|rest)\b")
+_NEG_EXTRA = re.compile(r"\b(bores? me|(?:dont|doesnt|do not|does not) do it for me|not for me|meh)\b")
 _NUMBERS = re.compile(r"(?<![\w#.])([1-5])(?:,? (?:and|&) ([1-5]))?(?![\w.])")
 _FIRST_N = re.compile(r"\b(?:the )?(first|last) (two|three|four|2|3|4)\b")
 _PRONOUN = re.compile(r"\b(that one|this one|that|this|it)\b")
@@ -24,7 +26,8 @@ _NONE = re.compile(r"\b(?:none of (?:them|these|those|em)|not (?:these|those))\b
 _SEEN_ALL = re.compile(r"\b(?:seen|watched|saw) (?:them|those|these|all|em)\b")
 _LIKE = re.compile(
     r"\b((?:sounds?|looks?) (?:good|great|interesting|fun|cool|nice|perfect)|like|liked|love|loved|enjoyed|"
-    r"perfect|yes|interested|ill watch|watch that|favou?rite|great|awesome|amazing)\b"
+    r"perfect|yes|interested|ill watch|watch that|favou?rites?|great|awesome|amazing|for sure|definitely|"
+    r"has my name on it|put (?:that|it) on|ill (?:take|go with|try)|great picks?|my pick)\b"
 )
 _OPINION = re.compile(
     r"\b(liked|loved|enjoyed|favou?rite|great|awesome|amazing|boring|awful|terrible|hated)\b"
@@ -53,7 +56,7 @@ def sentiment_of(clause: str) -> Sentiment | None:
         return "dislike" if NEG_TITLE.search(clause[seen.end() :]) else "like"
     if seen:
         return "seen"
-    if NEG_TITLE.search(clause):
+    if NEG_TITLE.search(clause) or _NEG_EXTRA.search(clause):
         return "dislike"
     if _LIKE.search(clause):
         return "like"
@@ -64,7 +67,8 @@ def _position(word: str, n_shown: int) -> int:
     if word.startswith("#"):
         return int(word[1:])
     if word.startswith("number "):
-        return _ORDINAL_NUMBER.get(word.split()[1], 0)
+        n = word.split()[1]
+        return int(n) if n.isdigit() else _ORDINAL_NUMBER.get(n, 0)
     pos = ORDINALS.get(word, 0)
     return n_shown if pos == -1 else pos
 
@@ -101,16 +105,26 @@ def read_feedback(low: str, n_shown: int, skip: str = "") -> list[Feedback]:
     explicit = [
         m
         for m in _POSITION.finditer(low)
-        if not (skip and m.group(0) in skip) and not _FIRST_N.match(low, m.start())
+        if not (skip and m.group(0).replace("#", "") in skip) and not _FIRST_N.match(low, m.start())
     ]
+    others = _OTHERS.search(low)
     for m in explicit:
         clause = _clause_with(low, m.group(0))
         sentence = next((s for s in re.split(r"[.;!?]", low) if m.group(0) in s), low)
-        alone = sum(1 for other in explicit if other.group(0) in sentence) == 1
-        sentiment = sentiment_of(sentence if alone else clause)  # "watched the first one and loved it"
+        refs = sum(1 for other in explicit if other.group(0) in sentence) + bool(
+            others and others.group(0) in sentence
+        )
+        sentiment = sentiment_of(sentence if refs == 1 else clause)  # "watched the first one and loved it"
+        unseen = bool(UNSEEN_TITLE.search(fold(clause)))  # "I haven't seen the first one": no stance
+        if sentiment is None and refs > 1 and not others and not unseen:
+            sentiment = sentiment_of(sentence)  # "the second and fourth don't do it for me"
         if sentiment is None and len(explicit) == 1:
             sentiment = sentiment_of(low)  # "yes! the third one, perfect"
         add([_position(m.group("word"), n_shown)], sentiment, clause)
+    if others:  # "the others look meh", "I've seen the rest"
+        named = {_position(m.group("word"), n_shown) for m in explicit}
+        rest = [p for p in everyone if p not in named]
+        add(rest, sentiment_of(_clause_with(low, others.group(0))), others.group(0))
     if not explicit and not found and _SAW_NUMBERS.search(low) and not re.search(r"\b\d{2,}\b", low):
         for m in _NUMBERS.finditer(low):  # "I've seen 1 and 3 already"
             add([int(g) for g in m.groups() if g], sentiment_of(low), m.group(0))

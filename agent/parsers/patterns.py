@@ -51,7 +51,8 @@ SIMILAR_AFTER = re.compile(
     r"\b(something similar|similar (?:movie|film|one)|more like (?:it|that|this)|like that one)\b"
 )
 REFERENCE_BEFORE = re.compile(
-    r"\b(?:newer|more recent|later|older|earlier|made after|made before|released after|released before) than\s*$"
+    r"\b(?:(?:newer|more recent|more modern|later|older|earlier) than|(?:made|released|came out|out|from) "
+    r"(?:after|before)|before|after)\s*$"
 )
 SEEN_IT_AFTER = re.compile(
     r"^\W*(?:\w+ ){0,2}?(?:ive |i have |already |i already )?(?:seen|watched|saw) (?:it|that|this)\b"
@@ -92,7 +93,8 @@ ORDINALS = {
     "#3": 3,
 }
 RESET = re.compile(
-    r"\b(start over|reset|forget (?:everything|all)|new search|clear (?:everything|all|preferences)|from scratch)\b"
+    r"\b(start over|reset|forget (?:everything|all)|new search|clear (?:everything|all|preferences)|from scratch|"
+    r"begin again|start again|clean slate|wipe the slate|start afresh|new conversation)\b"
 )
 MORE = re.compile(
     r"\b(more|(?<!the )others|other ones|something else|another|anything else|different ones|next)\b"
@@ -117,7 +119,8 @@ QUESTION_ASPECTS: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
-            r"\b(where (?:is|s|was) (?:it|that|this|the \w+(?: one)?) (?:from|made)|what country|which country)\b"
+            r"\b(where ?(?:is|s|was) (?:it|that|this|the \w+(?: one)?|number \w+) (?:from|made)|what country|"
+            r"which country|country wise)\b"
         ),
         "country",
     ),
@@ -133,7 +136,7 @@ QUESTION_ASPECTS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             r"\b(how good is|rating of|is (?:it|that|this|that one|this one) (?:any )?good|any good|"
-            r"how (?:is|s) (?:\w+ ){0,3}?rated|"
+            r"how (?:is|s) (?:\w+ ){0,3}?rated|how (?:well|highly|good) (?:is )?(?:\w+ )?rated|"
             r"worth (?:watching|it|a watch)|reviews? of)\b"
         ),
         "rating",
@@ -161,7 +164,8 @@ CONTENT_QUESTION = re.compile(
 )
 RUNTIME_MAX = re.compile(
     r"\b(?:under|less than|shorter than|no longer than|at most|max|maximum|below|within|not more than|"
-    r"not over|tops|(?:nothing|no|not|nothing thats|nothing that s) longer than|only have|got|have)(?: an?)? "
+    r"not over|tops|(?:nothing|no|not|nothing thats|nothing that s) (?:longer than|over)|no more than|only have|"
+    r"got|have)(?: an?)? "
     r"(?P<n>\d+(?:\.\d+)?|one|two|three|an|half an) ?(?P<unit>hours?|hrs?|h|minutes|mins?|m)\b"
     r"(?P<half> and a half)?"
 )
@@ -181,8 +185,13 @@ AVOID_POPULAR = re.compile(
     r"less mainstream|deep cuts?|overlooked|not the famous ones|not the usual)\b"
 )
 ANCHOR = re.compile(
-    r"\b(?:more|something|anything|movies?|films?|ones?|others?)(?: \w+)?? (?:like|similar to|along the lines of) "
-    r"(?:the )?(?P<pos>first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th|this|that|number \w+)(?: one| movie| film| pick)?\b"
+    r"\b(?:more|something|anything|movies?|films?|ones?|others?)(?: \w+)?? (?:like|similar to|along the lines of|"
+    r"in the vein of|in the style of|closer to) (?:the )?(?P<pos>first|second|third|fourth|fifth|last|1st|2nd|3rd|"
+    r"4th|5th|this|that|number \w+|[1-5])(?: one| movie| film| pick)?\b"
+)
+#: "loved number 3, more in that direction": the anchor is the item the message just praised
+ANCHOR_THAT = re.compile(
+    r"\b(?:more (?:in that direction|of that|along those lines|like that|like it)|in that vein)\b"
 )
 LANGUAGE = re.compile(
     r"\b(?:in|spoken in) (?P<a>\w+)\b|\b(?P<b>\w+) (?:language|speaking|spoken|audio|dub|dubbed)\b"

@@ -18,6 +18,7 @@ from agent.parsers.cues import CUE_WORDS, find_cues, said_for_now, stance_at
 from agent.parsers.feedback import read_feedback
 from agent.parsers.patterns import (
     ANCHOR,
+    ANCHOR_THAT,
     AVOID_POPULAR,
     CHITCHAT,
     CONTENT_QUESTION,
@@ -51,9 +52,16 @@ from tools.grounding.lexicon import common_words
 from tools.qualifiers import QUALIFIERS
 from tools.titles import fold
 
+MAX_TARGETS = 40
 _NUMBER_WORDS = {"one": 1.0, "two": 2.0, "three": 3.0, "an": 1.0, "half an": 0.5}
 _QUALIFIER_OF_WORD = {fold(w): q.name for q in QUALIFIERS for w in q.words}
-_HABIT = re.compile(r"\b(never|always|i only|i usually|i generally|i prefer|i mostly|i tend to)\b")
+#: small talk about the agent itself ("do you like movies yourself?")
+_ABOUT_ME = re.compile(
+    r"\b(?:do|are|have) you (?:like|love|enjoy|watch|have a favou?rite|a fan|a robot|real)\b"
+)
+_HABIT = re.compile(
+    r"\b(never|always|i only|i usually|i generally|i prefer|i mostly|i tend to|soft spot for|i love|i adore)\b"
+)
 #: nouns after which a vocabulary word describes a film instead of naming one ("a haunted house movie")
 _DESCRIBED = frozenset(
     [
@@ -86,7 +94,8 @@ _DESCRIBED = frozenset(
 #: spans that read as a quantity, not a title ("under 90 minutes", "the 80s")
 _NOT_A_TITLE = re.compile(r"^(?:\d+(?:\.\d+)?|one|two|three) ?(?:minutes?|mins?|hours?|hrs?)$|^\d0 ?s$")
 _ORDINAL_WORD = re.compile(
-    r"\b(first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th|top|number one|number two|number three)\b|#([1-5])"
+    r"\b(first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th|top|number one|number two|number three|"
+    r"number four|number five)\b|#([1-5])|\bnumber ([1-5])\b"
 )
 
 
@@ -98,11 +107,10 @@ class RuleParser:
         self.grounder = grounder
         years = [it.year for it in catalog.items.values() if it.year]
         self.current_year = current_year or (max(years) if years else 2020)
-        self.vocab = Vocabulary(catalog)
+        ordinary = _catalog_words(catalog)
+        self.vocab = Vocabulary(catalog, _lowercase_words(catalog))
         self.people = self.vocab.people
-        self.typos = TypoFixer(
-            self.vocab.words, self.people, common_words() | CUE_WORDS | _catalog_words(catalog)
-        )
+        self.typos = TypoFixer(self.vocab.words, self.people, common_words() | CUE_WORDS | ordinary)
 
     # ------------------------------------------------------------------ entry point
     def parse(self, text: str, shown_ids: Iterable[int] = ()) -> ParsedTurn:
@@ -160,6 +168,10 @@ class RuleParser:
         self._commands(mlow, out)
         self._anchor(mlow, shown, out)
         self._feedback(raw.lower().replace("'", ""), shown, out)
+        likes = [f for f in out.shown_feedback if f.sentiment == "like"]
+        if out.anchor_item is None and len(likes) == 1 and ANCHOR_THAT.search(mlow):
+            out.anchor_item = shown[likes[0].position - 1]  # "loved number 3, more in that direction"
+            out.spans.append(Span(slot="anchor_item", value=f"#{likes[0].position}", text=raw))
         question = self._question(mlow, raw, out, shown)
         if question is not None:
             return self._with_request(question, raw, clauses, shown)
@@ -191,7 +203,9 @@ class RuleParser:
             elif out.shown_feedback and not has_signal:
                 out.intent = "feedback"
             elif not has_signal and (
-                (CHITCHAT.search(low) and len(content) <= 3) or not REQUEST.search(mlow)
+                (CHITCHAT.search(low) and len(content) <= 3)
+                or not REQUEST.search(mlow)
+                or _ABOUT_ME.search(mlow)
             ):
                 out.intent = "chitchat"
         if out.intent in ("recommend", "more"):
@@ -202,7 +216,7 @@ class RuleParser:
     def _stances(self, low: str, clause: Clause, out: ParsedTurn, inherit_lasting: bool) -> bool:
         """Apply each target's stance in one folded clause; returns whether the clause states lasting taste."""
         cues = find_cues(low)
-        targets = self.vocab.targets(low)
+        targets = self.vocab.targets(low)[:MAX_TARGETS]  # a wall of repeated words stays fast
         starts = [t.start for t in targets]
         any_lasting = False
         for t in targets:
@@ -210,20 +224,21 @@ class RuleParser:
             if _too_much(low, t.start):
                 continue  # "the first one was too scary for me": a reason, not a wish
             polarity = cue.polarity if cue else "+"
-            lasting = cue.lasting and not said_for_now(low, t.start) if cue else False
+            lasting = cue.lasting and not said_for_now(low, t.start, t.end) if cue else False
             if inherit_lasting and cue is not None and cue.polarity != "+" and not cue.lasting:
                 lasting = True  # "I love horror but not gore"
             any_lasting = any_lasting or lasting
             slot = _slot_for(t, polarity)
             if slot is None:
                 continue
-            slot_name, value = slot
-            values: list[str] = getattr(out, slot_name)
-            if value not in values:
-                values.append(value)
+            slot_name, joined = slot
             near = cue is not None and cue.start < t.start and len(low[cue.start : t.start].split()) <= 5
             words = _raw_words(clause.text, low, cue.start if near and cue else t.start, t.end)
-            out.spans.append(Span(slot=slot_name, value=value, text=words, lasting=lasting))
+            for value in joined.split("+"):  # "romcom" is romance and comedy
+                values: list[str] = getattr(out, slot_name)
+                if value not in values:
+                    values.append(value)
+                out.spans.append(Span(slot=slot_name, value=value, text=words, lasting=lasting))
         out.genres_include = [g for g in out.genres_include if g not in out.genres_exclude]
         out.people_include = [p for p in out.people_include if p not in out.people_exclude]
         out.qualifiers_include = [q for q in out.qualifiers_include if q not in out.qualifiers_exclude]
@@ -240,6 +255,13 @@ class RuleParser:
         out: ParsedTurn,
     ) -> None:
         if self._relative_years(raw, clauses, found, shown, out):
+            # "a 2010s horror, more recent than The Conjuring": a decade said alongside keeps the tighter bound
+            tens = re.search(r"\b(19|20)(\d)0 ?s\b", low)
+            if tens:
+                start = int(tens.group(1)) * 100 + int(tens.group(2)) * 10
+                out.year_min = max(out.year_min or start, start)
+                out.year_max = min(out.year_max or start + 9, start + 9)
+                out.spans.append(Span(slot="year_max", value=str(out.year_max), text=tens.group(0)))
             return
         said: list[str] = []  # the user's words for the years
         m = re.search(r"\b(?:between (\d{4}) and|from (\d{4}) to) (\d{4})\b", low)
@@ -260,11 +282,14 @@ class RuleParser:
                     if century
                     else (1900 + decade if decade >= 20 else 2000 + decade)
                 )
-                out.year_min, out.year_max = start, start + 9
+                # "the 60s or 70s": from the first to the end of the last
+                out.year_min = start if out.year_min is None else min(out.year_min, start)
+                out.year_max = start + 9 if out.year_max is None else max(out.year_max, start + 9)
                 said.append(m.group(0))
             for word, start in DECADE_WORDS.items():
                 if re.search(rf"\b{word}\b", low):
-                    out.year_min, out.year_max = start, start + 9
+                    out.year_min = start if out.year_min is None else min(out.year_min, start)
+                    out.year_max = start + 9 if out.year_max is None else max(out.year_max, start + 9)
                     said.append(word)
             for m in re.finditer(
                 r"\b(after|since|from|newer than|post|before|until|older than|pre|up to) (\d{4})\b", low
@@ -320,7 +345,13 @@ class RuleParser:
             if item is None or not item.year:
                 continue
             text = raw[start:end].strip()
-            if newer:
+            if re.search(r"\bnot (?:any )?older than\b", low):  # "not older than Coco": Coco's year or later
+                out.year_min = item.year
+                out.spans.append(Span(slot="year_min", value=str(out.year_min), text=text))
+            elif re.search(r"\bnot (?:any )?newer than\b", low):
+                out.year_max = item.year
+                out.spans.append(Span(slot="year_max", value=str(out.year_max), text=text))
+            elif newer:
                 out.year_min = item.year + 1
                 out.spans.append(Span(slot="year_min", value=str(out.year_min), text=text))
             else:
@@ -398,7 +429,13 @@ class RuleParser:
         if not m:
             return
         word = m.group("pos")
-        pos = 1 if word in ("this", "that") else ORDINALS.get(word, _ordinal(word) or 0)
+        pos = (
+            1
+            if word in ("this", "that")
+            else int(word)
+            if word.isdigit()
+            else ORDINALS.get(word, _ordinal(word) or 0)
+        )
         position = len(shown) if pos == -1 else pos
         if 1 <= position <= len(shown):
             out.anchor_item = shown[position - 1]
@@ -406,7 +443,7 @@ class RuleParser:
 
     @staticmethod
     def _feedback(low: str, shown: list[int], out: ParsedTurn) -> None:
-        anchored = ANCHOR.search(low)
+        anchored = ANCHOR.search(low.replace("#", ""))
         for f in read_feedback(low, len(shown), skip=anchored.group(0) if anchored else ""):
             out.shown_feedback.append(ShownFeedback(position=f.position, sentiment=f.sentiment))
             out.spans.append(Span(slot="feedback", value=f"{f.position}:{f.sentiment}", text=f.text))
@@ -424,9 +461,17 @@ class RuleParser:
         previous = fold(raw[max(0, start - 30) : start]).split()[-1:]
         if name in self.people or " ".join([*previous, name]) in self.people:
             return True
+        if re.search(r"\b(?:first|second|third|fourth|fifth|last) one\b", low):
+            return True  # "saw the first one in cinemas" is feedback, not the film "First One In"
         bare = re.sub(r"^(?:the|a|an) ", "", low)
+        if bare not in self.vocab.words and bare not in LANGUAGE_WORDS:
+            return False
         following = fold(raw[end : end + 30]).split()[:1]
-        return bare in self.vocab.words and bool(following) and following[0] in _DESCRIBED
+        before = fold(raw[max(0, start - 10) : start]).split()[-1:]
+        described = bool(following) and (following[0] in _DESCRIBED or following[0] in self.vocab.words)
+        written_low = raw[start:end] == raw[start:end].lower()  # "a haunted house movie", not a title
+        in_language = before == ["in"] and bare in LANGUAGE_WORDS  # "in Italian"
+        return described or written_low or in_language
 
     def _with_request(
         self, question: ParsedTurn, raw: str, clauses: list[Clause], shown: list[int]
@@ -508,7 +553,10 @@ class RuleParser:
 
 
 def _slot_for(t: Target, polarity: str) -> tuple[str, str] | None:
-    """The ParsedTurn list a target goes to under a polarity, or None when it has no slot there."""
+    """The ParsedTurn list a target goes to under a polarity, or None when it has no slot there (polarity
+    "0": "a drama is okay" says no wish either way)."""
+    if polarity == "0":
+        return None
     if t.kind == "genre" and polarity == "less" and _QUALIFIER_OF_WORD.get(t.word) == "scary":
         return "qualifiers_less", "scary"  # "not too scary" tones horror down; "no horror" rules it out
     if t.kind == "genre":
@@ -517,7 +565,9 @@ def _slot_for(t: Target, polarity: str) -> tuple[str, str] | None:
         return ("people_include" if polarity == "+" else "people_exclude"), t.value
     if t.kind == "country":
         return ("countries", t.value) if polarity == "+" else None
-    slot = {"+": "qualifiers_include", "-": "qualifiers_exclude", "less": "qualifiers_less"}[polarity]
+    slot = {"+": "qualifiers_include", "-": "qualifiers_exclude", "less": "qualifiers_less"}.get(polarity)
+    if slot is None:
+        return None
     return slot, t.value
 
 
@@ -527,6 +577,15 @@ def _catalog_words(catalog: Catalog, min_count: int = 3) -> set[str]:
     counts: Counter[str] = Counter()
     for it in catalog.items.values():
         counts.update(fold(" ".join([it.plot, *it.keywords])).split())
+    return {w for w, n in counts.items() if n >= min_count}
+
+
+def _lowercase_words(catalog: Catalog, min_count: int = 3) -> set[str]:
+    """Words the catalog's plots write in lower case (at least ``min_count`` times): everyday words such as
+    "wise", never a surname such as "Spielberg"."""
+    counts: Counter[str] = Counter(
+        w for it in catalog.items.values() for w in re.findall(r"\b[a-z]+\b", it.plot.replace("'", ""))
+    )
     return {w for w, n in counts.items() if n >= min_count}
 
 
@@ -545,9 +604,9 @@ def _ordinal(low: str) -> int | None:
     m = _ORDINAL_WORD.search(low)
     if not m:
         return None
-    if m.group(2):
-        return int(m.group(2))
-    return ORDINALS.get(m.group(1))
+    if m.group(2) or m.group(3):
+        return int(m.group(2) or m.group(3))
+    return ORDINALS.get(m.group(1)) or {"number four": 4, "number five": 5}.get(m.group(1))
 
 
 def _minutes(n: str, unit: str) -> int:

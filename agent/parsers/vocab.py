@@ -59,7 +59,9 @@ class Target:
 class Vocabulary:
     """Genres, qualifiers, countries and the catalog's people, matched longest first in folded text."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, ordinary: set[str] | frozenset[str] = frozenset()) -> None:
+        """``ordinary``: everyday words (from the catalog's plots) that a surname alone never stands for
+        ("wise" is not Robert Wise)."""
         words: dict[str, tuple[Kind, str]] = {}
         for q in QUALIFIERS:
             for w in q.words:
@@ -75,8 +77,13 @@ class Vocabulary:
             words.pop(w, None)
         words.update({w: ("genre", "family") for w in _FAMILY})
         words["film noir"] = ("genre", "film-noir")
+        words["legal"] = ("qualifier", "courtroom")
+        words["rom com"] = words["romcom"] = words["rom coms"] = words["romcoms"] = (
+            "genre",
+            "romance+comedy",
+        )
         self.words = words
-        self.people = _people_index(catalog, exclude=set(words))
+        self.people = _people_index(catalog, exclude=set(words) | set(ordinary))
         everything: dict[str, tuple[Kind, str]] = {k: ("person", v) for k, v in self.people.items()}
         everything.update(words)  # "zombie" is the topic, not Rob Zombie
         self._all = everything

@@ -80,11 +80,11 @@ def _read(name: str) -> list[dict[str, Any]]:
 
 @cache
 def _splits() -> dict[str, list[dict[str, Any]]]:
-    return {"dev": _read("nlu_dev.jsonl"), "test": _read("nlu_test.jsonl")}
+    return {"dev": _read("nlu_dev.jsonl"), "test": _read("nlu_test.jsonl"), "dev2": _read("nlu_dev2.jsonl")}
 
 
 def _all() -> list[dict[str, Any]]:
-    return _splits()["dev"] + _splits()["test"]
+    return _splits()["dev"] + _splits()["test"] + _splits()["dev2"]
 
 
 def _check_ref(ref: Any, shown: list[str], titles: frozenset[str], where: str) -> list[str]:
@@ -216,7 +216,7 @@ def test_ids_unique_and_splits_disjoint() -> None:
     def fold(text: str) -> str:
         return " ".join(text.lower().split())
 
-    dev = {fold(i["text"]) for i in _splits()["dev"]}
+    dev = {fold(i["text"]) for i in _splits()["dev"] + _splits()["dev2"]}
     test = {fold(i["text"]) for i in _splits()["test"]}
     assert not dev & test
     pairs = [(fold(i["text"]), tuple(i.get("shown", []))) for i in items]
