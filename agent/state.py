@@ -32,6 +32,19 @@ Aspect = Literal[
 SlotName = str
 
 
+#: the ParsedTurn slots that hold a list of plain values (genres, people, qualifiers, countries)
+VALUE_LIST_SLOTS: tuple[str, ...] = (
+    "genres_include",
+    "genres_exclude",
+    "people_include",
+    "people_exclude",
+    "qualifiers_include",
+    "qualifiers_exclude",
+    "qualifiers_less",
+    "countries",
+)
+
+
 class TitleMention(BaseModel):
     """A grounded catalog item mentioned in the user's text, with the user's stance on it."""
 

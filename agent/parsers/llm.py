@@ -13,24 +13,14 @@ from pydantic import BaseModel, Field, field_validator
 from agent.llm import LLMClient
 from agent.parsers.closed_vocab import norm_country, norm_language, norm_qualifier
 from agent.prompts import PARSE_SYSTEM
-from agent.state import Aspect, ParsedTurn, Span, TitleMention
+from agent.state import VALUE_LIST_SLOTS, Aspect, ParsedTurn, Span, TitleMention
 from tools.genres import GENRES
 from tools.grounding import Grounder
 from tools.qualifiers import QUALIFIER_NAMES
 
 _ASPECTS = frozenset(get_args(Aspect))
 #: the slots a ``lasting`` entry may name ("genres_exclude:horror")
-LASTING_SLOTS = (
-    "genres_include",
-    "genres_exclude",
-    "people_include",
-    "people_exclude",
-    "qualifiers_include",
-    "qualifiers_exclude",
-    "qualifiers_less",
-    "countries",
-    "language",
-)
+LASTING_SLOTS = (*VALUE_LIST_SLOTS, "language")
 
 
 def _int_or_none(value: Any, low: int, high: int) -> int | None:

@@ -11,22 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from agent.state import ParsedTurn
+from agent.state import VALUE_LIST_SLOTS, ParsedTurn
 from eval.nlu.gold import TitleResolver
 
 Pair = tuple[str, str]
 
 #: slots whose gold value is a list of strings (one pair per value)
-LIST_SLOTS: tuple[str, ...] = (
-    "genres_include",
-    "genres_exclude",
-    "people_include",
-    "people_exclude",
-    "qualifiers_include",
-    "qualifiers_exclude",
-    "qualifiers_less",
-    "countries",
-)
+LIST_SLOTS: tuple[str, ...] = VALUE_LIST_SLOTS
 #: slots with one number or string
 SCALAR_SLOTS: tuple[str, ...] = (
     "year_min",
