@@ -290,6 +290,10 @@ def rank(ctx: AgentContext, work: TurnWork, args: RankArgs) -> dict[str, Any]:
             for item_id, s in found:
                 cf_scores[item_id] = cf_scores.get(item_id, 0.0) + w * s / top
     weights = ctx.weights.model_copy(update={"mmr_lambda": 0.8}) if args.diversify else ctx.weights
+    if seeds and not cf_scores:
+        # the liked films are unknown to every collaborative model (a film only MovieLens lists): their
+        # content is the only evidence, so it gets the collaborative share instead of the popularity prior
+        weights = weights.model_copy(update={"semantic": weights.semantic + weights.collaborative})
     work.ranking = fuse(
         work.bus,
         weights=weights,

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import pickle
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -24,19 +25,24 @@ from tools.catalog import Catalog, ItemRow, MetaRow
 log = logging.getLogger(__name__)
 
 PREFIX = "catalog-"
+T = TypeVar("T")
 SUFFIX = ".pickle"
 
 
-def _code_digest() -> str:
-    path = Path(catalog_module.__file__ or "")
-    try:
-        return hashlib.sha1(path.read_bytes()).hexdigest()[:12]
-    except OSError:
-        return "nocode"
+def code_digest(*paths: Path) -> str:
+    """A short hash of source files (a changed class never meets an old pickle)."""
+    digest = hashlib.sha1()
+    for path in paths:
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"nocode")
+    return digest.hexdigest()[:12]
 
 
-def cache_key(engine: Engine) -> str | None:
-    """The key of the database's current catalog, or None when it has no recorded checksum."""
+def cache_key(engine: Engine, extra: str = "") -> str | None:
+    """The key of the database's current catalog (plus ``extra``, e.g. another cached object's
+    :func:`code_digest`), or None when it has no recorded checksum."""
     try:
         with Session(engine) as s:
             checksum = s.scalar(select(MetaRow.value).where(MetaRow.key == "catalog_checksum"))
@@ -45,39 +51,40 @@ def cache_key(engine: Engine) -> str | None:
         return None
     if not checksum or not count:
         return None
-    raw = f"{checksum}|{count}|{_code_digest()}"
+    raw = f"{checksum}|{count}|{code_digest(Path(catalog_module.__file__ or ''))}|{extra}"
     return hashlib.sha1(raw.encode()).hexdigest()[:20]
 
 
-def read(models_dir: Path, key: str | None) -> Catalog | None:
-    """The cached catalog for ``key``, or None."""
+def read(models_dir: Path, key: str | None, prefix: str = PREFIX, kind: type[T] = Catalog) -> T | None:  # type: ignore[assignment]
+    """The cached object (the catalog by default) for ``key``, or None."""
     if key is None:
         return None
-    path = models_dir / f"{PREFIX}{key}{SUFFIX}"
+    path = models_dir / f"{prefix}{key}{SUFFIX}"
     try:
         with path.open("rb") as fh:
             catalog = pickle.load(fh)  # noqa: S301 (our own file in the user's home)
     except FileNotFoundError:
         return None
     except Exception as exc:  # a truncated or foreign file: ignore it, the database is the truth
-        log.warning("ignoring the catalog cache %s (%s)", path, type(exc).__name__)
+        log.warning("ignoring the start-up cache %s (%s)", path, type(exc).__name__)
         return None
-    return catalog if isinstance(catalog, Catalog) else None
+    return catalog if isinstance(catalog, kind) else None
 
 
-def write(models_dir: Path, key: str | None, catalog: Catalog) -> None:
-    """Save ``catalog`` under ``key`` (atomic) and remove copies of other catalogs; failures only log."""
+def write(models_dir: Path, key: str | None, catalog: object, prefix: str = PREFIX) -> None:
+    """Save ``catalog`` (or another object) under ``key`` (atomic) and remove other copies with the same
+    prefix; failures only log."""
     if key is None:
         return
-    path = models_dir / f"{PREFIX}{key}{SUFFIX}"
+    path = models_dir / f"{prefix}{key}{SUFFIX}"
     try:
         models_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
         with tmp.open("wb") as fh:
             pickle.dump(catalog, fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)
-        for old in models_dir.glob(f"{PREFIX}*{SUFFIX}"):
+        for old in models_dir.glob(f"{prefix}*{SUFFIX}"):
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError as exc:
-        log.warning("cannot write the catalog cache %s (%s)", path, exc)
+        log.warning("cannot write the start-up cache %s (%s)", path, exc)

@@ -32,12 +32,14 @@ class IndexSummary:
     reused: int = 0
     models: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    indexed: int = 0  # items in the semantic index (the listed ones)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
             "catalog_loaded": self.catalog_loaded,
             "items": self.items,
+            "indexed": self.indexed,
             "embedded": self.embedded,
             "reused": self.reused,
             "deleted": self.deleted,
@@ -64,7 +66,9 @@ def run_index(
     seconds["catalog"] = round(time.perf_counter() - t0, 2)
 
     t0 = time.perf_counter()
-    items = list(catalog.items.values())
+    items = [
+        it for it in catalog.items.values() if it.listed
+    ]  # the others are only ever named, never searched
     collection = items_collection(toolkit.chroma)
     advance = progress("embedding items", len(items)) if progress else None
     shipped = load_reusable(toolkit.settings.data_dir, toolkit.embedder)
@@ -83,4 +87,21 @@ def run_index(
 
     models = train_all(toolkit, force=force or loaded, on_model=on_model)
     seconds["recommenders"] = round(time.perf_counter() - t0, 2)
-    return IndexSummary(loaded, len(items), report.embedded, report.deleted, report.reused, models, seconds)
+
+    t0 = time.perf_counter()
+    done = progress("grounding tables", 1) if progress else None
+    toolkit.__dict__.pop("grounder", None)
+    _ = toolkit.grounder  # builds the title lookup tables and saves them for fast start-up
+    if done:
+        done(1)
+    seconds["grounding"] = round(time.perf_counter() - t0, 2)
+    return IndexSummary(
+        loaded,
+        len(catalog),
+        report.embedded,
+        report.deleted,
+        report.reused,
+        models,
+        seconds,
+        indexed=len(items),
+    )

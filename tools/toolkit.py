@@ -22,6 +22,7 @@ from tools.db.engine import make_engine
 from tools.db.schema import init_db
 from tools.embeddings import Embedder
 from tools.grounding import Grounder
+from tools.grounding.index import TITLE_INDEX_PREFIX, TitleIndex
 from tools.grounding.notability import interaction_counts_from_db
 from tools.hard_filter import HardFilter
 from tools.item_index import ItemVectors, VectorStoreError, chroma_client, items_collection
@@ -106,7 +107,9 @@ class Toolkit:
         with self._lock:
             path = self.vectors_cache_path
             cached = ItemVectors.load(path) if path is not None else None
-            if cached is not None and set(cached.row) == set(self.catalog.items):
+            if cached is not None and set(cached.row) == {
+                i for i, it in self.catalog.items.items() if it.listed
+            }:
                 return cached
             try:
                 return ItemVectors.from_collection(items_collection(self.chroma))
@@ -119,14 +122,23 @@ class Toolkit:
 
     @cached_property
     def grounder(self) -> Grounder:
-        """Title grounding over the catalog; same-title films told apart by their interaction counts."""
+        """Title grounding over the catalog; same-title films told apart by their interaction counts. Its
+        lookup tables come from a start-up copy under the models directory when one matches the catalog."""
         catalog = self.catalog
-        try:
-            counts: dict[int, int] | None = interaction_counts_from_db(self.engine)
-        except Exception:  # grounding works without them (popularity and years only)
-            log.warning("cannot count the interactions for grounding; using popularity only", exc_info=True)
-            counts = None
-        return Grounder(catalog, self.embedder, cache_dir=self.settings.models_dir, interaction_counts=counts)
+        with self._lock:
+            key = catalog_cache.cache_key(self.engine, extra=TitleIndex.code_digest())
+            index = catalog_cache.read(self.settings.models_dir, key, TITLE_INDEX_PREFIX, TitleIndex)
+            if index is None:
+                try:
+                    counts: dict[int, int] | None = interaction_counts_from_db(self.engine)
+                except Exception:  # grounding works without them (popularity and years only)
+                    log.warning(
+                        "cannot count the interactions for grounding; using popularity only", exc_info=True
+                    )
+                    counts = None
+                index = TitleIndex(catalog, counts)
+                catalog_cache.write(self.settings.models_dir, key, index, TITLE_INDEX_PREFIX)
+        return Grounder(catalog, self.embedder, cache_dir=self.settings.models_dir, index=index)
 
     @cached_property
     def hard_filter(self) -> HardFilter:

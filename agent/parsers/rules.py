@@ -576,7 +576,8 @@ def _catalog_words(catalog: Catalog, min_count: int = 3) -> set[str]:
     repair must leave alone ("boring" is not "boxing")."""
     counts: Counter[str] = Counter()
     for it in catalog.items.values():
-        counts.update(fold(" ".join([it.plot, *it.keywords])).split())
+        if it.origin != "movielens":  # the dialogue films' words; the 56k MovieLens-only films add little
+            counts.update(fold(" ".join([it.plot, *it.keywords])).split())
     return {w for w, n in counts.items() if n >= min_count}
 
 
@@ -584,7 +585,10 @@ def _lowercase_words(catalog: Catalog, min_count: int = 3) -> set[str]:
     """Words the catalog's plots write in lower case (at least ``min_count`` times): everyday words such as
     "wise", never a surname such as "Spielberg"."""
     counts: Counter[str] = Counter(
-        w for it in catalog.items.values() for w in re.findall(r"\b[a-z]+\b", it.plot.replace("'", ""))
+        w
+        for it in catalog.items.values()
+        if it.plot and it.origin != "movielens"
+        for w in re.findall(r"\b[a-z]+\b", it.plot.replace("'", ""))
     )
     return {w for w, n in counts.items() if n >= min_count}
 

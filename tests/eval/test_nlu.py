@@ -23,7 +23,7 @@ from tools.settings import PACKAGED_DATA_DIR
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY = FIXTURES / "nlu_tiny.jsonl"
 MATRIX, MATRIX_TWIN = 525, 3375  # The Matrix (1999), twice in the catalog
-PARASITE_1982, PARASITE_2019 = 7466, 7467
+PARASITE_1982, PARASITE_2019 = 7408, 7409
 STAR_WARS = 1265
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import pickle
 import shutil
 from pathlib import Path
 
@@ -122,6 +123,15 @@ def test_new_fields_round_trip_through_the_database(tmp_path: Path) -> None:
             "duplicate_of": 1,
         },
         {"id": 3, "title": "Thoracocare", "year": None, "genres": []},  # an old-format line, no new fields
+        # a film only MovieLens lists, with too little metadata to be recommended unprompted
+        {
+            "id": 4,
+            "title": "Looking Forward",
+            "year": 1933,
+            "genres": ["drama"],
+            "origin": "movielens",
+            "listed": False,
+        },
     ]
     d = tmp_path / "data"
     d.mkdir()
@@ -135,8 +145,14 @@ def test_new_fields_round_trip_through_the_database(tmp_path: Path) -> None:
     assert catalog.items[2].duplicate_of == 1 and catalog.with_twins([1]) == {1, 2}
     odd = catalog.items[3]
     assert odd.qualifiers == () and odd.runtime is None and not odd.tagged and not odd.listed
+    assert heat.origin == "" and heat.listed and not heat.thin
+    thin = catalog.items[4]
+    assert (
+        thin.origin == "movielens" and thin.thin and not thin.listed
+    )  # year and genre known, still unlisted
+    assert pickle.loads(pickle.dumps(thin)) == thin  # the start-up copy (Item.__reduce__)
     with Session(engine) as s:
         pairs = set(s.execute(select(ItemQualifierRow.item_id, ItemQualifierRow.qualifier)).all())
         assert pairs == {(1, "heist"), (1, "gangster"), (2, "heist"), (2, "gangster")}
         assert s.scalar(select(ItemRow.listed).where(ItemRow.id == 3)) is False
-    assert catalog_stats(engine)["unlisted"] == 1
+    assert catalog_stats(engine)["unlisted"] == 2  # Thoracocare and the thin MovieLens-only film

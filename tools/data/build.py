@@ -42,6 +42,7 @@ GENERATION_COMMAND = "crsagent data build --source ../shared/data"
 MANIFEST_FILE = "manifest.json"
 NOTICE_FILE = "NOTICE.md"
 QUALITY_FILE = "quality.json"
+ORIGINS = ("redial", "inspired", "movielens")
 OUTPUT_FILES = (CATALOG_FILE, INTERACTIONS_FILE, MANIFEST_FILE, NOTICE_FILE, QUALITY_FILE)
 
 
@@ -105,16 +106,17 @@ code, not this data. `manifest.json` lists the sha256 of every source file read.
   Changes: titles cleaned, movies re-numbered, dialogs reduced to (dialog, movie, weight) rows.
   Cite: Raymond Li, Samira Ebrahimi Kahou, Hannes Schulz, Vincent Michalski, Laurent Charlin, Chris Pal.
   "Towards Deep Conversational Recommendations". NeurIPS 2018.
-- **INSPIRED** (Hayati et al., 2020; github.com/sweetpeach/Inspired) — movie titles of the train and dev dialogs,
-  train-dialog movie mentions, and the small movie/person/genre KG of the CFCRS copy. **No license is stated** by the
+- **INSPIRED** (Hayati et al., 2020; github.com/sweetpeach/Inspired) — movie titles and mentions of the train
+  dialogs, and the people and genres of the small movie/person/genre KG of the CFCRS copy (for films already in
+  the catalog; dev and test titles are not a source). **No license is stated** by the
   dataset; used for research with citation: Shirley Anugrah Hayati, Dongyeop Kang, Qingxiaoyang Zhu, Weiyan Shi,
   Zhou Yu. "INSPIRED: Toward Sociable Recommendation Dialog Systems". EMNLP 2020. The INSPIRED test split is not used.
   INSPIRED2 (GPL-3.0) is **not** used.
 - **Processed copies** from the MIT-licensed repositories iEvaLM-CRS (github.com/RUCAIBox/iEvaLM-CRS: `id2info.json`,
   REDIAL `valid_data.jsonl`), CFCRS (github.com/wxl1999/CFCRS: INSPIRED KG and dev) and UniCRS
   (github.com/wxl1999/UniCRS: INSPIRED train format). Copyright (c) their authors, MIT License.
-- **MovieLens** (GroupLens Research, University of Minnesota) — ml-25m movie list, genres, user-tag keywords and
-  links; ml-latest-small ratings. Used under the **MovieLens usage license**: research use, no endorsement by the
+- **MovieLens** (GroupLens Research, University of Minnesota) — ml-25m movie list (every film is in the catalog),
+  genres, user-tag keywords and links; ml-latest-small ratings. Used under the **MovieLens usage license**: research use, no endorsement by the
   University of Minnesota or GroupLens, redistribution (including transformations) under the same terms, and
   **no commercial or revenue-bearing use without permission**. Cite: F. Maxwell Harper and Joseph A. Konstan. 2015.
   "The MovieLens Datasets: History and Context". ACM Transactions on Interactive Intelligent Systems 5(4):19.
@@ -129,7 +131,9 @@ code, not this data. `manifest.json` lists the sha256 of every source file read.
 
 ## Fields and where they come from
 
-- `title`, `year`, `redial_id`: ReDial movie list (year from TMDB when the name has none) or INSPIRED titles.
+- `title`, `year`, `redial_id`: ReDial movie list (year from TMDB when the name has none), INSPIRED train titles
+  or the MovieLens ml-25m list. `origin`: which of the three put the film in the catalog. `listed: false`: a
+  MovieLens-only film without a year, a genre and three keywords, found by name but never recommended unprompted.
 - `plot`, `directors`, `writers`, `stars`, `genres`: IMDb via `id2info.json`; otherwise TMDB (`movies.json`,
   `movielens_movies_tmdb.csv`), `combined_metadata.csv`, MovieLens genres, or the INSPIRED KG.
 - `keywords`: MovieLens user tags, then TMDB keywords. `popularity`, `rating`: TMDB (rating falls back to the
@@ -165,7 +169,6 @@ def build_data(source: Path, out: Path) -> dict[str, Any]:
 
     catalog_gz = gzip_bytes(catalog_bytes(records))
     interactions_gz = gzip_bytes(collected.table.to_csv())
-    n_redial = sum(1 for r in records if r["redial_id"] is not None)
     manifest: dict[str, Any] = {
         "generated_by": GENERATOR,
         "command": GENERATION_COMMAND,
@@ -176,9 +179,14 @@ def build_data(source: Path, out: Path) -> dict[str, Any]:
                 "bytes": len(interactions_gz),
             },
         },
-        "items": {"total": len(records), "redial": n_redial, "inspired_only": len(records) - n_redial},
+        "items": {
+            "total": len(records),
+            **{origin: sum(1 for r in records if r["origin"] == origin) for origin in ORIGINS},
+            "listed": sum(1 for r in records if r.get("listed", True) and (r["year"] or r["genres"])),
+        },
         "interactions": {"total": len(collected.table.rows), "by_source": collected.table.counts()},
-        "coverage": coverage(records),
+        "coverage": coverage([r for r in records if r["origin"] != "movielens"]),  # the dialogue films
+        "coverage_movielens_only": coverage([r for r in records if r["origin"] == "movielens"]),
         "qualifiers": qualifier_counts(records),
         "details": {
             "catalog": dict(sorted(stats.items())),

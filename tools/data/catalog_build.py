@@ -38,7 +38,6 @@ from tools.data.sources import (
     MovieLens,
     RedialMetadata,
     Sources,
-    inspired_dev_titles,
     inspired_train_dialogs,
     read_inspired_kg,
     read_movielens,
@@ -80,6 +79,10 @@ class Draft:
     country: str | None = None
     duplicate_of: int | None = None
     suspect: dict[str, list[str]] | None = None  # genre sources, when movies.json may describe another film
+    listed: bool = (
+        True  # may be recommended unprompted (False: a MovieLens-only film with too little metadata)
+    )
+    origin: str = "redial"  # the source that put it in the catalog: redial, inspired or movielens
 
     def add_alias(self, alias: str | None) -> None:
         """Add an alternative title unless it repeats the title or another alias (case-insensitively)."""
@@ -113,6 +116,8 @@ class Draft:
             "runtime": self.runtime,
             "country": self.country,
             "duplicate_of": self.duplicate_of,
+            "origin": self.origin,
+            **({} if self.listed else {"listed": False}),
         }
 
 
@@ -166,6 +171,7 @@ def build_catalog(src: Sources, log: QualityLog | None = None) -> tuple[list[Dra
     drafts = redial_drafts(src, redial, ml, stats, log)
     stats["redial_items"] = len(drafts)
     add_inspired_items(src, drafts, ml, redial.info_by_imdb, stats, log)
+    add_movielens_items(drafts, ml, stats)
     group_duplicates(drafts, log)
     stats.update(log.counts())
     return drafts, dict(stats)
@@ -430,15 +436,17 @@ def add_inspired_items(
     stats: Stats,
     log: QualityLog | None = None,
 ) -> None:
-    """INSPIRED movies (train, dev and KG titles): matched to the items so far or appended as new items (ids
-    after REDIAL, in sorted title order); the KG's people and genres fill the items that lack them."""
+    """INSPIRED train movies: matched to the items so far or appended as new items (ids after REDIAL, in sorted
+    title order); the KG's people and genres fill the items that lack them. The KG (built over every INSPIRED
+    split) only enriches items that exist anyway, and the dev split's titles are left out: whether the films of
+    held-out dialogues are in the catalog is part of what the evaluation measures."""
     kg = read_inspired_kg(src)
     train = inspired_train_dialogs(src)
-    raw_titles: set[str] = set(kg)
+    train_titles: set[str] = set()
     for _, titles in train:
-        raw_titles.update(titles)
-    raw_titles.update(inspired_dev_titles(src))
-    inspired_map = _match_inspired_titles(raw_titles, drafts, ml, info_by_imdb, stats)
+        train_titles.update(titles)
+    raw_titles = train_titles | set(kg)
+    inspired_map = _match_inspired_titles(raw_titles, drafts, ml, info_by_imdb, stats, creatable=train_titles)
     log = log if log is not None else QualityLog()
     _apply_kg(kg, inspired_map, stats, log)
     stats["inspired_titles"] = len(raw_titles)
@@ -453,8 +461,10 @@ def _match_inspired_titles(
     ml: MovieLens,
     info_by_imdb: dict[str, dict[str, Any]],
     stats: Stats,
+    creatable: set[str],
 ) -> dict[str, Draft]:
-    """Raw INSPIRED title -> its item; titles matching no item become new items (appended to ``drafts``)."""
+    """Raw INSPIRED title -> its item; ``creatable`` titles matching no item become new items (appended to
+    ``drafts``), the others are left out."""
     parsed = sorted(
         {(t, *parse_title_year(t)) for t in raw_titles if parse_title_year(t)[0]},
         key=lambda x: (fold(x[1]), x[2] or 0, x[1], x[0]),
@@ -463,8 +473,10 @@ def _match_inspired_titles(
     inspired_map: dict[str, Draft] = {}
     for raw, title, year in parsed:
         hit = index.lookup(title, year, rank=rank_key)
+        if hit is None and raw not in creatable:
+            continue
         if hit is None:
-            hit = Draft(title=title, year=year, id=len(drafts) + 1)
+            hit = Draft(title=title, year=year, id=len(drafts) + 1, origin="inspired")
             drafts.append(hit)
             for name in (hit.title, *hit.aliases):
                 index.add(name, hit.year, hit)
@@ -500,6 +512,47 @@ def _apply_kg(kg: dict[str, KGMovie], inspired_map: dict[str, Draft], stats: Sta
             target.genres = list(movie.genres)
             if target.redial_id is not None:
                 stats["redial_genres_from_kg"] += 1
+
+
+# --------------------------------------------------------------------------- the rest of MovieLens
+
+#: A MovieLens-only film is recommended unprompted when it has a year, a genre and this many keywords (or a
+#: plot): enough to match a request and to give a true reason. Every other one is only groundable.
+MIN_KEYWORDS_LISTED = 3
+
+
+def add_movielens_items(drafts: list[Draft], ml: MovieLens, stats: Stats) -> None:
+    """Every ml-25m film that no item so far is: appended in MovieLens id order (ids after INSPIRED's), so
+    that any film a person names can be grounded. A film already present under its MovieLens id, or under
+    the same title and year (±1), is skipped; ``listed`` is set by :data:`MIN_KEYWORDS_LISTED`."""
+    linked = {d.movielens_id for d in drafts if d.movielens_id is not None}
+    index = catalog_index(drafts)
+    for mid in sorted(ml.movies):
+        movie = ml.movies[mid]
+        if mid in linked or not movie.title:
+            continue
+        if movie.year is not None and index.lookup(movie.title, movie.year, rank=rank_key) is not None:
+            stats["movielens_matched_by_title"] += 1
+            continue
+        draft = Draft(
+            title=movie.title,
+            year=movie.year,
+            id=len(drafts) + 1,
+            movielens_id=mid,
+            imdb_id=movie.imdb_id,
+            tmdb_id=movie.tmdb_id,
+            genres=list(movie.genres),
+            origin="movielens",
+        )
+        _enrich_from_movielens(draft, movie)
+        draft.listed = (
+            draft.year is not None
+            and bool(draft.genres)
+            and (len(draft.keywords) >= MIN_KEYWORDS_LISTED or bool(draft.plot))
+        )
+        drafts.append(draft)
+        stats["movielens_new_items"] += 1
+        stats["movielens_new_listed"] += int(draft.listed)
 
 
 # --------------------------------------------------------------------------- shared steps

@@ -72,7 +72,9 @@ def collect_interactions(src: Sources, drafts: list[Draft]) -> CollectedInteract
     by_redial = {d.redial_id: d.id for d in drafts if d.redial_id is not None}
     by_movielens: dict[int, int] = {}
     for d in sorted(drafts, key=rank_key):
-        if d.movielens_id is not None:
+        # films only MovieLens lists get no ratings: the collaborative models keep the dialogue films' size
+        # (EASE's solve is cubic); those films are recommended by their content and found by name
+        if d.movielens_id is not None and d.origin != "movielens":
             by_movielens.setdefault(d.movielens_id, d.id)
     train = inspired_train_dialogs(src)
     title_lookup = _inspired_title_lookup(train, drafts)

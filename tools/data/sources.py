@@ -313,18 +313,3 @@ def inspired_train_dialogs(src: Sources) -> list[tuple[int, list[str]]]:
             raise src.corrupt(rel, f"line {lineno}: {exc}") from exc
         out.append((lineno, titles))
     return out
-
-
-def inspired_dev_titles(src: Sources) -> list[str]:
-    """Distinct movie titles of INSPIRED dev (``dev.tsv`` ``movies`` column and the CFCRS copy)."""
-    titles: set[str] = set()
-    for row in src.csv("inspired/dev.tsv", ["dialog_id", "movies"], delimiter="\t"):
-        titles.update(t for t in (clean_text(x) for x in (row["movies"] or "").split(";")) if t)
-    rel = "inspired/cfcrs/valid_data.jsonl"
-    for lineno, dialog in src.jsonl(rel):
-        try:
-            for turn in dialog["dialog"]:
-                titles.update(t for t in (clean_text(x) for x in turn.get("movie") or []) if t)
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise src.corrupt(rel, f"line {lineno}: {exc}") from exc
-    return sorted(titles)

@@ -45,7 +45,8 @@ class EmbeddingStage:
         self.cache_dir = cache_dir
         self._lock = threading.Lock()
         self._vectors: np.ndarray | None = None
-        self._vector_ids: list[int] = sorted(catalog.items)
+        # thin MovieLens-only films are named exactly or not at all: 47k more titles would cost a minute here
+        self._vector_ids: list[int] = sorted(i for i, it in catalog.items.items() if not it.thin)
         self._failed = False
         self._cache_path = self._embedding_cache_path()
         if self._cache_path is not None and self._cache_path.exists():

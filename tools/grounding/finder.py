@@ -8,6 +8,9 @@ matching, and n-grams with mistyped words repaired (:mod:`tools.grounding.spelle
 
 - chat phrases seen in REDIAL train dialogues as ordinary language ("Check It Out", "Goodbye", "Yes",
   "Love"), genre and film words, numbers and one-letter titles need quotes, bold or a year;
+- a film only MovieLens lists (``Item.origin``, 56k obscure titles such as "Looking Forward") needs title
+  case, quotes, bold or a year in parentheses ("after 2010" is no After (2009)), and is never reached by
+  typo repair;
 - a title followed by another sequel number or a ``: Subtitle`` ("The Matrix 5", "Jurassic Park: The Final
   Roar") is a different, unknown film and is not grounded to the original; neither is a title inside a
   person's name from the catalog's cast and crew ("Paul Rudd", "George Lucas").
@@ -93,7 +96,13 @@ class TitleFinder:
     def __init__(self, index: TitleIndex, matcher: LexicalMatcher) -> None:
         self.index = index
         self.matcher = matcher
-        self.speller = Speller((*index.keys, *index.subtitles), index.people)
+        dialogue_keys = [  # typo repair never aims at films only MovieLens lists
+            k
+            for table in (index.keys, index.subtitles)
+            for k, ids in table.items()
+            if not index.movielens_only.issuperset(ids)
+        ]
+        self.speller = Speller(dialogue_keys, index.people)
 
     def find(self, text: str) -> list[Mention]:
         """Every catalog title mentioned in ``text``, grounded, non-overlapping (longest wins), in order."""
@@ -223,6 +232,9 @@ class TitleFinder:
                 year, year_start, year_end = loose
                 if year_end > end:
                     ym = _SHORT_YEAR_AFTER_RE.match(text, end)
+        movielens_only = self.index.movielens_only.issuperset(ids)
+        if movielens_only and year is not None and not (ym and ym.group(1)):
+            year, year_start, ym = None, None, None  # "after 2010" is a year, not After (2009)
         nxt = j + 1
         while nxt < len(toks) and toks[nxt].start < end:
             nxt += 1
@@ -252,6 +264,9 @@ class TitleFinder:
             if next_tok is not None and next_tok.norm in GENERIC_FOLLOWERS and gap.strip() in ("", "-"):
                 return None  # "a Halloween movie", "Christmas films"
         if weak and year is None and len(content) < 2:
+            return None
+        # a film only MovieLens lists ("Looking Forward", "Caught Up") in plain words is ordinary language
+        if year is None and movielens_only and not case_marked(words, toks, i, j, caps_unreliable, article):
             return None
         if (
             not ambiguous
@@ -413,6 +428,8 @@ class TitleFinder:
         failed: list[tuple[int, int]],
         person_spans: list[tuple[int, int]],
     ) -> _Candidate | None:
+        if self.index.movielens_only.issuperset(ids):
+            return None  # no typo repair towards 56k films only MovieLens lists
         content = [w for w in words if w.norm not in SMALL_WORDS]
         if len(content) == 1:
             word = content[0].norm

@@ -33,7 +33,7 @@ _ID_RE = re.compile(r"^\s*(?:#|id\s*[:=]\s*|item\s*[:#]?\s*)(\d{1,12})\s*$", re.
 class Grounder:
     """Maps titles (and titles inside text) to catalog items; see :mod:`tools.grounding`.
 
-    Construction indexes the catalog's alias keys (a few hundred ms for ~8k items) and loads the title
+    Construction indexes the catalog's alias keys (seconds for 64k items; ``index`` passes a ready one) and loads the title
     embeddings when ``cache_dir`` already holds them; otherwise they are computed on the first query that
     reaches the embedding stage and saved there. ``interaction_counts`` (item id -> training interactions,
     see :func:`tools.grounding.notability.interaction_counts_from_db`) tells well-known films from obscure
@@ -47,12 +47,13 @@ class Grounder:
         embedder: Embedder | None = None,
         cache_dir: Path | None = None,
         interaction_counts: Mapping[int, float] | None = None,
+        index: TitleIndex | None = None,
     ) -> None:
         started = time.perf_counter()
         self.catalog = catalog
         self.embedder = embedder
         self.cache_dir = cache_dir
-        index = TitleIndex(catalog, interaction_counts)
+        index = index if index is not None else TitleIndex(catalog, interaction_counts)
         self._matcher = LexicalMatcher(catalog, index)
         self._finder = TitleFinder(index, self._matcher)
         self._embedding = EmbeddingStage(catalog, embedder, cache_dir) if embedder is not None else None

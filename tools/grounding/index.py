@@ -4,11 +4,16 @@ choices, key prefixes for n-gram search in text, and the names of the catalog's 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from tools.catalog import Catalog, Item
+from tools.catalog_cache import code_digest
 from tools.grounding.notability import notability_scores, notable_threshold
 from tools.grounding.tokenizer import loose_key
 from tools.titles import fold, fold_title, normalize_title, straighten_apostrophes, subtitle_parts
+
+#: File-name prefix of the index's start-up copy in the home's models directory (:mod:`tools.catalog_cache`).
+TITLE_INDEX_PREFIX = "title-index-"
 
 
 class TitleIndex:
@@ -18,18 +23,27 @@ class TitleIndex:
     - ``compact`` ("spiderman"), ``loose`` ("lord rings") and ``subtitles`` ("last jedi"): variants of the
       keys that are no keys themselves;
     - ``title_surface`` / ``surfaces``: the folded title (article kept) of each item, and of each of its names;
-    - ``choices`` / ``choices_sorted``: the fuzzy stage's strings (keys, then subtitles), as given and with
-      sorted tokens; the first ``n_exact_choices`` are keys;
+    - ``choices`` / ``choices_sorted``: the fuzzy stage's strings (keys, then subtitles, of items that are not
+      thin), as given and with sorted tokens; the first ``n_exact_choices`` are keys;
     - ``prefixes``: token prefixes of keys and subtitles, so n-gram search in text stops early;
     - ``people`` / ``person_prefixes``: folded full names of directors, stars and writers (and their prefixes);
     - ``notability`` / ``groups``: how well known each item is and its duplicate group
       (:mod:`tools.grounding.notability`), from the catalog and ``interaction_counts`` (item id -> count);
       ``notable_min``: the notability of the better-known films (a one-word title found by typo repair
-      must reach it).
+      must reach it);
+    - ``movielens_only``: the items only MovieLens lists (stricter rules in free text).
     """
+
+    @staticmethod
+    def code_digest() -> str:
+        """A hash of the code that builds the index, so a start-up copy made by other code is never used."""
+        here = Path(__file__).resolve().parent
+        names = ("index.py", "notability.py", "tokenizer.py", "lexicon.py")
+        return code_digest(*(here / n for n in names), here.parent / "titles.py")
 
     def __init__(self, catalog: Catalog, interaction_counts: Mapping[int, float] | None = None) -> None:
         items = catalog.items
+        self.movielens_only = frozenset(i for i, it in items.items() if it.origin == "movielens")
         self.notability, self.groups = notability_scores(catalog, interaction_counts)
         self.notable_min = notable_threshold(self.notability.values())
         keys: dict[str, list[int]] = {}
@@ -60,7 +74,7 @@ class TitleIndex:
                 continue
             keys[key] = [i for i in ids if i in items]
         self.keys: dict[str, tuple[int, ...]] = {k: tuple(dict.fromkeys(v)) for k, v in keys.items() if v}
-        self.surfaces = surfaces
+        self.surfaces: dict[int, tuple[str, ...]] = {i: tuple(sorted(v)) for i, v in surfaces.items()}
         people = people_names(items.values())
         self.subtitles: dict[str, tuple[int, ...]] = {
             k: tuple(dict.fromkeys(v)) for k, v in subtitles.items() if k not in self.keys and k not in people
@@ -76,10 +90,16 @@ class TitleIndex:
                 loose.setdefault(lk, []).extend(ids)
         self.compact = {k: tuple(dict.fromkeys(v)) for k, v in compact.items()}
         self.loose = {k: tuple(dict.fromkeys(v)) for k, v in loose.items()}
-        # fuzzy choices: every key and subtitle, as given and token-sorted
-        self.choices: list[str] = list(self.keys) + list(self.subtitles)
+
+        # fuzzy choices: every key and subtitle, as given and token-sorted; a thin MovieLens-only film must be
+        # named exactly (typo tolerance over 47k more obscure titles would invent matches and cost 10x the time)
+        def known(ids: tuple[int, ...]) -> bool:
+            return any(not items[i].thin for i in ids)
+
+        fuzzy_keys = [k for k, ids in self.keys.items() if known(ids)]
+        self.choices: list[str] = fuzzy_keys + [k for k, ids in self.subtitles.items() if known(ids)]
         self.choices_sorted: list[str] = [" ".join(sorted(c.split())) for c in self.choices]
-        self.n_exact_choices = len(self.keys)
+        self.n_exact_choices = len(fuzzy_keys)
         # n-gram lookup for find_titles: key prefixes (in tokens)
         self.prefixes = frozenset(_token_prefixes((*self.keys, *self.subtitles)))
         # people names, so "George Lucas" does not ground "Lucas"

@@ -49,7 +49,7 @@ def data_vectors(
         ),
     ] = True,
 ) -> None:
-    """Embed the items of the catalog in DATA_DIR with the configured model and write item_vectors.npz there
+    """Embed the listed items of the catalog in DATA_DIR with the configured model and write item_vectors.npz there
     (the vectors `crsagent index` reuses; run after `crsagent data build`). With --reuse (the default) only
     items whose embedded text changed are embedded again."""
     # lazy: CLI start-up (torch)
@@ -61,7 +61,7 @@ def data_vectors(
     from tools.shipped_vectors import VECTORS_FILE, load_reusable, write_shipped_vectors
 
     folder = data_dir or PACKAGED_DATA_DIR
-    items = read_catalog_file(folder / CATALOG_FILE)
+    items = [it for it in read_catalog_file(folder / CATALOG_FILE) if it.listed]  # only these are indexed
     embedder = Embedder(cli_settings())
     shipped = load_reusable(folder, embedder) if reuse else None
     found = shipped.lookup(items) if shipped is not None else {}

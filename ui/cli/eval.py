@@ -17,7 +17,8 @@ def eval_command(
     dataset: Annotated[
         str,
         typer.Argument(
-            help="redial, inspired or nlu; or explain: the explanation audit (REDIAL test turns from "
+            help="redial, inspired or nlu; grounding: named films and invented titles (--data-dir: the folder "
+            "holding redial/ and inspired/); or explain: the explanation audit (REDIAL test turns from "
             "--data-dir, --n of them, and the scripted newcomer conversations).",
             show_default=False,
         ),
@@ -82,6 +83,11 @@ def eval_command(
     if dataset == "nlu":
         require_index(cli_settings())
         eval_nlu(split=split or "both", data=data, out=out, redial=redial, limit=limit, json_out=json_out)
+        return
+    if dataset == "grounding":
+        from ui.cli.eval_grounding import run_grounding
+
+        run_grounding(data_dir, out or Path("eval_out") / "grounding", json_out)
         return
     if dataset == "explain":
         from ui.cli.explain import run_explain  # lazy: CLI start-up (the agent, torch)

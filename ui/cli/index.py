@@ -48,7 +48,8 @@ def index(
         emit_json(summary.as_dict())
     else:
         console.print(
-            f"catalog: {summary.items} items ({'reloaded' if summary.catalog_loaded else 'unchanged'}); "
+            f"catalog: {summary.items} items, {summary.indexed} searchable "
+            f"({'reloaded' if summary.catalog_loaded else 'unchanged'}); "
             f"embedded {summary.embedded}, reused {summary.reused} shipped vectors, removed {summary.deleted}; models: {', '.join(summary.models) or '-'}; "
             f"seconds: {summary.seconds}"
         )

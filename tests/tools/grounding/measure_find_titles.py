@@ -119,10 +119,11 @@ def main() -> None:
     ap.add_argument("--shared", default="/work/shared/data")
     ap.add_argument("--dialogs", type=int, default=300)
     ap.add_argument("--misses", default="")
+    ap.add_argument("--data", default=str(PACKAGED_DATA_DIR), help="the data folder whose catalog is used")
     args = ap.parse_args()
     shared = Path(args.shared)
-    catalog = Catalog.from_items(read_catalog_file(PACKAGED_DATA_DIR / "catalog.jsonl.gz"))
-    interactions = read_interactions_file(PACKAGED_DATA_DIR / "interactions.csv.gz")
+    catalog = Catalog.from_items(read_catalog_file(Path(args.data) / "catalog.jsonl.gz"))
+    interactions = read_interactions_file(Path(args.data) / "interactions.csv.gz")
     try:
         counts = Counter(i.item_id for i in interactions)
         grounder = Grounder(catalog, interaction_counts=counts)  # type: ignore[call-arg]

@@ -13,7 +13,9 @@ def test_catalog_stats_json(crsagent: Callable[..., Result], built_home: Path) -
     out = crsagent(["catalog", "stats", "--json"], built_home)
     assert out.exit_code == 0, out.stderr
     stats = json.loads(out.stdout)
-    assert stats["items"] >= 7000 and stats["with_genres"] >= 0.9 and stats["with_plot"] >= 0.8
+    assert stats["items"] >= 60000 and stats["with_genres"] >= 0.9 and stats["with_year"] >= 0.95
+    assert stats["by_origin"]["redial"] == 6924 and stats["by_origin"]["movielens"] > 50000
+    assert stats["items"] - stats["unlisted"] > 15000  # recommendable; the rest are found by name only
     assert stats["interactions"] > 50_000
 
 

@@ -296,7 +296,7 @@ def test_card_plot_ends_at_a_real_sentence_end() -> None:
 
 
 # ----------------------------------------------------------------------------- issue 15: web app and one-item feedback
-MEG_RYAN = "a romantic comedy from the 90s with Meg Ryan"
+MEG_RYAN = "a romantic comedy with Meg Ryan from 1993 to 1995"  # three films
 
 
 def test_dislike_on_one_card_keeps_the_others_in_place_and_tops_up(service: Any, fresh_user: str) -> None:
