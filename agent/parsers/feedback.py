@@ -77,9 +77,10 @@ def _clause_with(low: str, fragment: str) -> str:
     return next((c for c in FEEDBACK_SPLIT.split(low) if fragment in c), low)
 
 
-def read_feedback(low: str, n_shown: int, skip: str = "") -> list[Feedback]:
+def read_feedback(low: str, n_shown: int, skip: str = "", pronouns: bool = True) -> list[Feedback]:
     """Feedback in a lower-cased message (apostrophes removed) on ``n_shown`` shown items. ``skip`` is a
-    fragment that refers to an item without a stance ("more like the second one")."""
+    fragment that refers to an item without a stance ("more like the second one"); without ``pronouns`` a
+    bare "it" / "that one" is no feedback (the message named a film: 'Have you seen "Greta"? I liked it')."""
     if n_shown <= 0:
         return []
     found: dict[int, Feedback] = {}
@@ -128,7 +129,7 @@ def read_feedback(low: str, n_shown: int, skip: str = "") -> list[Feedback]:
     if not explicit and not found and _SAW_NUMBERS.search(low) and not re.search(r"\b\d{2,}\b", low):
         for m in _NUMBERS.finditer(low):  # "I've seen 1 and 3 already"
             add([int(g) for g in m.groups() if g], sentiment_of(low), m.group(0))
-    if not found and not explicit:
+    if pronouns and not found and not explicit:
         for m in _PRONOUN.finditer(low):
             if skip and m.group(0) in skip:
                 continue

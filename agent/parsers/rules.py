@@ -99,6 +99,10 @@ _ORDINAL_WORD = re.compile(
 )
 
 
+#: "recent" = the catalog's newest this many years (its newest film's year counts as now)
+RECENT_YEARS = 3
+
+
 class RuleParser:
     """Parses user messages without an LLM. Built once per catalog; parsing takes about a millisecond."""
 
@@ -307,7 +311,9 @@ class RuleParser:
             recent, old = RECENT.search(low), OLD.search(low)
             if out.year_min is None and out.year_max is None:
                 if recent:
-                    out.year_min = self.current_year - 3
+                    out.year_min = (
+                        self.current_year - RECENT_YEARS + 1
+                    )  # 2020 on the shipped catalog (NLU.md)
                     said.append(recent.group(0))
                 elif old:
                     out.year_max = 1979
@@ -444,7 +450,8 @@ class RuleParser:
     @staticmethod
     def _feedback(low: str, shown: list[int], out: ParsedTurn) -> None:
         anchored = ANCHOR.search(low.replace("#", ""))
-        for f in read_feedback(low, len(shown), skip=anchored.group(0) if anchored else ""):
+        skip = anchored.group(0) if anchored else ""
+        for f in read_feedback(low, len(shown), skip=skip, pronouns=not out.mentions):
             out.shown_feedback.append(ShownFeedback(position=f.position, sentiment=f.sentiment))
             out.spans.append(Span(slot="feedback", value=f"{f.position}:{f.sentiment}", text=f.text))
 

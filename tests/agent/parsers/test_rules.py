@@ -50,7 +50,7 @@ def test_years_and_decades(parser: RuleParser, text: str, year_min: int | None, 
 
 def test_recent_is_relative_to_the_catalog(parser: RuleParser) -> None:
     p = parser.parse("only new releases please")
-    assert p.year_min == parser.current_year - 3 and "only recent movies" in p.commands
+    assert p.year_min == parser.current_year - 2 == 2020 and "only recent movies" in p.commands
 
 
 def test_people_from_the_catalog(parser: RuleParser) -> None:
@@ -128,6 +128,16 @@ def test_title_stances(service: Service, parser: RuleParser, text: str, title: s
         service.toolkit.catalog.items[m.item_id].title: m.sentiment for m in parser.parse(text).mentions
     }
     assert stance == {title: sentiment}
+
+
+def test_it_after_a_named_film_is_that_film(service: Service, parser: RuleParser) -> None:
+    p = parser.parse('Have you seen "Greta"? I liked it, something creepy like that', [11, 12, 13])
+    assert not p.shown_feedback  # "it" is Greta, not the first shown item
+    assert [(m.sentiment, service.toolkit.catalog.items[m.item_id].title) for m in p.mentions] == [
+        ("like", "Greta")
+    ]
+    q = parser.parse("loved it, more like that", [11, 12, 13])  # no film named: "it" is the first shown one
+    assert [(f.position, f.sentiment) for f in q.shown_feedback] == [(1, "like")]
 
 
 def test_unseen_shown_item_is_no_feedback(parser: RuleParser) -> None:
