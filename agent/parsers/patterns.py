@@ -113,7 +113,8 @@ QUESTION_ASPECTS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             r"\b(how long (?:is|s|does|was)|running time|run ?time|how many (?:minutes|hours)|length of|"
-            r"how long it (?:is|runs))\b"
+            r"how long it (?:is|runs)|"
+            r"is (?:it|that|this|the \w+(?: one)?|number \w+) (?:too |very |really |that )?(?:long|short))\b"
         ),
         "runtime",
     ),

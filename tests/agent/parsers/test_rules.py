@@ -140,6 +140,19 @@ def test_it_after_a_named_film_is_that_film(service: Service, parser: RuleParser
     assert [(f.position, f.sentiment) for f in q.shown_feedback] == [(1, "like")]
 
 
+@pytest.mark.parametrize(
+    ("text", "position"), [("is the second one long?", 2), ("is it too long?", 1), ("is number 3 short?", 3)]
+)
+def test_is_it_long_asks_for_the_running_time(parser: RuleParser, text: str, position: int) -> None:
+    p = parser.parse(text, [11, 12, 13])
+    assert (p.intent, p.question_aspect, p.question_item, p.runtime_max) == (
+        "item_question",
+        "runtime",
+        10 + position,
+        None,
+    )
+
+
 def test_unseen_shown_item_is_no_feedback(parser: RuleParser) -> None:
     p = parser.parse("I haven't seen the first one, the second sounds good", [11, 12, 13])
     assert {(f.position, f.sentiment) for f in p.shown_feedback} == {(2, "like")}
