@@ -35,6 +35,7 @@ from eval.simulators import (
     _REJECT_GENRE,
     _REJECT_NEW,
     _REJECT_OLD,
+    _RELAX,
     GENRE_SAY,
     AttributeSimulator,
     LeakFilter,
@@ -67,6 +68,7 @@ CLUE_WORDS = 3
 COMMON_MIN_COUNT = 3
 
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z'-]*|[^A-Za-z\s]+")
+_PROPER = re.compile(r"(?<![.!?:\n]\s)(?<!^)(?<=[\s(\"'])([A-Z][A-Za-z'-]*)", re.M)
 _LOWER_WORD = re.compile(r"(?<![A-Za-z'-])[a-z][a-z'-]*")
 #: Function words and vague verbs that say nothing about a film (they end a clue run).
 # fmt: off
@@ -126,10 +128,14 @@ def common_words(plots: Iterable[str]) -> PlotVocabulary:
 
 
 def banned_words(item: Item) -> frozenset[str]:
-    """Every folded word of the title, its aliases and every director's, writer's and star's name."""
+    """Every folded word of the title, its aliases and every director's, writer's and star's name, and the
+    proper nouns of its plot (capitalised words not opening a sentence: "Boston", "Joe Fox"), so a keyword
+    "boston" is not said either."""
     out: set[str] = set()
     for text in (item.title, *item.aliases, *item.directors, *item.writers, *item.stars):
         out.update(fold(text).split())
+    for m in _PROPER.finditer(item.plot or ""):
+        out.update(fold(m.group(1)).split())
     return frozenset(out)
 
 
@@ -378,6 +384,23 @@ class DescribeSimulator(AttributeSimulator):
                 self.excluded.add(genre)
                 return self._say(_REJECT_GENRE, GENRE_SAY[genre]), f"not:{genre}"
         return None, None
+
+    def _relax(self, reply: str) -> str | None:
+        """Nothing was shown: drop, truthfully, the genres named in the agent's reply that the target lacks
+        ("Actually, no comedy needed"). Unlike the attribute user, never a person: this user knows no names
+        and never repeats one."""
+        t = self.target
+        low = fold(reply)
+        drop: list[str] = []
+        for genre, said in GENRE_SAY.items():
+            if (
+                genre not in t.genres
+                and genre not in self.excluded
+                and re.search(rf"\b{re.escape(fold(genre))}\b", low)
+            ):
+                self.excluded.add(genre)
+                drop.append(said)
+        return self._say(_RELAX, ", no ".join(drop[:4])) if drop else None
 
     def _answer(self, reply: str, parts: list[str | None]) -> tuple[str, str] | None:
         """Answer the agent's questions from what the user knows: a genre or decade question gets that
