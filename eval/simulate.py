@@ -10,7 +10,12 @@
    :meth:`agent.runner.TurnRunner.run_turn` (no persistence, ranked over the dataset universe); while the target
    is not among the shown items and fewer than ``max_turns`` user turns were made, the simulator rejects and
    volunteers an attribute; when it is shown the simulator accepts by position and the dialogue ends.
-3. **Metrics** (:func:`summarize`): DESIGN §3 ``simulate`` summary plus per-turn latency (``latency_ms``).
+3. **Metrics** (:func:`summarize`): DESIGN §3 ``simulate`` summary plus per-turn latency (``latency_ms``);
+   ``details.json`` adds SR / RDL in the style of Kostric & Balog (``sr_rdl``) and success broken down by
+   clues, genres and target popularity rank (``breakdown``).
+
+Simulators: ``attribute`` and ``llm`` (:mod:`eval.simulators`), ``describe`` (:mod:`eval.describe`: genres,
+decade and a few plot words only; no title word, no person's name, no seed text).
 
 Outputs in ``OUT``: ``dialogues/<id>.json`` (one per dialogue, resumable), ``run.json``, ``summary.json``,
 ``details.json``, ``report.md`` and ``success_by_turn.png``.
@@ -33,6 +38,7 @@ import numpy as np
 from agent.llm import LLMClient
 from agent.runner import TurnRunner
 from eval.datasets import Dialog, MovieRef
+from eval.describe import DescribeSimulator, PlotVocabulary, common_words, describe_profile
 from eval.gold import DATASETS, GoldMapper, dataset_universe, load_split, split_path
 from eval.simulators import (
     AttributeSimulator,
@@ -61,7 +67,7 @@ __all__ = [
     "summarize",
 ]
 
-SIMULATORS: tuple[str, ...] = ("attribute", "llm")
+SIMULATORS: tuple[str, ...] = ("attribute", "llm", "describe")
 #: Seeker utterances (before the target's first mention) that make up a seed.
 SEED_UTTERANCES = 3
 SUMMARY_KEYS: tuple[str, ...] = (
@@ -80,6 +86,15 @@ ANCHORS = (
     ("InteRecAgent (GPT-4), MovieLens, success within 5 turns", "success rate", 0.85),
 )
 DIALOGUES_DIR = "dialogues"
+#: What each simulator knows, for report.md.
+SIMULATOR_NOTES = {
+    "attribute": "attribute: opens with the source dialog's seed text, then volunteers director, star, decade, "
+    "genres, more stars, keywords.",
+    "llm": "llm: a persona prompt with the same attributes as the attribute simulator.",
+    "describe": "describe: knows only genres, decade and a few plot / keyword words (no title word, no "
+    "director's, writer's or star's name, no proper noun), never uses the seed text; says no to every "
+    "list without the target and adds one clue per turn.",
+}
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -235,8 +250,11 @@ def simulate_dialogue(
     seed: int = 0,
     universe: Sequence[int] | None = None,
     sim_client: LLMClient | None = None,
+    vocab: PlotVocabulary | None = None,
 ) -> dict[str, Any]:
-    """Run one simulated dialogue through ``runner.run_turn``; returns its JSON record (full transcript)."""
+    """Run one simulated dialogue through ``runner.run_turn``; returns its JSON record (full transcript).
+    ``vocab``: the common words a describe user may use (:func:`eval.describe.common_words` of the catalog's
+    plots; computed here when not given)."""
     t0 = time.perf_counter()
     catalog = runner.toolkit.catalog
     grounder = getattr(runner.context, "grounder", None)
@@ -244,7 +262,12 @@ def simulate_dialogue(
     twins = catalog.with_twins([target.item_id]) if hasattr(catalog, "with_twins") else {target.item_id}
     profile = TargetProfile.from_item(item, sorted(twins))
     sim: AttributeSimulator | LLMSimulator
-    if simulator == "llm":
+    if simulator == "describe":
+        if vocab is None:
+            vocab = common_words(it.plot for it in catalog.items.values())
+        profile = describe_profile(item, vocab, sorted(twins))
+        sim = DescribeSimulator(profile, target.seed_text, seed=seed)
+    elif simulator == "llm":
         if sim_client is None:
             raise SimError("the llm simulator needs an LLM client (CRSAGENT_SIM_* settings)")
         sim = LLMSimulator(profile, target.seed_text, client=sim_client, seed=seed)
@@ -417,6 +440,7 @@ def summarize(
         "latency_ms": p50_p95(lat, 1),
     }
     by_turn = [round(sum(1 for t in turns if t <= k) / n, 4) if n else 0.0 for k in range(1, max_turns + 1)]
+    top1 = [r for r in succ if _position_at_success(r) == 1]
     final_ranks = [r.get("final_rank") for r in records]
     details: dict[str, Any] = {
         "success_by_turn": by_turn,
@@ -439,6 +463,13 @@ def summarize(
             "ungrounded_reply_titles": tot("ungrounded_titles"),
             "agent_llm_calls": tot("agent_llm_calls"),
         },
+        "sr_rdl": {
+            "sr": round(len(succ) / n, 4) if n else 0.0,
+            "rdl": round(sum(1.0 / int(r["success_turn"]) for r in succ) / n, 4) if n else 0.0,
+            "sr@1": round(len(top1) / n, 4) if n else 0.0,
+            "rdl@1": round(sum(1.0 / int(r["success_turn"]) for r in top1) / n, 4) if n else 0.0,
+        },
+        "breakdown": breakdown(records, succ),
         "target_how": {
             h: sum(1 for r in records if r.get("target", {}).get("how") == h)
             for h in sorted({str(r.get("target", {}).get("how")) for r in records})
@@ -461,6 +492,65 @@ def summarize(
         },
     }
     return summary, details
+
+
+def _position_at_success(record: Mapping[str, Any]) -> int | None:
+    """The target's position in the list shown on the turn it was first shown (None when never)."""
+    turn = record.get("success_turn")
+    for t in record.get("transcript", []):
+        if t.get("role") == "assistant" and t.get("turn") == turn:
+            pos = t.get("target_position")
+            return int(pos) if pos is not None else None
+    return None
+
+
+#: Buckets of the target's popularity rank in the ranking universe (1 = most popular).
+POPULARITY_BUCKETS: tuple[tuple[str, int, int], ...] = (
+    ("1-100", 1, 100),
+    ("101-500", 101, 500),
+    ("501-2000", 501, 2000),
+    (">2000", 2001, 10**9),
+)
+
+
+def breakdown(records: Sequence[Mapping[str, Any]], succ: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Success by what the simulator could tell and how popular the target is: ``{"by_clues": ...,
+    "by_genres": ..., "by_popularity_rank": ...}``, each ``{bucket: {"n", "success_rate"}}``. Clues are the
+    profile's ``keywords`` (the describe user's plot / keyword clues; the attribute user's keywords)."""
+    won = {id(r) for r in succ}
+
+    def table(key: Callable[[Mapping[str, Any]], str | None]) -> dict[str, dict[str, float]]:
+        groups: dict[str, list[bool]] = {}
+        for r in records:
+            k = key(r)
+            if k is not None:
+                groups.setdefault(k, []).append(id(r) in won)
+        return {
+            k: {"n": len(v), "success_rate": round(sum(v) / len(v), 4)} for k, v in sorted(groups.items())
+        }
+
+    def clues(r: Mapping[str, Any]) -> str:
+        c = len(r.get("attributes", {}).get("keywords") or [])
+        return "0" if c == 0 else "1-2" if c <= 2 else "3-4" if c <= 4 else "5+"
+
+    def genres(r: Mapping[str, Any]) -> str:
+        c = len(r.get("attributes", {}).get("genres") or [])
+        return "3+" if c >= 3 else str(c)
+
+    def popularity(r: Mapping[str, Any]) -> str | None:
+        rank = r.get("target", {}).get("popularity_rank")
+        if not isinstance(rank, int):
+            return None
+        return next(name for name, lo, hi in POPULARITY_BUCKETS if lo <= rank <= hi)
+
+    return {"by_clues": table(clues), "by_genres": table(genres), "by_popularity_rank": table(popularity)}
+
+
+def popularity_ranks(catalog: Catalog, universe: Sequence[int]) -> dict[int, int]:
+    """Each universe item's rank by catalog popularity (1 = most popular; ties by id)."""
+    items = catalog.items
+    order = sorted((i for i in universe if i in items), key=lambda i: (-float(items[i].popularity or 0.0), i))
+    return {i: rank for rank, i in enumerate(order, 1)}
 
 
 # ------------------------------------------------------------------------------------------------ outputs
@@ -509,6 +599,14 @@ def _plot(out: Path, by_turn: Sequence[float], title: str) -> None:
     plt.close(fig)
 
 
+def _breakdown_lines(tables: Mapping[str, Mapping[str, Mapping[str, float]]]) -> list[str]:
+    lines = ["| split | bucket | n | success |", "|---|---|---|---|"]
+    for name, table in tables.items():
+        for bucket, row in table.items():
+            lines.append(f"| {name} | {bucket} | {row['n']} | {row['success_rate']} |")
+    return lines
+
+
 def write_report(
     out: Path, summary: Mapping[str, Any], details: Mapping[str, Any], run: Mapping[str, Any]
 ) -> None:
@@ -525,6 +623,25 @@ def write_report(
         *(f"| {k} | {summary[k]} |" for k in SUMMARY_KEYS),
         f"| recall@10_final | {details['recall@10_final']} |",
         f"| latency p50 / p95 (ms per turn) | {summary['latency_ms']['p50']} / {summary['latency_ms']['p95']} |",
+        "",
+        "## SR / RDL (Kostric & Balog, SIGIR 2026, adapted to simulated dialogues)",
+        "",
+        "| SR | RDL | SR@1 | RDL@1 |",
+        "|---|---|---|---|",
+        f"| {details['sr_rdl']['sr']} | {details['sr_rdl']['rdl']} | {details['sr_rdl']['sr@1']} | {details['sr_rdl']['rdl@1']} |",
+        "",
+        "SR = share of dialogues whose target is recommended (among the items shown) within the turn budget "
+        "(= success_rate). RDL = sum over dialogues of reward / dialogue length, divided by the number of "
+        "dialogues, as in Kostric & Balog (github.com/iai-group/redial-reproducibility: reward 1.0 for a liked "
+        "item, 0.5 for a seen one, accumulated over the dialogue's turns); here the one target is a liked item, "
+        "recommended once (the dialogue ends when it is shown), and the dialogue length is the number of user "
+        "turns until then, so RDL = mean of 1 / success turn, 0 for a failed dialogue. SR@1 / RDL@1 count only "
+        "dialogues whose target was first shown in position 1 (their top-1 protocol; a lower bound here, since "
+        "the dialogue ends as soon as the target is shown anywhere in the list).",
+        "",
+        "## Breakdown (success rate by what the simulator could tell, and by target popularity)",
+        "",
+        *_breakdown_lines(details.get("breakdown", {})),
         "",
         "Success by turn (cumulative): "
         + ", ".join(f"{k}: {v}" for k, v in enumerate(details["success_by_turn"], 1)),
@@ -547,7 +664,8 @@ def write_report(
         f"- targets by selection rule: {details['target_how']}; success by rule: {details['success_by_how']}",
         "",
         "Success = the target (or a twin entry of the same movie) is among the items shown. avg_turns counts a "
-        "failure as max_turns + 1. The simulator knows the target's attributes only and accepts by position.",
+        "failure as max_turns + 1. The simulator knows the target's attributes only and accepts by position. "
+        + SIMULATOR_NOTES.get(str(run["simulator"]), ""),
     ]
     (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -584,6 +702,8 @@ def run_simulation(
     mapper = GoldMapper(catalog, runner.context.grounder)
     universe = dataset_universe(opts.dataset, catalog, mapper, opts.data_dir, dialogs)
     all_targets = build_targets(dialogs, mapper, catalog, universe)
+    pop_rank = popularity_ranks(catalog, universe)
+    vocab = common_words(it.plot for it in catalog.items.values()) if opts.simulator == "describe" else None
     targets = all_targets[: opts.n] if opts.n is not None else all_targets
     out = Path(opts.out)
     (out / DIALOGUES_DIR).mkdir(parents=True, exist_ok=True)
@@ -646,7 +766,9 @@ def run_simulation(
                 seed=opts.seed,
                 universe=universe,
                 sim_client=sim_client,
+                vocab=vocab,
             )
+            rec["target"]["popularity_rank"] = pop_rank.get(target.item_id)
             _write_json(_dialogue_path(out, target.dialog_id), rec)
             done[target.dialog_id] = rec
             bar.update(1)

@@ -22,7 +22,11 @@ def simulate_command(
         typer.Option(help="Split of the target dialogs (default: test for REDIAL, dev for INSPIRED)."),
     ] = None,
     simulator: Annotated[
-        str, typer.Option(help="attribute (agenda-based, no LLM) or llm (CRSAGENT_SIM_* settings).")
+        str,
+        typer.Option(
+            help="attribute (agenda-based, no LLM; names director and stars), describe (genres, decade and "
+            "plot words only; no title word or name) or llm (CRSAGENT_SIM_* settings)."
+        ),
     ] = "attribute",
     max_turns: Annotated[int, typer.Option("--max-turns", help="User turns per dialogue.")] = 5,
     n: Annotated[int | None, typer.Option("--n", help="Simulate only the first N targets.")] = None,
