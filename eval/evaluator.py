@@ -181,6 +181,7 @@ def _instance_record(
         "dialog_id": dialog.dialog_id,
         "message_index": inst.message_index,
         "turn_index": inst.utterance_index,
+        "dialog_length": len(dialog.messages),
         "top1": systems["agent"][0] if systems["agent"] else None,
         "golds": golds,
     }

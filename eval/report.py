@@ -278,9 +278,9 @@ def _cell(metrics: Mapping[str, Any] | None, key: str) -> str:
 
 
 def _wide_row(name: str, protocol: str, blocks: Mapping[str, Mapping[str, Any] | None]) -> str:
-    """A row of the both-protocols table: full and dedup R@1/10/50, then SR and RDL of each variant."""
+    """A row of the both-protocols table: full and dedup R@1/10/50, then SR, RDL, RDL/inst of each variant."""
     cells = [_cell(blocks.get(v), f"recall@{k}") for v in VARIANTS for k in (1, 10, 50)]
-    cells += [_cell(blocks.get(v), key) for v in VARIANTS for key in ("sr", "rdl")]
+    cells += [_cell(blocks.get(v), key) for v in VARIANTS for key in ("sr", "rdl", "rdl_instances")]
     return f"| {name} | {protocol} | " + " | ".join(cells) + " |"
 
 
@@ -316,8 +316,11 @@ def _standardized_section(summary: Mapping[str, Any], details: Mapping[str, Any]
         "either speaker. R@K = share of gold mentions in the top K. SR = share of dialogues where, at some "
         "instance, the top-1 item is a gold movie the seeker liked or has seen (`initiatorQuestions`); RDL = "
         "mean over dialogues of (sum over instances of 1.0 for a liked / 0.5 for a seen top-1 gold) / the "
-        "dialogue's number of instances (their text leaves the length implicit). SR and RDL count the "
-        "dialogues with at least one instance in the variant.",
+        "dialogue length. Their text does not define the length: RDL here divides by the dialogue's number of "
+        "messages (with it `repeat_context` reproduces their naive-repeat RDL, 0.009 on test), RDL/inst by its "
+        "number of scored instances (their systems' RDL/SR ratios of about 0.5 suggest a length that short, so "
+        "compare their system rows with RDL/inst). SR and RDL count the dialogues with at least one instance "
+        "in the variant.",
         "",
         PROTOCOL_DIFFERENCES,
         "",
@@ -339,8 +342,8 @@ def _standardized_section(summary: Mapping[str, Any], details: Mapping[str, Any]
     lines += [
         "",
         "| system | protocol | full R@1 | full R@10 | full R@50 | dedup R@1 | dedup R@10 | dedup R@50 "
-        "| full SR | full RDL | dedup SR | dedup RDL |",
-        "|---|---|" + "---|" * 10,
+        "| full SR | full RDL | full RDL/inst | dedup SR | dedup RDL | dedup RDL/inst |",
+        "|---|---|" + "---|" * 12,
     ]
     for name, blocks in PUBLISHED.items():
         lines.append(_wide_row(name, "standardized (published)", blocks))
@@ -353,16 +356,16 @@ def _standardized_section(summary: Mapping[str, Any], details: Mapping[str, Any]
         "",
         "Ours with 95% intervals (dialogue-level bootstrap):",
         "",
-        "| protocol | variant | R@1 | R@10 | R@50 | SR | RDL |",
-        "|---|---|---|---|---|---|---|",
+        "| protocol | variant | R@1 | R@10 | R@50 | SR | RDL | RDL/inst |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for v in VARIANTS:
         det = agent.get(v, {})
         cells = [_ci_cell(summary[v], det.get("ci95", {}), f"recall@{k}") for k in (1, 10, 50)]
-        lines.append(f"| classic | {v} | " + " | ".join(cells) + " | – | – |")
+        lines.append(f"| classic | {v} | " + " | ".join(cells) + " | – | – | – |")
     for v in VARIANTS:
         det = std_det.get("agent", {}).get(v, {})
-        keys = ("recall@1", "recall@10", "recall@50", "sr", "rdl")
+        keys = ("recall@1", "recall@10", "recall@50", "sr", "rdl", "rdl_instances")
         lines.append(
             f"| standardized | {v} | "
             + " | ".join(_ci_cell(std[v], det.get("ci95", {}), k) for k in keys)

@@ -15,9 +15,11 @@ Metrics (their Table 2 and Table 4 / README):
   liked or has seen (``initiatorQuestions``: ``liked == 1`` or ``seen == 1``);
 - RDL: the mean over dialogues of ``reward / dialogue length``, where the reward sums, over the dialogue's
   instances, 1.0 when the top-1 item is a gold movie the seeker liked and 0.5 when it is one they have seen
-  (not liked). Their text leaves "dialogue length" implicit; here it is the number of the dialogue's
-  instances in the variant (the turns that are scored), and SR and RDL run over the dialogues with at least
-  one instance in the variant.
+  (not liked). Their text does not define "dialogue length"; ``rdl`` takes the dialogue's number of messages
+  (with it our ``repeat_context`` baseline gives exactly their naive-repeat RDL, 0.009 on test, where the
+  number of scored instances gives 0.040), and ``rdl_instances`` the number of the dialogue's instances in
+  the variant (their systems' RDL / SR ratios, about 0.5, look like such a short length). SR and both RDLs
+  run over the dialogues with at least one instance in the variant.
 
 The rankings come from the classic pipeline (:func:`eval.evaluator.evaluate_dialog`): an instance takes the
 ranking of the seeker turn before its (merged) recommender utterance, the same ranking the classic samples
@@ -136,12 +138,14 @@ def standardized_metrics(
     mention_dialogs: list[str] = []
     hits: dict[int, list[float]] = {k: [] for k in RECALL_KS}
     rewards: dict[str, list[float]] = defaultdict(list)  # per dialogue: one top-1 reward per instance
+    lengths: dict[str, int] = {}  # per dialogue: its number of messages
     success: dict[str, bool] = defaultdict(bool)
     for rec in instances:
         golds = _variant_golds(rec, variant)
         if not golds:
             continue
         dialog_id = str(rec["dialog_id"])
+        lengths[dialog_id] = max(1, int(rec.get("dialog_length", 1)))
         ranks = [g["ranks"].get(system) for g in golds]
         for rank in ranks:
             mention_dialogs.append(dialog_id)
@@ -152,17 +156,20 @@ def standardized_metrics(
         success[dialog_id] = success[dialog_id] or any(r > 0 for r in top1)
     dialogs = list(rewards)
     sr_values = [1.0 if success[d] else 0.0 for d in dialogs]
-    rdl_values = [sum(rewards[d]) / len(rewards[d]) for d in dialogs]
+    rdl_values = [sum(rewards[d]) / lengths[d] for d in dialogs]
+    rdl_inst_values = [sum(rewards[d]) / len(rewards[d]) for d in dialogs]
     n = len(mention_dialogs)
     metrics: dict[str, float] = {f"recall@{k}": round(sum(hits[k]) / n, 4) if n else 0.0 for k in RECALL_KS}
     metrics["sr"] = round(sum(sr_values) / len(dialogs), 4) if dialogs else 0.0
     metrics["rdl"] = round(sum(rdl_values) / len(dialogs), 4) if dialogs else 0.0
+    metrics["rdl_instances"] = round(sum(rdl_inst_values) / len(dialogs), 4) if dialogs else 0.0
     ci = {
         f"recall@{k}": [round(x, 4) for x in dialog_bootstrap_ci(hits[k], mention_dialogs, n_boot)]
         for k in RECALL_KS
     }
     ci["sr"] = [round(x, 4) for x in dialog_bootstrap_ci(sr_values, dialogs, n_boot)]
     ci["rdl"] = [round(x, 4) for x in dialog_bootstrap_ci(rdl_values, dialogs, n_boot)]
+    ci["rdl_instances"] = [round(x, 4) for x in dialog_bootstrap_ci(rdl_inst_values, dialogs, n_boot)]
     n_instances = sum(len(r) for r in rewards.values())
     return {
         "metrics": metrics,

@@ -126,7 +126,8 @@ def test_standardized_metrics_by_hand(dialogs: dict[str, Any]) -> None:
         "recall@10": round(7 / 12, 4),
         "recall@50": round(8 / 12, 4),
         "sr": 1.0,  # 17527: liked 120726 at top 1; 3114: liked 173253 at top 1 (message 10)
-        "rdl": 0.325,  # (2 liked / 5 instances + 1 liked / 4 instances) / 2
+        "rdl": round((2 / 13 + 1 / 12) / 2, 4),  # 2 liked in 13 messages, 1 liked in 12 messages
+        "rdl_instances": 0.325,  # (2 liked / 5 instances + 1 liked / 4 instances) / 2
     }
     assert (full["n_instances"], full["n_mentions"], full["n_dialogs"]) == (9, 12, 2)
     dedup = standardized_metrics(records, "agent", "dedup")
@@ -136,7 +137,8 @@ def test_standardized_metrics_by_hand(dialogs: dict[str, Any]) -> None:
         "recall@10": 0.375,
         "recall@50": 0.5,
         "sr": 0.5,  # 3114's only top-1 hit (173253) was mentioned earlier
-        "rdl": 0.125,  # (1 liked / 4 instances + 0) / 2
+        "rdl": round((1 / 13 + 0) / 2, 4),
+        "rdl_instances": 0.125,  # (1 liked / 4 instances + 0) / 2
     }
     assert (dedup["n_instances"], dedup["n_mentions"], dedup["n_dialogs"]) == (6, 8, 2)
     for block in (full, dedup):
@@ -181,7 +183,7 @@ def test_summary_and_report_carry_both_protocols(dialogs: dict[str, Any]) -> Non
     assert "CIs over dialogues" in report
     assert "| ReFICR | standardized (published) | 0.049 | 0.270 | 0.507 | 0.018 | 0.213 | 0.465 |" in report
     assert (
-        "| **ours** | standardized | 0.250 | 0.583 | 0.667 | 0.125 | 0.375 | 0.500 | 1.000 | 0.325 |"
+        "| **ours** | standardized | 0.250 | 0.583 | 0.667 | 0.125 | 0.375 | 0.500 | 1.000 | 0.119 | 0.325 |"
         in report
     )
     classic, _ = summarize(
@@ -204,5 +206,12 @@ def test_published_table_is_complete() -> None:
 
 def test_summarize_standardized_empty() -> None:
     summary, details = summarize_standardized([], ("agent",))
-    assert summary["full"] == {"recall@1": 0.0, "recall@10": 0.0, "recall@50": 0.0, "sr": 0.0, "rdl": 0.0}
+    assert summary["full"] == {
+        "recall@1": 0.0,
+        "recall@10": 0.0,
+        "recall@50": 0.0,
+        "sr": 0.0,
+        "rdl": 0.0,
+        "rdl_instances": 0.0,
+    }
     assert details["agent"]["dedup"]["ci95"]["recall@1"] == [0.0, 0.0]

@@ -149,7 +149,7 @@ def _standardized_lines(summary: dict[str, Any]) -> str:
         return ""
     return "".join(
         f"\nstandardized {variant:<5} R@1 {m['recall@1']:.3f}  R@10 {m['recall@10']:.3f}  "
-        f"R@50 {m['recall@50']:.3f}  SR {m['sr']:.3f}  RDL {m['rdl']:.3f}  "
+        f"R@50 {m['recall@50']:.3f}  SR {m['sr']:.3f}  RDL {m['rdl']:.3f} (per instance {m['rdl_instances']:.3f})  "
         f"({std['n_instances'][variant]} instances)"
         for variant, m in ((v, std[v]) for v in ("full", "dedup"))
     )
