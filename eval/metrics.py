@@ -158,7 +158,8 @@ def dialog_bootstrap(
     ``values[i]`` is a per-sample value and ``groups[i]`` its dialogue. Each resample draws as many dialogues
     as there are, with replacement (numpy ``default_rng(seed)``), pools every sample of the drawn dialogues
     (a dialogue drawn twice counts twice) and takes the pooled share ``sum(values) / number of samples``.
-    With one sample per dialogue this is the ordinary bootstrap of the mean. Empty input gives an empty array.
+    With one sample per dialogue this is the ordinary bootstrap of the mean. The result does not depend on the
+    order of the samples (worker processes finish dialogues in any order). Empty input gives an empty array.
     """
     if n_boot < 1:
         raise ValueError(f"n_boot must be >= 1, got {n_boot}")
@@ -167,8 +168,9 @@ def dialog_bootstrap(
         raise ValueError(f"got {data.size} values but {len(groups)} groups")
     if data.size == 0:
         return np.empty(0)
-    index: dict[Hashable, int] = {}
-    codes = np.fromiter((index.setdefault(g, len(index)) for g in groups), dtype=np.int64, count=data.size)
+    # dialogues numbered in sorted order of their ids: the result does not depend on the order of the samples
+    index = {g: i for i, g in enumerate(sorted(set(groups), key=lambda g: (type(g).__name__, str(g))))}
+    codes = np.fromiter((index[g] for g in groups), dtype=np.int64, count=data.size)
     sums = np.bincount(codes, weights=data)
     counts = np.bincount(codes).astype(float)
     n_groups = sums.size

@@ -128,6 +128,10 @@ def test_dialog_bootstrap_degenerate_cases() -> None:
     assert dialog_bootstrap_ci([], []) == (0.0, 0.0)
     values, groups = [0.0, 1.0, 1.0, 0.0, 1.0], [1, 1, 2, 3, 3]
     assert dialog_bootstrap_ci(values, groups, seed=5) == dialog_bootstrap_ci(values, groups, seed=5)
+    # the order of the samples does not matter (workers finish dialogues in any order)
+    assert dialog_bootstrap_ci(values[::-1], groups[::-1], seed=5) == dialog_bootstrap_ci(
+        values, groups, seed=5
+    )
     with pytest.raises(ValueError):
         dialog_bootstrap_ci([1.0], ["a", "b"])
     with pytest.raises(ValueError):
