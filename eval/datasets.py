@@ -9,6 +9,9 @@ CRSLab does), so roles alternate.
 - :func:`load_inspired_tsv` — the original INSPIRED ``dev.tsv`` / ``test.tsv``.
 - :func:`load_inspired_unicrs` — INSPIRED in the UniCRS processed format (``train_data_dbpedia.jsonl``).
 
+REDIAL dialogs also keep their unmerged messages (:class:`Message`), with movies found by the rule of the
+standardized protocol (:mod:`eval.standardized`), and the seeker's own liked / seen answers.
+
 :func:`iter_samples` turns dialogs into evaluation samples following DESIGN §4 (one sample per distinct gold
 movie of a recommender turn with a non-empty context, flagged when the movie was already mentioned).
 
@@ -31,6 +34,7 @@ from tools.titles import normalize_title, split_year
 __all__ = [
     "DatasetError",
     "Dialog",
+    "Message",
     "MovieRef",
     "Role",
     "Sample",
@@ -89,17 +93,37 @@ class Utterance:
 
 
 @dataclass(frozen=True, slots=True)
+class Message:
+    """One unmerged REDIAL message, as the standardized protocol (:mod:`eval.standardized`) reads it.
+
+    ``utterance_index`` is the index of the merged :class:`Utterance` that holds this message. ``movies``
+    follows Kostric & Balog's ``create_recommendation_dataset.py``: every ``movieMentions`` id whose
+    ``"@<id>"`` occurs in the raw text (a plain substring test), in ``movieMentions`` order, each once.
+    """
+
+    role: Role
+    utterance_index: int
+    movies: tuple[MovieRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Dialog:
     """One conversation.
 
     ``dataset`` is ``"redial"`` or ``"inspired"``. ``liked`` holds the source ids (REDIAL) of movies the
     seeker said they liked, when the data records it; it stays empty where the data has no such answers.
+    REDIAL only (empty elsewhere): ``messages`` are the unmerged messages; ``form_liked`` / ``form_seen``
+    the source ids with ``liked == 1`` / ``seen == 1`` in the seeker's own form (``initiatorQuestions``,
+    no fallback), which the standardized protocol's SR and RDL read.
     """
 
     dialog_id: str
     dataset: str
     utterances: tuple[Utterance, ...]
     liked: frozenset[str] = field(default_factory=frozenset)
+    messages: tuple[Message, ...] = ()
+    form_liked: frozenset[str] = field(default_factory=frozenset)
+    form_seen: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +254,32 @@ def _redial_liked(record: dict[str, Any]) -> frozenset[str]:
     return frozenset()
 
 
+def _redial_form(record: dict[str, Any], answer: str) -> frozenset[str]:
+    """Source ids whose ``answer`` (``"liked"`` or ``"seen"``) is 1 in the seeker's own form only."""
+    answers = record.get("initiatorQuestions")
+    if not isinstance(answers, dict):
+        return frozenset()
+    return frozenset(str(k) for k, v in answers.items() if isinstance(v, dict) and v.get(answer) == 1)
+
+
+def _standardized_movies(text: str, mentions: dict[str, Any]) -> tuple[MovieRef, ...]:
+    """The movies of one raw message by the standardized rule (see :class:`Message`)."""
+    movies = []
+    for movie_id, name in mentions.items():
+        if f"@{movie_id}" in text:
+            title, year = split_year(_clean(name)) if isinstance(name, str) else ("", None)
+            movies.append(MovieRef(title=title, year=year, source_id=movie_id))
+    return tuple(movies)
+
+
+def _merged_index(roles: list[Role]) -> list[int]:
+    """For each message, the index of the merged utterance (:func:`_merge_turns`) that holds it."""
+    out: list[int] = []
+    for i, role in enumerate(roles):
+        out.append(0 if i == 0 else out[-1] + int(role != roles[i - 1]))
+    return out
+
+
 def _redial_dialog(record: Any) -> Dialog:
     if not isinstance(record, dict):
         raise TypeError(f"expected a JSON object, got {type(record).__name__}")
@@ -242,6 +292,7 @@ def _redial_dialog(record: Any) -> Dialog:
     if not isinstance(messages, list):
         raise TypeError("messages is not a list")
     turns: list[tuple[Role, str, list[MovieRef]]] = []
+    raw_texts: list[str] = []
     for i, message in enumerate(messages):
         sender = message["senderWorkerId"]
         role: Role
@@ -253,11 +304,19 @@ def _redial_dialog(record: Any) -> Dialog:
             raise ValueError(f"message {i}: sender {sender!r} is neither initiator nor respondent")
         text, movies = _redial_text(str(message["text"]), mentions)
         turns.append((role, text, movies))
+        raw_texts.append(str(message["text"]))
+    roles = [role for role, _, _ in turns]
     return Dialog(
         dialog_id=str(record["conversationId"]),
         dataset="redial",
         utterances=_merge_turns(turns),
         liked=_redial_liked(record),
+        messages=tuple(
+            Message(role=role, utterance_index=u, movies=_standardized_movies(text, mentions))
+            for role, u, text in zip(roles, _merged_index(roles), raw_texts, strict=True)
+        ),
+        form_liked=_redial_form(record, "liked"),
+        form_seen=_redial_form(record, "seen"),
     )
 
 

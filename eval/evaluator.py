@@ -4,7 +4,11 @@
   prediction for the recommender utterance that follows, and the agent's own reply is removed afterwards
   (in a logged dialog it was never shown);
 - a recommender utterance is only observed (``role="assistant"``);
-- baselines (``popularity``, ``repeat_context``, ``cf_only``) are ranked over the same universe.
+- baselines (``popularity``, ``repeat_context``, ``cf_only``) are ranked over the same universe;
+- with ``standardized=True`` the same rankings also score the instances of the standardized protocol
+  (:mod:`eval.standardized`): each instance (an unmerged recommender message) gets the rankings of the merged
+  recommender utterance that holds it, i.e. of the seeker turn before; an instance in an opening recommender
+  block (no seeker turn yet) gets an empty agent ranking, a miss.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from agent.state import AgentState
 from agent.tools import cf_shares
 from eval.datasets import Dialog, MovieRef, Sample, iter_samples
 from eval.gold import ref_key
+from eval.standardized import Instance, iter_instances, reward
 from tools.catalog import Catalog
 from tools.settings import Settings
 
@@ -34,6 +39,7 @@ class DialogResult:
 
     dialog_id: str
     samples: list[dict[str, Any]] = field(default_factory=list)
+    instances: list[dict[str, Any]] = field(default_factory=list)  #: standardized-protocol instances
     user_turns: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     shown: int = 0
@@ -48,6 +54,7 @@ class DialogResult:
         """The ``dialogs.jsonl`` record (everything but the samples)."""
         out = asdict(self)
         out.pop("samples")
+        out.pop("instances")
         out["n_samples"] = len(self.samples)
         return out
 
@@ -74,6 +81,7 @@ class DialogEvaluator:
         *,
         weights_profile: str = "default",
         whole_catalog: bool = False,
+        standardized: bool = False,
         runner: TurnRunner | None = None,
     ) -> None:
 
@@ -83,6 +91,7 @@ class DialogEvaluator:
         self.universe_set = frozenset(self.universe)
         self.gold_ids = dict(gold_ids)
         self.whole_catalog = whole_catalog
+        self.standardized = standardized
         ctx = self.runner.context
         pop = ctx.popularity
         self.popularity_ranking = sorted(self.universe, key=lambda i: (-pop.get(i, 0.0), i))[:DEPTH]
@@ -96,6 +105,9 @@ class DialogEvaluator:
         """The catalog id of a dataset movie (from the precomputed mapping; grounded on a miss)."""
         key = ref_key(ref)
         if key not in self.gold_ids:
+            if not ref.title:  # a REDIAL id without a name that the precomputed mapping did not resolve
+                self.gold_ids[key] = None
+                return None
             match = self.runner.context.grounder.ground(ref.label)
             self.gold_ids[key] = match.item_id if match is not None else None
         return self.gold_ids[key]
@@ -147,6 +159,34 @@ def _clean_after_user_turn(state: AgentState) -> AgentState:
 TurnHook = Callable[["AgentState", list[dict[str, Any]]], None]
 
 
+def _instance_record(
+    ev: DialogEvaluator, dialog: Dialog, inst: Instance, systems: dict[str, list[int]]
+) -> dict[str, Any]:
+    """One ``instances.jsonl`` record: the instance's golds, each with its flags, reward and ranks."""
+    golds = []
+    for ref, earlier in zip(inst.gold, inst.earlier, strict=True):
+        gold = ev.gold_id(ref)
+        golds.append(
+            {
+                "source_id": ref.source_id,
+                "title": ref.title,
+                "year": ref.year,
+                "gold_id": gold,
+                "earlier": earlier,
+                "reward": reward(dialog, ref),
+                "ranks": {name: _rank_of(ranked, gold) for name, ranked in systems.items()},
+            }
+        )
+    return {
+        "dialog_id": dialog.dialog_id,
+        "message_index": inst.message_index,
+        "turn_index": inst.utterance_index,
+        "dialog_length": len(dialog.messages),
+        "top1": systems["agent"][0] if systems["agent"] else None,
+        "golds": golds,
+    }
+
+
 def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog, hook: TurnHook | None = None) -> DialogResult:
     """Feed ``dialog`` utterance by utterance through ``ev.runner`` and score every sample."""
     t0 = time.perf_counter()
@@ -154,6 +194,10 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog, hook: TurnHook | None =
     by_turn: dict[int, list[Sample]] = defaultdict(list)
     for sample in iter_samples([dialog]):
         by_turn[sample.turn_index].append(sample)
+    std_by_turn: dict[int, list[Instance]] = defaultdict(list)
+    if ev.standardized:
+        for inst in iter_instances(dialog):
+            std_by_turn[inst.utterance_index].append(inst)
     result = DialogResult(dialog_id=dialog.dialog_id)
     state: AgentState | None = None
     ranking: list[int] = []
@@ -182,10 +226,11 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog, hook: TurnHook | None =
                 result.whole_catalog_seconds += time.perf_counter() - t_whole
         else:
             samples = by_turn.get(index)
-            if samples:
+            instances = std_by_turn.get(index)
+            if samples or instances:
                 prev_is_seeker = index > 0 and dialog.utterances[index - 1].role == "seeker"
                 predicted = ranking if prev_is_seeker else []
-                if prev_is_seeker:
+                if prev_is_seeker and samples:
                     result.latencies_ms.append(round(latency, 2))
                     result.short_rankings += int(len(predicted) < DEPTH)
                 systems: dict[str, list[int]] = {
@@ -196,8 +241,10 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog, hook: TurnHook | None =
                 }
                 if whole is not None:
                     systems["agent_whole"] = whole if prev_is_seeker else []
+                for inst in instances or ():
+                    result.instances.append(_instance_record(ev, dialog, inst, systems))
                 first = len(result.samples)
-                for sample in samples:
+                for sample in samples or ():
                     gold = ev.gold_id(sample.gold)
                     result.samples.append(
                         {
@@ -216,7 +263,7 @@ def evaluate_dialog(ev: DialogEvaluator, dialog: Dialog, hook: TurnHook | None =
                             "top10": predicted[:10],
                         }
                     )
-                if hook is not None and prev_is_seeker and turn_state is not None:
+                if hook is not None and samples and prev_is_seeker and turn_state is not None:
                     hook(turn_state, result.samples[first:])
             state, _ = runner.run_turn(state, utterance.text, role="assistant")
         for ref in utterance.movies:

@@ -72,17 +72,18 @@ class GoldMapper:
         item_id: int | None = None
         if ref.source_id is not None and ref.source_id.isdigit():
             item_id = self.by_redial.get(int(ref.source_id))
-        if item_id is None:
+        if item_id is None and ref.title:
             match = self.grounder.ground(ref.label)
             item_id = match.item_id if match is not None else None
         self._memo[key] = item_id
         return item_id
 
     def map_all(self, dialogs: Iterable[Dialog]) -> dict[tuple[str, str, int | None], int | None]:
-        """Map every movie of ``dialogs``; returns the memo (picklable, for worker processes)."""
+        """Map every movie of ``dialogs`` (utterances and, for REDIAL, the standardized protocol's messages);
+        returns the memo (picklable, for worker processes)."""
         for dialog in dialogs:
-            for utterance in dialog.utterances:
-                for ref in utterance.movies:
+            for movies in (*(u.movies for u in dialog.utterances), *(m.movies for m in dialog.messages)):
+                for ref in movies:
                     self.map(ref)
         return dict(self._memo)
 

@@ -3,7 +3,9 @@
 The per-sample functions take a ranked list of item ids (best first) and the gold id; a gold id that
 appears several times counts at its first position. :class:`RankingMetrics` is a mergeable accumulator
 in the style of CRSLab's metric objects: accumulate per shard / worker, merge, then read the averages.
-:func:`bootstrap_ci` gives a percentile-bootstrap 95% interval for the mean of per-sample values.
+:func:`bootstrap_ci` gives a percentile-bootstrap 95% interval for the mean of per-sample values;
+:func:`dialog_bootstrap_ci` resamples whole dialogues instead (samples of one dialogue are not independent), the
+interval every evaluation report uses.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ __all__ = [
     "Ranking",
     "RankingMetrics",
     "bootstrap_ci",
+    "dialog_bootstrap",
+    "dialog_bootstrap_ci",
     "mrr_at_k",
     "ndcg_at_k",
     "recall_at_k",
@@ -143,4 +147,49 @@ def bootstrap_ci(values: Sequence[float], n_boot: int = 1000, seed: int = 0) -> 
         idx = rng.integers(0, data.size, size=(stop - start, data.size))
         means[start:stop] = data[idx].mean(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def dialog_bootstrap(
+    values: Sequence[float], groups: Sequence[Hashable], n_boot: int = 1000, seed: int = 0
+) -> NDArray[np.float64]:
+    """The ``n_boot`` resampled statistics of a dialogue-level (cluster) bootstrap.
+
+    ``values[i]`` is a per-sample value and ``groups[i]`` its dialogue. Each resample draws as many dialogues
+    as there are, with replacement (numpy ``default_rng(seed)``), pools every sample of the drawn dialogues
+    (a dialogue drawn twice counts twice) and takes the pooled share ``sum(values) / number of samples``.
+    With one sample per dialogue this is the ordinary bootstrap of the mean. The result does not depend on the
+    order of the samples (worker processes finish dialogues in any order). Empty input gives an empty array.
+    """
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be >= 1, got {n_boot}")
+    data = np.asarray(values, dtype=float).ravel()
+    if len(groups) != data.size:
+        raise ValueError(f"got {data.size} values but {len(groups)} groups")
+    if data.size == 0:
+        return np.empty(0)
+    # dialogues numbered in sorted order of their ids: the result does not depend on the order of the samples
+    index = {g: i for i, g in enumerate(sorted(set(groups), key=lambda g: (type(g).__name__, str(g))))}
+    codes = np.fromiter((index[g] for g in groups), dtype=np.int64, count=data.size)
+    sums = np.bincount(codes, weights=data)
+    counts = np.bincount(codes).astype(float)
+    n_groups = sums.size
+    rng = np.random.default_rng(seed)
+    stats = np.empty(n_boot)
+    chunk = max(1, min(n_boot, 2_000_000 // n_groups))  # bound memory at ~16 MB of indices per chunk
+    for start in range(0, n_boot, chunk):
+        stop = min(n_boot, start + chunk)
+        idx = rng.integers(0, n_groups, size=(stop - start, n_groups))
+        stats[start:stop] = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
+    return stats
+
+
+def dialog_bootstrap_ci(
+    values: Sequence[float], groups: Sequence[Hashable], n_boot: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile 95% interval (2.5th, 97.5th) of :func:`dialog_bootstrap`; ``(0.0, 0.0)`` when empty."""
+    stats = dialog_bootstrap(values, groups, n_boot=n_boot, seed=seed)
+    if stats.size == 0:
+        return 0.0, 0.0
+    low, high = np.percentile(stats, [2.5, 97.5])
     return float(low), float(high)

@@ -10,7 +10,9 @@ Protocol, per dialog, utterance by utterance (:func:`eval.evaluator.evaluate_dia
   become ``prefs.mentioned_by_agent``);
 - every recommender utterance with at least one gold movie and a non-empty context gives one sample per
   distinct gold movie (:func:`eval.datasets.iter_samples`), flagged ``gold_in_context`` for the dedup
-  variant.
+  variant;
+- with ``--protocol standardized`` (REDIAL) the same rankings also score the instances of Kostric & Balog's
+  standardized protocol (:mod:`eval.standardized`, ``instances.jsonl``), so one run yields both protocols.
 
 Gold movies are mapped to catalog ids by the REDIAL movie id (``Item.redial_id``) first, else by the
 grounding module (``Grounder.ground("Title (Year)")``); an unmapped gold stays in the sample set and counts
@@ -19,7 +21,8 @@ as a miss. The ranking universe is the dataset's movie universe (:func:`dataset_
 
 :func:`run_eval` drives a whole split: optional worker processes (each its own :class:`TurnRunner`), a
 progress bar, per-dialog resumable output (``samples.jsonl`` + ``dialogs.jsonl``), then ``summary.json``
-(DESIGN §3), ``details.json``, ``report.md`` and PNG plots (:mod:`eval.report`).
+(DESIGN §3), ``details.json``, ``report.md`` and PNG plots (:mod:`eval.report`). Confidence intervals resample
+dialogues (:func:`eval.metrics.dialog_bootstrap_ci`).
 """
 
 from __future__ import annotations
@@ -42,13 +45,18 @@ from agent.runner import TurnRunner
 from eval.datasets import Dialog
 from eval.evaluator import BASELINES, DEPTH, DialogEvaluator, DialogResult
 from eval.gold import DATASETS, EvalError, GoldMapper, dataset_universe, load_split, split_path
-from eval.metrics import METRIC_KEYS, RankingMetrics, bootstrap_ci
+from eval.metrics import METRIC_KEYS, RankingMetrics, dialog_bootstrap_ci
+from eval.standardized import summarize_standardized
 from tools.settings import Settings
 from tools.stats import p50_p95
 
 log = logging.getLogger(__name__)
 
 SAMPLES_FILE = "samples.jsonl"
+#: the standardized protocol's instances (``--protocol standardized`` only)
+INSTANCES_FILE = "instances.jsonl"
+#: ``--protocol`` values: ``classic`` (DESIGN §4) and ``standardized`` (classic plus Kostric & Balog's)
+PROTOCOLS: tuple[str, ...] = ("classic", "standardized")
 DIALOGS_FILE = "dialogs.jsonl"
 RUN_FILE = "run.json"
 #: one line per ``run_eval`` call on this output folder: wall time and dialogs evaluated (resumes add lines)
@@ -101,6 +109,7 @@ class EvalOptions:
     fresh: bool = False
     weights_profile: str | None = None
     progress: bool = True
+    protocol: str = "classic"
 
     def check(self) -> None:
         """Validate the options; raises :class:`EvalError` with a one-line reason."""
@@ -112,6 +121,10 @@ class EvalOptions:
             raise EvalError(f"--limit must be >= 1, got {self.limit}")
         if self.workers < 1:
             raise EvalError(f"--workers must be >= 1, got {self.workers}")
+        if self.protocol not in PROTOCOLS:
+            raise EvalError(f"unknown --protocol {self.protocol!r} (choose from: {', '.join(PROTOCOLS)})")
+        if self.protocol == "standardized" and self.dataset != "redial":
+            raise EvalError("--protocol standardized is defined on REDIAL only")
 
 
 def _file_sha(path: Path) -> str:
@@ -143,6 +156,7 @@ def _prepare_out(out: Path, fingerprint: dict[str, Any], fresh: bool) -> set[str
     """Create ``out``; keep the finished dialogs of a previous identical run (returned), else start anew."""
     out.mkdir(parents=True, exist_ok=True)
     run_file, samples_file, dialogs_file = out / RUN_FILE, out / SAMPLES_FILE, out / DIALOGS_FILE
+    instances_file = out / INSTANCES_FILE
     previous: dict[str, Any] | None = None
     if run_file.exists() and not fresh:
         try:
@@ -158,18 +172,19 @@ def _prepare_out(out: Path, fingerprint: dict[str, Any], fresh: bool) -> set[str
                 "use another --out or --fresh"
             )
     if previous is None:
-        for path in (samples_file, dialogs_file, out / INVOCATIONS_FILE):
+        for path in (samples_file, dialogs_file, instances_file, out / INVOCATIONS_FILE):
             path.unlink(missing_ok=True)
         run_file.write_text(json.dumps(fingerprint, indent=2), encoding="utf-8")
         return set()
     done = {str(r["dialog_id"]) for r in _read_jsonl(dialogs_file) if "dialog_id" in r}
     # drop samples of dialogs that were interrupted before their dialog record was written
-    kept = [r for r in _read_jsonl(samples_file) if str(r.get("dialog_id")) in done]
-    tmp = samples_file.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for rec in kept:
-            fh.write(json.dumps(rec) + "\n")
-    os.replace(tmp, samples_file)
+    for path in (samples_file, instances_file):
+        kept = [r for r in _read_jsonl(path) if str(r.get("dialog_id")) in done]
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for rec in kept:
+                fh.write(json.dumps(rec) + "\n")
+        os.replace(tmp, path)
     return done
 
 
@@ -235,6 +250,7 @@ def run_eval(
         "universe_size": len(universe),
         "whole_catalog": opts.whole_catalog,
         "n_catalog_items": len(catalog),
+        "protocol": opts.protocol,
     }
     done = _prepare_out(Path(opts.out), fingerprint, opts.fresh)
     todo = [d for d in dialogs if d.dialog_id not in done]
@@ -254,18 +270,23 @@ def run_eval(
         "gold_ids": gold_ids,
         "weights_profile": profile,
         "whole_catalog": opts.whole_catalog,
+        "standardized": opts.protocol == "standardized",
     }
     out = Path(opts.out)
     bar = _progress(len(dialogs), len(dialogs) - len(todo), opts.progress)
     with (
         open(out / SAMPLES_FILE, "a", encoding="utf-8") as sfh,
         open(out / DIALOGS_FILE, "a", encoding="utf-8") as dfh,
+        open(out / INSTANCES_FILE, "a", encoding="utf-8") as ifh,
     ):
 
         def write(res: DialogResult) -> None:
             for rec in res.samples:
                 sfh.write(json.dumps(rec) + "\n")
             sfh.flush()
+            for rec in res.instances:
+                ifh.write(json.dumps(rec) + "\n")
+            ifh.flush()
             dfh.write(json.dumps(res.record()) + "\n")
             dfh.flush()
             bar.update(1)
@@ -303,6 +324,9 @@ def run_eval(
             bar.close()
     samples = [r for r in _read_jsonl(out / SAMPLES_FILE) if str(r.get("dialog_id")) in wanted]
     dialog_recs = [r for r in _read_jsonl(out / DIALOGS_FILE) if str(r.get("dialog_id")) in wanted]
+    instances = None
+    if opts.protocol == "standardized":
+        instances = [r for r in _read_jsonl(out / INSTANCES_FILE) if str(r.get("dialog_id")) in wanted]
     summary, details = summarize(
         samples,
         dialog_recs,
@@ -310,6 +334,7 @@ def run_eval(
         split=opts.split,
         catalog_size=len(universe),
         llm=opts.llm,
+        instances=instances,
     )
     wall = round(time.perf_counter() - t_start, 1)
     invocation = {
@@ -373,16 +398,23 @@ def summarize(
     split: str,
     catalog_size: int,
     llm: str,
+    instances: Sequence[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(``summary.json`` with the exact DESIGN §3 schema, ``details.json`` with CIs, curves, counts)."""
+    """(``summary.json`` with the exact DESIGN §3 schema, ``details.json`` with CIs, curves, counts).
+
+    ``instances`` (the standardized protocol's records) given: ``protocol`` is ``"standardized"`` and the
+    summary gains a ``standardized`` block (:func:`eval.standardized.summarize_standardized`) beside the
+    classic numbers. Every interval resamples dialogues.
+    """
     dedup = [s for s in samples if not s.get("gold_in_context")]
     n = len(samples)
 
     def block(subset: Sequence[dict[str, Any]], system: str) -> tuple[dict[str, float], dict[str, Any]]:
         ranks = [s["ranks"].get(system) for s in subset]
         means, per = _metrics_from_ranks(ranks)
+        groups = [str(s.get("dialog_id")) for s in subset]
         ci = {
-            k: [round(x, 4) for x in bootstrap_ci(per[k])]
+            k: [round(x, 4) for x in dialog_bootstrap_ci(per[k], groups)]
             for k in ("recall@1", "recall@10", "recall@50", "ndcg@10", "mrr@50")
         }
         return means, {"ci95": ci, "recall_curve": _recall_curve(ranks), "n": len(subset)}
@@ -416,6 +448,7 @@ def summarize(
     summary: dict[str, Any] = {
         "dataset": dataset,
         "split": split,
+        "protocol": "standardized" if instances is not None else "classic",
         "n_dialogs": len(dialogs),
         "n_samples": n,
         "catalog_size": catalog_size,
@@ -427,6 +460,10 @@ def summarize(
         "latency_ms": p50_p95(latencies, 1),
         "llm": llm,
     }
+    if instances is not None:
+        summary["standardized"], details["standardized"] = summarize_standardized(
+            instances, ("agent", *BASELINES)
+        )
     details["counts"] = {
         "n_samples": n,
         "n_samples_dedup": len(dedup),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import METRIC_KEYS
+from eval.standardized import PUBLISHED, PUBLISHED_TEST_COUNTS, VARIANTS
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,9 @@ def render_report(summary: Mapping[str, Any], details: Mapping[str, Any], plots:
         "that the seeker mentioned earlier is a miss for the agent in *full* (`repeat_context` shows how much "
         "of *full* is such repeats); *dedup* is free of this effect.",
         "",
-        "Intervals are percentile-bootstrap 95% CIs over samples (1,000 resamples).",
+        "Intervals are percentile-bootstrap 95% CIs over dialogues (1,000 resamples; each resample draws "
+        "dialogues with replacement and pools all their samples), since samples of one dialogue are not "
+        "independent.",
         "",
         "## Results",
         "",
@@ -152,6 +155,7 @@ def render_report(summary: Mapping[str, Any], details: Mapping[str, Any], plots:
         f"| **ours** | dedup | {_fmt(summary['dedup']['recall@1'])} | {_fmt(summary['dedup']['recall@10'])} | "
         f"{_fmt(summary['dedup']['recall@50'])} |"
     )
+    lines += _standardized_section(summary, details)
     lines += [
         "",
         "The anchors come from their papers (trained on the full REDIAL train split, 10,006 dialogs); our "
@@ -253,3 +257,124 @@ def plot_curves(out: Path, summary: Mapping[str, Any], details: Mapping[str, Any
     fig.savefig(paths[-1])
     plt.close(fig)
     return paths
+
+
+#: Where the classic samples and the standardized instances differ (report.md states it).
+PROTOCOL_DIFFERENCES = (
+    "Both protocols score the same agent rankings (the ranking of the seeker turn before a recommender turn) and "
+    "both R@K are shares of gold mentions, but classic samples come from *merged* recommender utterances (one "
+    "sample per distinct movie of consecutive recommender messages joined, movies found as `@id` with a name, "
+    "dedup = not named in an earlier merged utterance, no sample in an opening recommender block) while "
+    "standardized instances come from each *unmerged* recommender message with any earlier message (movies = "
+    "`movieMentions` ids whose `@id` occurs in the text, so a movie repeated in two consecutive recommender "
+    "messages counts twice in *full* and its second mention is dropped by *dedup*, which also compares against "
+    "earlier messages of the same recommender block; a later message of an opening recommender block is an "
+    "instance, for which the agent has no ranking yet and scores a miss)."
+)
+
+
+def _cell(metrics: Mapping[str, Any] | None, key: str) -> str:
+    return _fmt(metrics.get(key)) if metrics else "–"
+
+
+def _wide_row(name: str, protocol: str, blocks: Mapping[str, Mapping[str, Any] | None]) -> str:
+    """A row of the both-protocols table: full and dedup R@1/10/50, then SR, RDL, RDL/inst of each variant."""
+    cells = [_cell(blocks.get(v), f"recall@{k}") for v in VARIANTS for k in (1, 10, 50)]
+    cells += [_cell(blocks.get(v), key) for v in VARIANTS for key in ("sr", "rdl", "rdl_instances")]
+    return f"| {name} | {protocol} | " + " | ".join(cells) + " |"
+
+
+def _ci_cell(metrics: Mapping[str, Any], ci: Mapping[str, Any], key: str) -> str:
+    if key not in metrics:
+        return "–"
+    lo, hi = ci.get(key, (None, None))
+    return _fmt(metrics[key]) + ("" if lo is None else f" [{lo:.3f}, {hi:.3f}]")
+
+
+def _standardized_section(summary: Mapping[str, Any], details: Mapping[str, Any]) -> list[str]:
+    """The REDIAL section that puts classic and standardized numbers beside Kostric & Balog's (SIGIR '26)."""
+    if summary["dataset"] != "redial":
+        return []
+    std = summary.get("standardized")
+    std_det = details.get("standardized", {})
+    agent = details.get("agent", {})
+    lines = [
+        "",
+        "## Standardized protocol (Kostric & Balog, SIGIR '26)",
+        "",
+    ]
+    if not std:
+        lines.append(
+            "Not computed in this run: add `--protocol standardized` to `crsagent eval redial` (same rankings, "
+            "one run yields both protocols)."
+        )
+        return lines
+    lines += [
+        "Instances as their `scripts/create_recommendation_dataset.py` (iai-group/redial-reproducibility): one "
+        "instance per recommender message that mentions movies and has context, gold = the movies of that "
+        "message; *dedup* (their `--fresh-only`) keeps only movies not mentioned in an earlier message, by "
+        "either speaker. R@K = share of gold mentions in the top K. SR = share of dialogues where, at some "
+        "instance, the top-1 item is a gold movie the seeker liked or has seen (`initiatorQuestions`); RDL = "
+        "mean over dialogues of (sum over instances of 1.0 for a liked / 0.5 for a seen top-1 gold) / the "
+        "dialogue length. Their text does not define the length: RDL here divides by the dialogue's number of "
+        "messages (with it `repeat_context` reproduces their naive-repeat RDL, 0.009 on test), RDL/inst by its "
+        "number of scored instances (their systems' RDL/SR ratios of about 0.5 suggest a length that short, so "
+        "compare their system rows with RDL/inst). SR and RDL count the dialogues with at least one instance "
+        "in the variant.",
+        "",
+        PROTOCOL_DIFFERENCES,
+        "",
+    ]
+    counts = ", ".join(
+        f"{v}: {std['n_instances'][v]} instances, {std['n_mentions'][v]} gold mentions, "
+        f"{std['n_dialogs'][v]} dialogues"
+        for v in VARIANTS
+    )
+    lines.append(f"Ours: {counts}.")
+    if summary["split"] == "test":
+        theirs = ", ".join(
+            f"{v}: {n} instances, {m} gold mentions" for v, (n, m) in PUBLISHED_TEST_COUNTS.items()
+        )
+        lines.append(
+            f"Their script on the test split: {theirs} (their README evaluates 3,617 / 3,372 rows; see "
+            "`eval/standardized.py`)."
+        )
+    lines += [
+        "",
+        "| system | protocol | full R@1 | full R@10 | full R@50 | dedup R@1 | dedup R@10 | dedup R@50 "
+        "| full SR | full RDL | full RDL/inst | dedup SR | dedup RDL | dedup RDL/inst |",
+        "|---|---|" + "---|" * 12,
+    ]
+    for name, blocks in PUBLISHED.items():
+        lines.append(_wide_row(name, "standardized (published)", blocks))
+    classic = {v: summary.get(v) for v in VARIANTS}
+    lines.append(_wide_row("**ours**", "classic", classic))
+    lines.append(_wide_row("**ours**", "standardized", {v: std[v] for v in VARIANTS}))
+    for name, blocks in std.get("baselines", {}).items():
+        lines.append(_wide_row(name, "standardized", blocks))
+    lines += [
+        "",
+        "Ours with 95% intervals (dialogue-level bootstrap):",
+        "",
+        "| protocol | variant | R@1 | R@10 | R@50 | SR | RDL | RDL/inst |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for v in VARIANTS:
+        det = agent.get(v, {})
+        cells = [_ci_cell(summary[v], det.get("ci95", {}), f"recall@{k}") for k in (1, 10, 50)]
+        lines.append(f"| classic | {v} | " + " | ".join(cells) + " | – | – | – |")
+    for v in VARIANTS:
+        det = std_det.get("agent", {}).get(v, {})
+        keys = ("recall@1", "recall@10", "recall@50", "sr", "rdl", "rdl_instances")
+        lines.append(
+            f"| standardized | {v} | "
+            + " | ".join(_ci_cell(std[v], det.get("ci95", {}), k) for k in keys)
+            + " |"
+        )
+    lines += [
+        "",
+        "`repeat_context` is the analogue of their naive repeat baseline (context movies, most recent first); "
+        "ours sees the merged utterances before the recommender turn, so it misses repeats within one "
+        "recommender block.",
+    ]
+    return lines

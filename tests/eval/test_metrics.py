@@ -7,7 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from eval.metrics import METRIC_KEYS, RankingMetrics, bootstrap_ci, mrr_at_k, ndcg_at_k, recall_at_k
+from eval.metrics import (
+    METRIC_KEYS,
+    RankingMetrics,
+    bootstrap_ci,
+    dialog_bootstrap,
+    dialog_bootstrap_ci,
+    mrr_at_k,
+    ndcg_at_k,
+    recall_at_k,
+)
 
 RANKED = [10, 20, 30, 40, 50]  # gold 30 sits at rank 3
 
@@ -97,3 +106,33 @@ def test_bootstrap_ci() -> None:
     assert bootstrap_ci([]) == (0.0, 0.0)
     with pytest.raises(ValueError):
         bootstrap_ci(values, n_boot=0)
+
+
+def test_dialog_bootstrap_pools_the_samples_of_drawn_dialogues() -> None:
+    # dialogue a: 3 hits of 3, dialogue b: 1 miss. A resample draws two dialogues: {a, a} -> 6/6 = 1.0,
+    # {a, b} -> 3/4 = 0.75 (pooled share, not the mean of 1.0 and 0.0), {b, b} -> 0/2 = 0.0
+    values, groups = [1.0, 1.0, 1.0, 0.0], ["a", "a", "a", "b"]
+    stats = dialog_bootstrap(values, groups, n_boot=4000, seed=1)
+    assert set(np.unique(stats)) == {0.0, 0.75, 1.0}
+    assert np.mean(stats == 0.75) == pytest.approx(0.5, abs=0.03)  # P({a, b}) = 1/2
+    assert dialog_bootstrap_ci(values, groups, n_boot=4000, seed=1) == (0.0, 1.0)
+    # the sample-level bootstrap treats the four values as independent: a narrower interval
+    low, high = bootstrap_ci(values, n_boot=4000, seed=1)
+    assert low > 0.0 and high == 1.0
+
+
+def test_dialog_bootstrap_degenerate_cases() -> None:
+    # every dialogue has share 1/2: every resample is exactly 1/2, whatever is drawn
+    assert dialog_bootstrap_ci([1.0, 0.0, 0.0, 1.0], ["a", "a", "b", "b"]) == (0.5, 0.5)
+    assert dialog_bootstrap_ci([1.0, 0.0, 0.0], ["only"] * 3) == pytest.approx((1 / 3, 1 / 3))
+    assert dialog_bootstrap_ci([], []) == (0.0, 0.0)
+    values, groups = [0.0, 1.0, 1.0, 0.0, 1.0], [1, 1, 2, 3, 3]
+    assert dialog_bootstrap_ci(values, groups, seed=5) == dialog_bootstrap_ci(values, groups, seed=5)
+    # the order of the samples does not matter (workers finish dialogues in any order)
+    assert dialog_bootstrap_ci(values[::-1], groups[::-1], seed=5) == dialog_bootstrap_ci(
+        values, groups, seed=5
+    )
+    with pytest.raises(ValueError):
+        dialog_bootstrap_ci([1.0], ["a", "b"])
+    with pytest.raises(ValueError):
+        dialog_bootstrap([1.0], ["a"], n_boot=0)

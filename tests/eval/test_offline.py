@@ -35,6 +35,7 @@ SHARED_DATA = Path(os.environ.get("CRSAGENT_SHARED_DATA", REPO.parent / "shared"
 SUMMARY_KEYS = {
     "dataset",
     "split",
+    "protocol",
     "n_dialogs",
     "n_samples",
     "catalog_size",

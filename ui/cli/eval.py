@@ -4,7 +4,7 @@ benchmark, :mod:`ui.cli.eval_nlu`)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -61,6 +61,13 @@ def eval_command(
     weights: Annotated[
         str | None, typer.Option(help="Fusion-weights profile (default: the dataset's).")
     ] = None,
+    protocol: Annotated[
+        str,
+        typer.Option(
+            help="classic (DESIGN §4) or standardized: REDIAL only, also scores Kostric & Balog's "
+            "standardized instances (SIGIR '26: per message, R@K over gold mentions, SR, RDL) in the same run.",
+        ),
+    ] = "classic",
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
     data: Annotated[
         Path | None,
@@ -113,6 +120,7 @@ def eval_command(
         whole_catalog=whole_catalog,
         fresh=fresh,
         weights_profile=weights,
+        protocol=protocol.strip().lower(),
         progress=err_console.is_terminal and not json_out,
     )
     opts.check()
@@ -133,7 +141,21 @@ def eval_command(
             f"{name:<15} R@10 {m['recall@10']:.3f}  R@50 {m['recall@50']:.3f}"
             for name, m in summary["baselines"].items()
         )
+        + _standardized_lines(summary)
         + f"\nlatency p50 {summary['latency_ms']['p50']} ms, p95 {summary['latency_ms']['p95']} ms; "
         f"report: {opts.out / 'report.md'}",
         highlight=False,
+    )
+
+
+def _standardized_lines(summary: dict[str, Any]) -> str:
+    """The console lines of the standardized protocol's numbers (empty for a classic run)."""
+    std = summary.get("standardized")
+    if not std:
+        return ""
+    return "".join(
+        f"\nstandardized {variant:<5} R@1 {m['recall@1']:.3f}  R@10 {m['recall@10']:.3f}  "
+        f"R@50 {m['recall@50']:.3f}  SR {m['sr']:.3f}  RDL {m['rdl']:.3f} (per instance {m['rdl_instances']:.3f})  "
+        f"({std['n_instances'][variant]} instances)"
+        for variant, m in ((v, std[v]) for v in ("full", "dedup"))
     )
