@@ -15,8 +15,9 @@ from typing import Any, NamedTuple, Protocol
 from pydantic import ValidationError
 
 from agent.llm import LLMClient
-from agent.parsers.rules import RuleParser
+from agent.parsers.rules import ParserTables, RuleParser
 from agent.state import ParsedTurn, Preferences
+from tools import catalog_cache
 from tools.grounding import Grounder
 from tools.hard_filter import HardFilter
 from tools.ranking import FusionWeights
@@ -25,6 +26,9 @@ from tools.settings import PACKAGED_DATA_DIR, Settings
 from tools.toolkit import Toolkit
 
 log = logging.getLogger(__name__)
+
+#: File-name prefix of the parser tables' start-up copy (:mod:`tools.catalog_cache`).
+PARSER_TABLES_PREFIX = "parser-tables-"
 
 #: The tuned fusion weights per profile ("default", "redial", "inspired"); see eval/tune.py.
 WEIGHTS_FILE = "fusion_weights.json"
@@ -128,8 +132,16 @@ class AgentContext:
 
     @cached_property
     def parser(self) -> RuleParser:
-        """The offline parser, built once over the toolkit's catalog and grounder."""
-        return RuleParser(self.toolkit.catalog, self.toolkit.grounder)
+        """The offline parser, built once over the toolkit's catalog and grounder (its tables from a start-up
+        copy in the models directory when one matches the catalog)."""
+        toolkit = self.toolkit
+        key = catalog_cache.cache_key(toolkit.engine, extra=ParserTables.code_digest())
+        models_dir = toolkit.settings.models_dir
+        tables = catalog_cache.read(models_dir, key, PARSER_TABLES_PREFIX, ParserTables)
+        if tables is None:
+            tables = ParserTables.build(toolkit.catalog)
+            catalog_cache.write(models_dir, key, tables, PARSER_TABLES_PREFIX)
+        return RuleParser(toolkit.catalog, self.grounder, tables=tables)
 
     def warm(self) -> None:
         """Load everything now (the first turn is then as fast as the others)."""

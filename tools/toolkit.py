@@ -143,7 +143,7 @@ class Toolkit:
     @cached_property
     def hard_filter(self) -> HardFilter:
         """Constraint evaluation against the catalog database."""
-        return HardFilter(self.engine)
+        return HardFilter(self.engine, catalog=self.catalog)
 
     @cached_property
     def recommenders(self) -> dict[str, Recommender]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
 from agent.parsers.clauses import Clause, split_clauses
 from agent.parsers.cues import CUE_WORDS, find_cues, said_for_now, stance_at
@@ -47,6 +49,7 @@ from agent.parsers.typos import TypoFixer
 from agent.parsers.vocab import LANGUAGE_WORDS, Target, Vocabulary
 from agent.state import ParsedTurn, ShownFeedback, Span, TitleMention
 from tools.catalog import Catalog
+from tools.catalog_cache import code_digest
 from tools.grounding import Grounder, Mention
 from tools.grounding.lexicon import common_words
 from tools.qualifiers import QUALIFIERS
@@ -103,18 +106,52 @@ _ORDINAL_WORD = re.compile(
 RECENT_YEARS = 3
 
 
+@dataclass
+class ParserTables:
+    """What the parser derives from the catalog (its vocabulary, typo repair and newest year): about a second
+    to build for 64k films, so a start-up copy is kept in the home's models directory (:meth:`build`)."""
+
+    vocab: Vocabulary
+    typos: TypoFixer
+    current_year: int
+
+    @classmethod
+    def build(cls, catalog: Catalog) -> ParserTables:
+        """Derive the tables from ``catalog``."""
+        years = [it.year for it in catalog.items.values() if it.year]
+        vocab = Vocabulary(catalog, _lowercase_words(catalog))
+        typos = TypoFixer(vocab.words, vocab.people, common_words() | CUE_WORDS | _catalog_words(catalog))
+        return cls(vocab, typos, max(years) if years else 2020)
+
+    @staticmethod
+    def code_digest() -> str:
+        """A hash of the code the tables come from (a start-up copy made by other code is never used)."""
+        here = Path(__file__).resolve().parent
+        return code_digest(
+            *sorted(here.glob("*.py")),
+            here.parents[1] / "tools" / "qualifiers.py",
+            here.parents[1] / "tools" / "grounding" / "lexicon.py",
+        )
+
+
 class RuleParser:
     """Parses user messages without an LLM. Built once per catalog; parsing takes about a millisecond."""
 
-    def __init__(self, catalog: Catalog, grounder: Grounder, *, current_year: int | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        grounder: Grounder,
+        *,
+        current_year: int | None = None,
+        tables: ParserTables | None = None,
+    ) -> None:
         self.catalog = catalog
         self.grounder = grounder
-        years = [it.year for it in catalog.items.values() if it.year]
-        self.current_year = current_year or (max(years) if years else 2020)
-        ordinary = _catalog_words(catalog)
-        self.vocab = Vocabulary(catalog, _lowercase_words(catalog))
+        tables = tables if tables is not None else ParserTables.build(catalog)
+        self.current_year = current_year or tables.current_year
+        self.vocab = tables.vocab
         self.people = self.vocab.people
-        self.typos = TypoFixer(self.vocab.words, self.people, common_words() | CUE_WORDS | ordinary)
+        self.typos = tables.typos
 
     # ------------------------------------------------------------------ entry point
     def parse(self, text: str, shown_ids: Iterable[int] = ()) -> ParsedTurn:

@@ -35,8 +35,8 @@ EMBEDDING_TOP_K = 8
 class EmbeddingStage:
     """Title embeddings of the catalog and the nearest-title lookup over them. Thread-safe.
 
-    The embeddings are loaded at construction when ``cache_dir`` already holds them; otherwise they are
-    computed on the first lookup (or :meth:`warm`) and saved there. An embedder that fails disables the stage.
+    The embeddings are loaded from ``cache_dir`` on the first lookup (or :meth:`warm`); when it does not hold
+    them they are computed then and saved there. An embedder that fails disables the stage.
     """
 
     def __init__(self, catalog: Catalog, embedder: Embedder, cache_dir: Path | None = None) -> None:
@@ -48,9 +48,7 @@ class EmbeddingStage:
         # thin MovieLens-only films are named exactly or not at all: 47k more titles would cost a minute here
         self._vector_ids: list[int] = sorted(i for i, it in catalog.items.items() if not it.thin)
         self._failed = False
-        self._cache_path = self._embedding_cache_path()
-        if self._cache_path is not None and self._cache_path.exists():
-            self._load_vectors(self._cache_path)
+        self._cache_path = self._embedding_cache_path()  # loaded on the first lookup that reaches this stage
 
     def match(self, q: Query) -> ItemMatch | None:
         """The nearest title above the cosine threshold whose words cover the query's and whose year fits."""

@@ -38,7 +38,6 @@ from tools.grounding.lexicon import (
 )
 from tools.grounding.matcher import SCORE_EXACT, SCORE_FUZZY, SCORE_SUBTITLE, LexicalMatcher
 from tools.grounding.matches import ItemMatch, Mention, item_match
-from tools.grounding.speller import Speller
 from tools.grounding.title_cues import (
     caps_are_unreliable,
     case_marked,
@@ -96,13 +95,7 @@ class TitleFinder:
     def __init__(self, index: TitleIndex, matcher: LexicalMatcher) -> None:
         self.index = index
         self.matcher = matcher
-        dialogue_keys = [  # typo repair never aims at films only MovieLens lists
-            k
-            for table in (index.keys, index.subtitles)
-            for k, ids in table.items()
-            if not index.movielens_only.issuperset(ids)
-        ]
-        self.speller = Speller(dialogue_keys, index.people)
+        self.speller = index.speller
 
     def find(self, text: str) -> list[Mention]:
         """Every catalog title mentioned in ``text``, grounded, non-overlapping (longest wins), in order."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from tools.catalog import Catalog, Item
 from tools.catalog_cache import code_digest
 from tools.grounding.notability import notability_scores, notable_threshold
+from tools.grounding.speller import Speller
 from tools.grounding.tokenizer import loose_key
 from tools.titles import fold, fold_title, normalize_title, straighten_apostrophes, subtitle_parts
 
@@ -31,14 +32,15 @@ class TitleIndex:
       (:mod:`tools.grounding.notability`), from the catalog and ``interaction_counts`` (item id -> count);
       ``notable_min``: the notability of the better-known films (a one-word title found by typo repair
       must reach it);
-    - ``movielens_only``: the items only MovieLens lists (stricter rules in free text).
+    - ``movielens_only``: the items only MovieLens lists (stricter rules in free text);
+    - ``speller``: typo repair towards the words of the other titles (:mod:`tools.grounding.speller`).
     """
 
     @staticmethod
     def code_digest() -> str:
         """A hash of the code that builds the index, so a start-up copy made by other code is never used."""
         here = Path(__file__).resolve().parent
-        names = ("index.py", "notability.py", "tokenizer.py", "lexicon.py")
+        names = ("index.py", "notability.py", "tokenizer.py", "lexicon.py", "speller.py")
         return code_digest(*(here / n for n in names), here.parent / "titles.py")
 
     def __init__(self, catalog: Catalog, interaction_counts: Mapping[int, float] | None = None) -> None:
@@ -105,6 +107,13 @@ class TitleIndex:
         # people names, so "George Lucas" does not ground "Lucas"
         self.people = frozenset(people)
         self.person_prefixes = frozenset(_token_prefixes(people))
+        dialogue_keys = [  # typo repair never aims at films only MovieLens lists
+            k
+            for table in (self.keys, self.subtitles)
+            for k, ids in table.items()
+            if not self.movielens_only.issuperset(ids)
+        ]
+        self.speller = Speller(dialogue_keys, self.people)
 
 
 def _token_prefixes(phrases: Iterable[str]) -> set[str]:
