@@ -121,7 +121,7 @@ def _later_texts(dialog: Dialog, index: int) -> list[str]:
 def test_prediction_sees_exactly_the_earlier_utterances(whole_catalog: bool) -> None:
     dialogs = _dialogs()
     gold_ids = _gold_ids(dialogs)
-    checked = 0
+    checked = checked_instances = 0
     for dialog in dialogs:
         spy = _SpyRunner()
         ev = DialogEvaluator(
@@ -131,6 +131,7 @@ def test_prediction_sees_exactly_the_earlier_utterances(whole_catalog: bool) -> 
             gold_ids,
             runner=spy,  # type: ignore[arg-type]
             whole_catalog=whole_catalog,
+            standardized=dialog.dataset == "redial",
         )
         hooked: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
         result = evaluate_dialog(ev, dialog, hook=_recorder(hooked))
@@ -169,12 +170,22 @@ def test_prediction_sees_exactly_the_earlier_utterances(whole_catalog: bool) -> 
                 i,
                 sample["gold"],
             )
+        # the standardized protocol's instances use the same predictions: exactly the earlier utterances
+        for inst in result.instances:
+            i, head = inst["turn_index"], inst["top1"]
+            if head is not None:
+                assert spy.received(head - MARK) == _transcript(dialog.utterances[:i]), (dialog.dialog_id, i)
+                assert spy.fed(head - MARK) == _transcript(dialog.utterances[:i]), (dialog.dialog_id, i)
+                checked_instances += 1
+            for gold in inst["golds"]:
+                assert (gold["ranks"]["repeat_context"] is not None) <= gold["earlier"], (dialog.dialog_id, i)
         # the state handed to the tuning hook is that of the predicting turn: nothing from later on
         for state, samples in hooked:
             i = samples[0]["turn_index"]
             said = [(h["role"], h["content"]) for h in state.get("history", [])]
             assert [s for s in said if not s[1].startswith("spy reply")] == _transcript(dialog.utterances[:i])
     assert checked == 20  # every predicted sample of the five fixture dialogs
+    assert checked_instances > 0
 
 
 # ------------------------------------------------------------------------- end to end, the real pipeline
