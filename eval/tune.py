@@ -19,7 +19,9 @@ Search (:func:`coordinate_search`): every dev dialog is replayed once through th
 (:func:`capture`), keeping the state of each predicting user turn; a weight setting is then scored by
 re-running the graph's ``execute`` node on those states (the only node that depends on the weights).
 :func:`ablation_table` switches one idea off at a time and :func:`limits` says why golds are missed. The
-chosen weights go to ``data/fusion_weights.json`` (``--write``); final numbers always come from a full
+chosen weights go to ``data/fusion_weights.json`` (``--write``) and the record of the tuning to
+``data/fusion_tuning.json`` (``--audit``: the command, the grid, the dev splits and their dialog ids, every
+tried setting's dev numbers and the choice; :func:`audit_record`); final numbers always come from a full
 ``crsagent eval`` run.
 
 Run as ``python -m eval.tune --shared ../shared/data --work /tmp/tune --base-home ~/.crsagent`` (an indexed
@@ -36,6 +38,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -84,6 +87,8 @@ class DevSetup:
     n_redial: int
     n_inspired: int
     n_removed_interactions: int
+    redial_ids: list[str] = field(default_factory=list)  #: conversationIds of the REDIAL dev dialogs
+    inspired_lines: list[int] = field(default_factory=list)  #: line numbers of the INSPIRED dev dialogs
 
 
 def _workers(record: dict[str, Any]) -> tuple[str, str]:
@@ -175,11 +180,13 @@ def build_dev(
                 redial_lines.append(line)
     (redial_dir / "dev_data.jsonl").write_text("".join(redial_lines), encoding="utf-8")
     inspired_lines: list[str] = []
+    inspired_numbers: list[int] = []
     with open(shared / INSPIRED_TRAIN_FILE, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             user = f"inspired:{lineno}"
             if line.strip() and hash_bucket(user, INSPIRED_BUCKETS) == DEV_BUCKET:
                 dev_users.add(user)
+                inspired_numbers.append(lineno)
                 inspired_lines.append(line if line.endswith("\n") else line + "\n")
     inspired_file = inspired_dir / "train_holdout.jsonl"
     inspired_file.write_text("".join(inspired_lines), encoding="utf-8")
@@ -203,7 +210,20 @@ def build_dev(
         len(inspired_lines),
         removed,
     )
-    return DevSetup(redial_dir, inspired_file, data_dir, len(redial_lines), len(inspired_lines), removed)
+    redial_ids = sorted(
+        (clean_text(str(json.loads(line).get("conversationId") or "")) for line in redial_lines),
+        key=lambda c: (len(c), c),
+    )
+    return DevSetup(
+        redial_dir,
+        inspired_file,
+        data_dir,
+        len(redial_lines),
+        len(inspired_lines),
+        removed,
+        redial_ids=redial_ids,
+        inspired_lines=inspired_numbers,
+    )
 
 
 def build_dev_home(setup: DevSetup, home: Path, base_home: Path | None = None) -> Settings:
@@ -469,6 +489,71 @@ def _markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: The dialog files each dev set is carved from (train splits only; see :func:`build_dev`).
+DEV_SOURCES: dict[str, tuple[str, ...]] = {"redial": REDIAL_TRAIN_FILES, "inspired": (INSPIRED_TRAIN_FILE,)}
+
+
+def _sorted_tried(trail: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every scored setting once, with its objective, ordered by its weights' JSON (deterministic)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for row in trail:
+        weights = row["weights"]
+        metrics = {k: v for k, v in row.items() if k != "weights"}
+        key = json.dumps(weights, sort_keys=True)
+        rows[key] = {"weights": weights, "metrics": metrics, "objective": round(objective(metrics), 4)}
+    return [rows[k] for k in sorted(rows)]
+
+
+def audit_record(
+    command: str, args: dict[str, Any], setup: DevSetup, results: dict[str, Any], grid: dict[str, Any]
+) -> dict[str, Any]:
+    """The auditable tuning record (``data/fusion_tuning.json``): the command that produced it, the grid,
+    the dev split of every dataset (train files it is carved from, its dialog ids), the dev numbers of every
+    tried setting and the chosen weights. No timing or path of the machine it ran on: the same command on
+    the same data writes the same bytes."""
+    datasets: dict[str, Any] = {}
+    for dataset, res in sorted(results.items()):
+        tried = res["trail"] or [{"weights": res["start"], **res["best_metrics"]}]
+        dev_ids: list[Any] = setup.redial_ids if dataset == "redial" else setup.inspired_lines
+        datasets[dataset] = {
+            "dev_split": {
+                "description": res["set"],
+                "carved_from_train_files": list(DEV_SOURCES[dataset]),
+                "n_dialogs": res["n_dialogs"],
+                "n_samples": res["n_samples"],
+                "dialog_ids" if dataset == "redial" else "train_file_lines": list(dev_ids),
+            },
+            "start": res["start"],
+            "tried": _sorted_tried(tried),
+            "chosen": res["best"],
+            "chosen_metrics": res["best_metrics"],
+        }
+    return {
+        "_about": (
+            "Written by eval/tune.py (--audit). The fusion-weight profiles of data/fusion_weights.json with the "
+            "dev numbers behind them: every setting scored ('tried', sorted by weights; 'search' says how "
+            "they were tried) and the one chosen. Dev sets are carved from TRAIN dialogs only; no test split is read."
+        ),
+        "command": command,
+        "arguments": args,
+        "search": (
+            "coordinate ascent over the grid from the start profiles, at most "
+            f"{args.get('rounds')} round(s); 'tried' holds every setting it scored"
+            if args.get("rounds")
+            else "none (--rounds 0): the start profiles, those data/fusion_weights.json ships, are scored on "
+            "the dev sets as they are; 'tried' holds only them"
+        ),
+        "objective": "full_r@10 + dedup_r@10 + 0.5 * full_r@50",
+        "grid": {name: list(values) for name, values in grid.items()},
+        "datasets": datasets,
+    }
+
+
+def write_audit(path: Path, record: dict[str, Any]) -> None:
+    """Write ``record`` as sorted, indented JSON (byte-stable)."""
+    path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: build the dev data and home, capture the dev sets, search, write the report."""
     import pickle
@@ -495,7 +580,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--write", type=Path, default=None, help="write the tuned profiles into this fusion_weights.json"
     )
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--audit",
+        type=Path,
+        default=None,
+        help="write the grid, every tried setting's dev numbers and the chosen weights here (data/fusion_tuning.json)",
+    )
+    argv_list = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv_list)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from threadpoolctl import threadpool_limits
@@ -565,6 +657,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         for dataset, res in results.items():
             profiles[dataset] = res["best"]
         args.write.write_text(json.dumps(profiles, indent=2) + "\n", encoding="utf-8")
+    if args.audit is not None:
+        command = " ".join(["python -m eval.tune", *argv_list])
+        options = {
+            "dataset": args.dataset,
+            "split": args.split,
+            "rounds": args.rounds,
+            "start": args.start or "the dataset's own profile",
+        }
+        write_audit(args.audit, audit_record(command, options, setup, results, GRID))
+        log.info("audit: %s", args.audit)
     log.info("report: %s", work / "tune-report.md")
     return 0
 

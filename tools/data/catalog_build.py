@@ -42,6 +42,7 @@ from tools.data.sources import (
     read_inspired_kg,
     read_movielens,
     read_redial_metadata,
+    redial_train_mention_counts,
 )
 from tools.titles import fold, normalize_title, split_year
 
@@ -60,7 +61,7 @@ class Draft:
     title: str
     year: int | None
     redial_id: int | None = None
-    mentions: int = 0
+    mentions: int = 0  # REDIAL train dialogs that mention it: the same-title tie-break (rank_key)
     genres: list[str] = field(default_factory=list)
     directors: list[str] = field(default_factory=list)
     writers: list[str] = field(default_factory=list)
@@ -169,6 +170,9 @@ def build_catalog(src: Sources, log: QualityLog | None = None) -> tuple[list[Dra
     stats: Stats = defaultdict(int)
     redial = read_redial_metadata(src)
     drafts = redial_drafts(src, redial, ml, stats, log)
+    train_mentions = redial_train_mention_counts(src)
+    for draft in drafts:  # the same-title tie-break (rank_key): train-dialog mentions, never nbMentions
+        draft.mentions = train_mentions.get(draft.redial_id or 0, 0)
     stats["redial_items"] = len(drafts)
     add_inspired_items(src, drafts, ml, redial.info_by_imdb, stats, log)
     add_movielens_items(drafts, ml, stats)
@@ -228,9 +232,7 @@ def _redial_draft(
     tmdb = redial.tmdb.get(str(rid))
     tmdb = tmdb if isinstance(tmdb, dict) else None
     year = _redial_year(name_year, tmdb)
-    draft = Draft(
-        title=title or raw_name, year=year, redial_id=rid, mentions=int_or_none(row["nbMentions"]) or 0
-    )
+    draft = Draft(title=title or raw_name, year=year, redial_id=rid)
     raw_base = clean_text(split_year(raw_name)[0])
     if raw_base != draft.title:
         draft.add_alias(raw_base)
@@ -559,7 +561,10 @@ def add_movielens_items(drafts: list[Draft], ml: MovieLens, stats: Stats) -> Non
 
 
 def rank_key(draft: Draft) -> tuple[int, int]:
-    """Tie-break among same-title items: the most-mentioned REDIAL movie, then the lowest id."""
+    """Tie-break among same-title items: the REDIAL movie mentioned in the most REDIAL *train* dialogs, then
+    the lowest id. It decides which of two same-title items takes a MovieLens id's ratings and an INSPIRED
+    title's mentions, so it must hold nothing of a test split: REDIAL's own ``nbMentions`` (which counts the
+    test dialogs too) is not used."""
     return (-draft.mentions, draft.id)
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.data.catalog_build import Draft, catalog_index, rank_key
-from tools.data.normalise import clean_text, dialog_text_key, int_or_none, parse_title_year
-from tools.data.sources import Sources, inspired_train_dialogs
+from tools.data.normalise import int_or_none, parse_title_year
+from tools.data.sources import Sources, inspired_train_dialogs, redial_train_dialogs
 
 log = logging.getLogger(__name__)
 
@@ -118,31 +118,16 @@ def seeker_liked(dialog: dict[str, Any], movie_id: str) -> bool:
 
 def redial_interactions(src: Sources, table: InteractionTable, by_redial: dict[int, int]) -> dict[str, int]:
     """REDIAL train dialogs (partial train file + iEvaLM copy, de-duplicated) -> mention / like interactions."""
-    seen_ids: set[str] = set()
-    seen_text: set[str] = set()
     stats = {"dialogs": 0, "duplicates": 0, "unmapped_mentions": 0}
-    for rel in ("redial/train_data_partial.jsonl", "redial/ievalm/valid_data.jsonl"):
-        for lineno, dialog in src.jsonl(rel):
-            if not isinstance(dialog, dict) or not isinstance(dialog.get("messages"), list):
-                raise src.corrupt(rel, f"line {lineno}: expected a dialog object with messages")
-            conv = clean_text(str(dialog.get("conversationId") or ""))
-            text_key = dialog_text_key(dialog["messages"])
-            if (conv and conv in seen_ids) or text_key in seen_text:
-                stats["duplicates"] += 1
+    for user, dialog in redial_train_dialogs(src, stats):
+        mentions = dialog.get("movieMentions") or {}
+        for movie_id in sorted(mentions, key=str) if isinstance(mentions, dict) else []:
+            item = by_redial.get(int_or_none(movie_id) or -1)
+            if item is None:
+                stats["unmapped_mentions"] += 1
                 continue
-            if conv:
-                seen_ids.add(conv)
-            seen_text.add(text_key)
-            stats["dialogs"] += 1
-            user = f"redial:{conv or text_key}"
-            mentions = dialog.get("movieMentions") or {}
-            for movie_id in sorted(mentions, key=str) if isinstance(mentions, dict) else []:
-                item = by_redial.get(int_or_none(movie_id) or -1)
-                if item is None:
-                    stats["unmapped_mentions"] += 1
-                    continue
-                liked = seeker_liked(dialog, str(movie_id))
-                table.add(user, item, 2.0 if liked else 1.0, "redial", "like" if liked else "mention")
+            liked = seeker_liked(dialog, str(movie_id))
+            table.add(user, item, 2.0 if liked else 1.0, "redial", "like" if liked else "mention")
     return stats
 
 

@@ -103,7 +103,7 @@ def lone_kind_genres(by_source: dict[str, list[str]]) -> list[str]:
 
 def group_duplicates(items: list[Any], log: QualityLog) -> None:
     """Mark every item that repeats another film (same IMDb or MovieLens id, compatible title and year) with
-    ``duplicate_of`` the group's kept item (most mentions, then lowest id)."""
+    ``duplicate_of`` the group's kept item (most REDIAL train-dialog mentions, then lowest id)."""
     parent: dict[int, int] = {}
 
     def find(i: int) -> int:

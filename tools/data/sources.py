@@ -14,6 +14,7 @@ from typing import Any
 from tools.data.matching import TitleIndex
 from tools.data.normalise import (
     clean_text,
+    dialog_text_key,
     imdb_str,
     int_or_none,
     ml_title_parts,
@@ -25,8 +26,16 @@ from tools.data.normalise import (
 #: Plausible feature running times in minutes (TMDB lists 0 for unknown, and some shorts and serials).
 MIN_RUNTIME, MAX_RUNTIME = 20, 600
 
-#: The REDIAL movie list (REDIAL id, name with year, number of mentions).
+#: The REDIAL movie list (REDIAL id, name with year). Its third column, ``nbMentions``, counts mentions over
+#: the whole of REDIAL, test split included, so it is never read: not as a prior, a score or a tie-break (the
+#: tie-break among same-title items counts mentions in the REDIAL *train* dialogs instead,
+#: :func:`redial_train_mention_counts`).
 REDIAL_MOVIES = "redial/movies_with_mentions.csv"
+#: The REDIAL train dialogs (a partial copy of the official train split, and iEvaLM's re-formatted copy of
+#: more of it); the official test split is never read by the build.
+REDIAL_TRAIN_FILES = ("redial/train_data_partial.jsonl", "redial/ievalm/valid_data.jsonl")
+#: The INSPIRED train dialogs (UniCRS format).
+INSPIRED_TRAIN_FILE = "inspired/unicrs/train_data_dbpedia.jsonl"
 
 
 class DataBuildError(ValueError):
@@ -214,7 +223,7 @@ class RedialMetadata:
 
 def read_redial_metadata(src: Sources) -> RedialMetadata:
     """The REDIAL movie list and side files; ``info_by_imdb`` is the first ``id2info.json`` record per IMDb id."""
-    redial_rows = src.csv(REDIAL_MOVIES, ["movieId", "movieName", "nbMentions"])
+    redial_rows = src.csv(REDIAL_MOVIES, ["movieId", "movieName"])
     id2info = src.json("redial/id2info.json")
     tmdb_info = src.json("redial/movies.json")
     if not isinstance(id2info, dict) or not isinstance(tmdb_info, dict):
@@ -296,9 +305,48 @@ def read_inspired_kg(src: Sources) -> dict[str, KGMovie]:
     return movies
 
 
+def redial_train_dialogs(
+    src: Sources, stats: dict[str, int] | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The REDIAL train dialogs of :data:`REDIAL_TRAIN_FILES`, de-duplicated (a dialog of both files, by
+    conversationId or by its text, comes once): (user key ``redial:<conversationId>``, dialog). ``stats``
+    counts ``dialogs`` and ``duplicates``."""
+    seen_ids: set[str] = set()
+    seen_text: set[str] = set()
+    for rel in REDIAL_TRAIN_FILES:
+        for lineno, dialog in src.jsonl(rel):
+            if not isinstance(dialog, dict) or not isinstance(dialog.get("messages"), list):
+                raise src.corrupt(rel, f"line {lineno}: expected a dialog object with messages")
+            conv = clean_text(str(dialog.get("conversationId") or ""))
+            text_key = dialog_text_key(dialog["messages"])
+            if (conv and conv in seen_ids) or text_key in seen_text:
+                if stats is not None:
+                    stats["duplicates"] = stats.get("duplicates", 0) + 1
+                continue
+            if conv:
+                seen_ids.add(conv)
+            seen_text.add(text_key)
+            if stats is not None:
+                stats["dialogs"] = stats.get("dialogs", 0) + 1
+            yield f"redial:{conv or text_key}", dialog
+
+
+def redial_train_mention_counts(src: Sources) -> dict[int, int]:
+    """REDIAL id -> the number of REDIAL train dialogs that mention it (the same-title tie-break; unlike
+    ``nbMentions`` of the movie list, it holds nothing of the test split)."""
+    counts: dict[int, int] = {}
+    for _, dialog in redial_train_dialogs(src):
+        mentions = dialog.get("movieMentions")
+        for movie_id in mentions if isinstance(mentions, dict) else ():
+            rid = int_or_none(movie_id)
+            if rid is not None:
+                counts[rid] = counts.get(rid, 0) + 1
+    return counts
+
+
 def inspired_train_dialogs(src: Sources) -> list[tuple[int, list[str]]]:
     """INSPIRED train (UniCRS format): (line number, movie titles in order of mention) per dialog."""
-    rel = "inspired/unicrs/train_data_dbpedia.jsonl"
+    rel = INSPIRED_TRAIN_FILE
     out: list[tuple[int, list[str]]] = []
     for lineno, turns in src.jsonl(rel):
         if not isinstance(turns, list):
