@@ -238,12 +238,22 @@ def popular(ctx: AgentContext, work: TurnWork, args: PopularArgs) -> dict[str, A
     ranked = ctx.popularity_ranking
     picked: list[tuple[int, float]] = []
     bus, exclude = work.bus, work.exclude
-    universe, allowed, banned = bus.universe, bus.filter.allowed, bus.filter.excluded
+    universe, allowed, banned, unlisted = (
+        bus.universe,
+        bus.filter.allowed,
+        bus.filter.excluded,
+        bus.filter.unlisted,
+    )
     for pool in (None, bus.preferred) if bus.preferred is not None else (None,):
         sets = [s for s in (universe, pool, allowed) if s is not None]
 
         def eligible(item_id: int, sets: list[frozenset[int]] = sets) -> bool:
-            return item_id not in exclude and item_id not in banned and all(item_id in s for s in sets)
+            return (
+                item_id not in exclude
+                and item_id not in banned
+                and item_id not in unlisted
+                and all(item_id in s for s in sets)
+            )
 
         narrowest = min(sets, key=len, default=None)
         if narrowest is not None and 8 * len(narrowest) < len(

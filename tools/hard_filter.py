@@ -228,15 +228,22 @@ def compile_constraints(c: Constraints) -> Select[Any]:
 
 @dataclass(frozen=True)
 class FilterResult:
-    """The allowed item ids (None = every item), the explicitly excluded ids and, when empty, why."""
+    """The allowed item ids (None = every item), the excluded ids and, when empty, why. ``unlisted``: the items
+    never recommended unprompted (47k thin MovieLens-only films), kept apart from ``excluded`` so that a turn
+    never copies them; never in ``allowed``."""
 
     allowed: frozenset[int] | None
     excluded: frozenset[int] = frozenset()
     reason: str | None = None
+    unlisted: frozenset[int] = frozenset()
 
     def permits(self, item_id: int) -> bool:
         """Whether an item passes."""
-        return item_id not in self.excluded and (self.allowed is None or item_id in self.allowed)
+        return (
+            item_id not in self.excluded
+            and item_id not in self.unlisted
+            and (self.allowed is None or item_id in self.allowed)
+        )
 
 
 @dataclass(frozen=True)
@@ -272,7 +279,7 @@ class _Columns:
     runtime: np.ndarray  # float, NaN when unknown (passes a running-time bound, reported as unchecked)
     country: np.ndarray  # lower-cased country, "" when unknown
     tagged: np.ndarray  # bool: the sources hold keywords or tags (qualifiers can be checked)
-    listed: np.ndarray  # bool: a year or a genre is known (may be recommended unprompted)
+    listed: np.ndarray  # bool: may be recommended unprompted (Item.listed)
 
 
 def _columns_of(rows: Sequence[tuple[Any, ...]]) -> _Columns:
@@ -302,6 +309,8 @@ class HardFilter:
         self.engine = engine
         self.catalog = catalog
         self._cols: _Columns | None = None
+        self._unlisted_ids: frozenset[int] | None = None
+        self._unlisted_of: _Columns | None = None
         self._lists: OrderedDict[str, np.ndarray] = OrderedDict()
         self._results: OrderedDict[str, tuple[frozenset[int] | None, frozenset[int]]] = OrderedDict()
         self._cache_size = cache_size
@@ -322,8 +331,9 @@ class HardFilter:
         if reason:
             return FilterResult(frozenset(), explicit, reason)
         base = c.model_copy(update={"exclude_ids": []})
+        unlisted = frozenset() if base.include_unlisted else self._unlisted()
         if base.is_empty():
-            return FilterResult(None, explicit | self._unlisted())
+            return FilterResult(None, explicit, unlisted=unlisted)
         key = base.key()
         with self._lock:
             cached = self._results.get(key)
@@ -334,12 +344,15 @@ class HardFilter:
                 if len(self._results) > self._cache_size:
                     self._results.popitem(last=False)
         allowed, violators = cached
-        excluded = explicit | violators
+        excluded = explicit | violators if explicit else violators
         if allowed is not None and not allowed - excluded:
             return FilterResult(
-                frozenset(), excluded, "no movie in the catalog matches " + ", ".join(base.describe())
+                frozenset(),
+                excluded,
+                "no movie in the catalog matches " + ", ".join(base.describe()),
+                unlisted=unlisted,
             )
-        return FilterResult(allowed, excluded)
+        return FilterResult(allowed, excluded, unlisted=unlisted)
 
     def _evaluate(self, c: Constraints) -> tuple[frozenset[int] | None, frozenset[int]]:
         """(ids meeting every wanted condition or None, ids ruled out by an exclusion)."""
@@ -370,7 +383,7 @@ class HardFilter:
             narrow(np.isnan(cols.runtime) | (cols.runtime <= c.runtime_max))
         if c.runtime_min is not None:
             narrow(np.isnan(cols.runtime) | (cols.runtime >= c.runtime_min))
-        out = np.zeros(len(cols.ids), dtype=bool) if c.include_unlisted else ~cols.listed
+        out = np.zeros(len(cols.ids), dtype=bool)  # the unlisted items are FilterResult.unlisted
         for genre in c.genres_exclude:
             out |= self._member(f"genre:{genre}", _genre_ids(genre))
         for name in c.qualifiers_exclude:
@@ -379,6 +392,8 @@ class HardFilter:
             out |= self._member(
                 f"people:{sorted(map(person_key, c.people_exclude))}", _people_ids(c.people_exclude)
             )
+        if keep is not None and not c.include_unlisted:
+            keep = keep & cols.listed
         allowed = None if keep is None else frozenset(cols.ids[keep & ~out].tolist())
         return allowed, frozenset(cols.ids[out].tolist())
 
@@ -409,9 +424,11 @@ class HardFilter:
             return self._cols
 
     def _unlisted(self) -> frozenset[int]:
-        """Items with neither a year nor a genre (never recommended unprompted)."""
+        """Items never recommended unprompted (neither a year nor a genre, or thin); computed once."""
         cols = self._columns()
-        return frozenset(cols.ids[~cols.listed].tolist())
+        if self._unlisted_ids is None or self._unlisted_of is not cols:
+            self._unlisted_ids, self._unlisted_of = frozenset(cols.ids[~cols.listed].tolist()), cols
+        return self._unlisted_ids
 
     def unchecked(
         self, c: Constraints, ids: Sequence[int], soft_qualifiers: Sequence[str] = ()

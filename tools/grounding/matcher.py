@@ -56,6 +56,7 @@ _ARTICLE_BONUS = 1.5  # the query's words equal the item's title ("Heat" for "He
 _ARTICLE_BONUS_STRONG = 3.0  # ... including a leading article the query wrote ("The Boy", not "Boy")
 _ALIAS_BONUS = 1.2  # the query's words equal one of the item's aliases
 _MAX_ALTERNATIVES = 3
+_FUZZY_MEMO_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,9 @@ class LexicalMatcher:
     def __init__(self, catalog: Catalog, index: TitleIndex) -> None:
         self.catalog = catalog
         self.index = index
+        # the fuzzy stage scans ~19k keys (about a millisecond); replies repeat the same quoted words on
+        # every line they check, so its answers are remembered (bounded; a dict is safe under the GIL)
+        self._fuzzy_memo: dict[Query, ItemMatch | None] = {}
 
     def parse(self, title: str, bare_year: bool = True) -> Query | None:
         """Split a title into its key, surface form and year ("(1999)", or a bare trailing "1999").
@@ -206,6 +210,15 @@ class LexicalMatcher:
         """The closest key within the edit budget whose sequel numbers and year agree, or None."""
         if len(q.key) < 5:
             return None
+        if q in self._fuzzy_memo:
+            return self._fuzzy_memo[q]
+        found = self._fuzzy(q)
+        if len(self._fuzzy_memo) >= _FUZZY_MEMO_SIZE:
+            self._fuzzy_memo.clear()
+        self._fuzzy_memo[q] = found
+        return found
+
+    def _fuzzy(self, q: Query) -> ItemMatch | None:
         index = self.index
         sorted_key = " ".join(sorted(q.key.split()))
         scores: dict[int, float] = {}
