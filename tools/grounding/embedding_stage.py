@@ -45,8 +45,8 @@ class EmbeddingStage:
         self.cache_dir = cache_dir
         self._lock = threading.Lock()
         self._vectors: np.ndarray | None = None
-        # thin MovieLens-only films are named exactly or not at all: 47k more titles would cost a minute here
-        self._vector_ids: list[int] = sorted(i for i, it in catalog.items.items() if not it.thin)
+        # MovieLens-only films are named exactly or not at all: 56k more titles would cost a minute here
+        self._vector_ids: list[int] = sorted(i for i, it in catalog.items.items() if it.origin != "movielens")
         self._failed = False
         self._cache_path = self._embedding_cache_path()  # loaded on the first lookup that reaches this stage
 

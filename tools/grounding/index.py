@@ -25,7 +25,7 @@ class TitleIndex:
       keys that are no keys themselves;
     - ``title_surface`` / ``surfaces``: the folded title (article kept) of each item, and of each of its names;
     - ``choices`` / ``choices_sorted``: the fuzzy stage's strings (keys, then subtitles, of items that are not
-      thin), as given and with sorted tokens; the first ``n_exact_choices`` are keys;
+      MovieLens-only), as given and with sorted tokens; the first ``n_exact_choices`` are keys;
     - ``prefixes``: token prefixes of keys and subtitles, so n-gram search in text stops early;
     - ``people`` / ``person_prefixes``: folded full names of directors, stars and writers (and their prefixes);
     - ``notability`` / ``groups``: how well known each item is and its duplicate group
@@ -93,10 +93,10 @@ class TitleIndex:
         self.compact = {k: tuple(dict.fromkeys(v)) for k, v in compact.items()}
         self.loose = {k: tuple(dict.fromkeys(v)) for k, v in loose.items()}
 
-        # fuzzy choices: every key and subtitle, as given and token-sorted; a thin MovieLens-only film must be
-        # named exactly (typo tolerance over 47k more obscure titles would invent matches and cost 10x the time)
+        # fuzzy choices: every key and subtitle, as given and token-sorted; a MovieLens-only film must be named
+        # exactly (typo tolerance over 56k more obscure titles would invent matches and cost 10x the time)
         def known(ids: tuple[int, ...]) -> bool:
-            return any(not items[i].thin for i in ids)
+            return any(i not in self.movielens_only for i in ids)
 
         fuzzy_keys = [k for k, ids in self.keys.items() if known(ids)]
         self.choices: list[str] = fuzzy_keys + [k for k, ids in self.subtitles.items() if known(ids)]
