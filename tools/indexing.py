@@ -66,9 +66,8 @@ def run_index(
     seconds["catalog"] = round(time.perf_counter() - t0, 2)
 
     t0 = time.perf_counter()
-    items = [
-        it for it in catalog.items.values() if it.listed
-    ]  # the others are only ever named, never searched
+    # only the listed items are searched; the others are only ever named
+    items = [it for it in catalog.items.values() if it.listed]
     collection = items_collection(toolkit.chroma)
     advance = progress("embedding items", len(items)) if progress else None
     shipped = load_reusable(toolkit.settings.data_dir, toolkit.embedder)
