@@ -15,7 +15,8 @@ from typing import Any, NamedTuple, Protocol
 from pydantic import ValidationError
 
 from agent.llm import LLMClient
-from agent.parsers.rules import ParserTables, RuleParser
+from agent.parsers.rules import RuleParser
+from agent.parsers.tables import ParserTables
 from agent.state import ParsedTurn, Preferences
 from tools import catalog_cache
 from tools.grounding import Grounder
