@@ -32,9 +32,6 @@ from typing import Any
 from eval.simulators import (
     _ACCEPT,
     _ORDINAL_WORDS,
-    _REJECT_GENRE,
-    _REJECT_NEW,
-    _REJECT_OLD,
     _RELAX,
     GENRE_SAY,
     AttributeSimulator,
@@ -354,36 +351,6 @@ class DescribeSimulator(AttributeSimulator):
             parts.append(self._phrase(entry))
             volunteered.append(f"{entry[0]}:{entry[1]}")
         return self._finish(parts, volunteered=volunteered)
-
-    def _grounded_reason(self, shown: Sequence[Mapping[str, Any]]) -> tuple[str | None, str | None]:
-        """Too old / too new (the decade is told) or a genre the target lacks, as the attribute user does;
-        no reason when neither holds (the plain "None of these." stands)."""
-        t = self.target
-        years = [int(it["year"]) for it in shown if isinstance(it.get("year"), int)]
-        if t.decade and years:
-            words = _decade_words(t.decade)
-            off_old = sum(1 for y in years if y < t.decade)
-            off_new = sum(1 for y in years if y >= t.decade + 10)
-            for off, phrases in ((off_old, _REJECT_OLD), (off_new, _REJECT_NEW)):
-                if off * 2 > len(years):
-                    self.told.add(("decade", words))
-                    return (
-                        f"{self._say(phrases) or ''} Something from the {words}.".strip(),
-                        f"decade:{words}",
-                    )
-        wanted = set(t.genres)
-        counts: dict[str, int] = {}
-        for it in shown:
-            for g in it.get("genres") or []:
-                g = str(g).lower()
-                if g in GENRE_SAY and g not in wanted and g not in self.excluded:
-                    counts[g] = counts.get(g, 0) + 1
-        if counts:
-            genre = max(sorted(counts), key=lambda g: counts[g])
-            if counts[genre] * 2 >= max(1, len(shown)):
-                self.excluded.add(genre)
-                return self._say(_REJECT_GENRE, GENRE_SAY[genre]), f"not:{genre}"
-        return None, None
 
     def _relax(self, reply: str) -> str | None:
         """Nothing was shown: drop, truthfully, the genres named in the agent's reply that the target lacks

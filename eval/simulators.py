@@ -417,6 +417,15 @@ class AttributeSimulator:
 
     def _reason(self, shown: Sequence[Mapping[str, Any]], reply: str = "") -> tuple[str | None, str | None]:
         """A rejection reason grounded in the target's attributes, and what it told (``decade:1990s``...)."""
+        reason, told = self._grounded_reason(shown)
+        if told is not None:
+            return reason, told
+        if shown:
+            return self._say(_REJECT_PLAIN), None
+        return self._relax(reply), None
+
+    def _grounded_reason(self, shown: Sequence[Mapping[str, Any]]) -> tuple[str | None, str | None]:
+        """Too old / too new (the decade is told) or a genre the target lacks; (None, None) when neither holds."""
         t = self.target
         years = [int(it["year"]) for it in shown if isinstance(it.get("year"), int)]
         if t.decade and years:
@@ -442,9 +451,7 @@ class AttributeSimulator:
             if counts[genre] * 2 >= max(1, len(shown)):
                 self.excluded.add(genre)
                 return self._say(_REJECT_GENRE, GENRE_SAY[genre]), f"not:{genre}"
-        if shown:
-            return self._say(_REJECT_PLAIN), None
-        return self._relax(reply), None
+        return None, None
 
     def _relax(self, reply: str) -> str | None:
         """Nothing was shown (the agent asks to relax its constraints): drop, truthfully, the genres and
