@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import delete, func, select
@@ -239,30 +239,10 @@ class MemoryStore(MemoryBackend):
                         fact.value or existing.value,
                     )
                     self._outbox(s, user, existing.id, "upsert", now)
-                results.append(
-                    FactWrite(
-                        existing.id,
-                        "kept" if same else "merged",
-                        existing.text,
-                        key=existing.key,
-                        value=existing.value,
-                        polarity=existing.polarity,
-                        strength=existing.strength,
-                    )
-                )
+                results.append(_stored_write(existing, "kept" if same else "merged"))
                 continue
             if existing is not None and not fact.explicit:  # an inferred taste never overrules a statement
-                results.append(
-                    FactWrite(
-                        existing.id,
-                        "skipped",
-                        existing.text,
-                        key=existing.key,
-                        value=existing.value,
-                        polarity=existing.polarity,
-                        strength=existing.strength,
-                    )
-                )
+                results.append(_stored_write(existing, "skipped"))
                 continue
             replaced_id = replaced_text = None
             if existing is not None:  # same key, opposite polarity: the newer statement replaces the older
@@ -673,3 +653,10 @@ class MemoryStore(MemoryBackend):
         self.flush_outbox()
         log.info("memory: forgot %s for %s", counts, user)
         return counts
+
+
+def _stored_write(row: MemoryFactRow, status: Literal["merged", "kept", "skipped"]) -> FactWrite:
+    """What happened to a fact that left the stored row in place (its values are reported)."""
+    return FactWrite(
+        row.id, status, row.text, key=row.key, value=row.value, polarity=row.polarity, strength=row.strength
+    )
