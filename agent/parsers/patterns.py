@@ -159,7 +159,7 @@ DECADE_WORDS = {
 }
 #: "is the first one scary?", "does it have gore?": a question about an item's content (group "what")
 CONTENT_QUESTION = re.compile(
-    r"^\W*(?:\w+ ){0,3}?(?:is|s|isnt|does|will|would|was|are) (?:it|that|this|they|that one|this one|the (?:first|second|"
+    r"^\W*(?:\w+ ){0,3}?(?:is|s|isnt|does|did|has|will|would|was|are) (?:it|that|this|they|that one|this one|the (?:first|second|"
     r"third|fourth|fifth|last|1st|2nd|3rd|4th|5th)(?: one| movie| film)?|#\d|\d|number \w+)? ?(?:have |contain |got )?"
     r"(?:too |very |really |pretty |at all |super |kind of |kinda |a lot of |much |any |a )?(?P<what>\w+(?: \w+)?)"
 )

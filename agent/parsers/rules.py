@@ -524,7 +524,8 @@ class RuleParser:
         if aspect is None:
             m = CONTENT_QUESTION.search(low)
             if m and (
-                low.startswith(("is ", "does ", "will ", "would ", "was ", "are ", "isnt ")) or "?" in raw
+                low.startswith(("is ", "does ", "did ", "has ", "will ", "would ", "was ", "are ", "isnt "))
+                or "?" in raw
             ):
                 qualifier, aspect = self._content_word(m.group("what"))
         if aspect is None:

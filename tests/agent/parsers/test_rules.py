@@ -97,6 +97,8 @@ def test_commands(parser: RuleParser) -> None:
     assert "horror" in p.genres_exclude and any(c.startswith("no more") for c in p.commands)
     lighter = parser.parse("something lighter")
     assert lighter.qualifiers_include == ["feel-good"] and not lighter.genres_exclude
+    light = parser.parse("Tonight I want something light, I'm exhausted.")
+    assert light.qualifiers_include == ["feel-good"]
 
 
 def test_soft_text_drops_filler_and_negated_parts(parser: RuleParser) -> None:
@@ -216,6 +218,14 @@ def test_newer_is_relative_to_the_named_title(service: Service, parser: RulePars
 
 def test_questions_about_shown_items_are_not_wishes(parser: RuleParser) -> None:
     shown = [5, 6, 7]
+    twist = parser.parse("has the first one got a twist?", shown)
+    assert (twist.intent, twist.question_item, twist.question_qualifier) == ("item_question", 5, "twist")
+    violent = parser.parse("did the third one have a lot of violence?", shown)
+    assert (violent.intent, violent.question_item, violent.question_qualifier) == (
+        "item_question",
+        7,
+        "violence",
+    )
     long = parser.parse("how long is the first one?", shown)
     assert (long.intent, long.question_item, long.question_aspect) == ("item_question", 5, "runtime")
     scary = parser.parse("is the first one scary?", shown)
