@@ -21,6 +21,7 @@ from agent.state import ParsedTurn, Preferences
 from tools import catalog_cache
 from tools.grounding import Grounder
 from tools.hard_filter import HardFilter
+from tools.learned_ranker import LearnedRanker
 from tools.ranking import FusionWeights
 from tools.recommenders import Recommender
 from tools.settings import PACKAGED_DATA_DIR, Settings
@@ -144,9 +145,16 @@ class AgentContext:
             catalog_cache.write(models_dir, key, tables, PARSER_TABLES_PREFIX)
         return RuleParser(toolkit.catalog, self.grounder, tables=tables)
 
+    @cached_property
+    def ranker(self) -> LearnedRanker | None:
+        """The learned re-ranker shipped in the data directory (``ranker.txt``; None when there is none).
+        Used only when the weights ask for it (``FusionWeights.learned_ranker``)."""
+        return LearnedRanker.load([self.settings.data_dir, PACKAGED_DATA_DIR])
+
     def warm(self) -> None:
         """Load everything now (the first turn is then as fast as the others)."""
         _ = (
+            self.ranker if self.weights.learned_ranker else None,
             self.toolkit.catalog,
             self.toolkit.vectors,
             self.grounder,

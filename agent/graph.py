@@ -219,6 +219,7 @@ def execute(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
         [*prefs.liked, *prefs.disliked, *prefs.seen, *state.get("shown_ever", [])]
     )
     work.asked = [m.item_id for m in parsed.mentions if m.sentiment == "neutral"]
+    work.want_features = bool(state.get("want_features"))
     universe = state.get("universe")
     work.bus.universe = frozenset(universe) if universe else None
     steps = list(state.get("plan") or [])
@@ -240,6 +241,7 @@ def execute(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
         "answer_items": [work.answer] if work.answer else [],
         "trace": trace,
         "notes": work.notes,
+        **({"features": work.features} if work.want_features else {}),
     }
 
 

@@ -209,3 +209,5 @@ class AgentState(TypedDict, total=False):
     # universe (None = whole catalog)
     want_ranking: bool
     universe: list[int] | None
+    # training the learned ranker only: ``execute`` also returns the candidates' feature rows
+    want_features: bool

@@ -18,6 +18,8 @@ from pydantic import BaseModel, Field, ValidationError
 from agent.context import AgentContext
 from agent.state import Preferences
 from tools.hard_filter import Constraints
+from tools.learned_ranker import TurnEvidence, feature_matrix
+from tools.qualifiers import OPPOSITE_MOODS, moods_of
 from tools.ranking import CandidateBus, Scored, adjust_for_qualifiers, fuse
 
 
@@ -37,8 +39,13 @@ class TurnWork:
     asked: list[int] = field(default_factory=list)
     #: the item the turn centres on ("more like this"): see :func:`centre_on`
     anchor: int | None = None
+    #: set by the learned ranker's trainer: ``rank`` keeps the candidates' feature rows here
+    want_features: bool = False
+    features: np.ndarray | None = None
 
 
+#: The interaction sources whose popularity priors the learned ranker sees one by one.
+POPULARITY_SOURCES = ("redial", "inspired", "movielens")
 #: The weight of the anchor item among the collaborative seeds (a liked item weighs 1).
 ANCHOR_SEED_WEIGHT = 3.0
 #: The anchor's share of the semantic query (the rest is the user's soft preferences and likes).
@@ -290,16 +297,20 @@ def rank(ctx: AgentContext, work: TurnWork, args: RankArgs) -> dict[str, Any]:
     if boost:
         work.bus.add("mentioned", ((i, 1.0) for i in boost))
         pool = work.bus.ids()
+    per_model: dict[str, dict[int, float]] = {}
     if seeds and pool:
         for name, w in cf_shares(ctx).items():
             rec = ctx.recommenders.get(name)
             if rec is None or w <= 0:
                 continue
             found = rec.recommend(seeds, k=len(pool), candidates=pool, seed_weights=seed_weights)
+            per_model[name] = dict(found)
             top = max((s for _, s in found), default=0.0) or 1.0
             for item_id, s in found:
                 cf_scores[item_id] = cf_scores.get(item_id, 0.0) + w * s / top
     weights = ctx.weights.model_copy(update={"mmr_lambda": 0.8}) if args.diversify else ctx.weights
+    learned = ctx.ranker if ctx.weights.learned_ranker and not args.diversify else None
+    depth = max(args.k, learned.depth) if learned is not None else args.k
     if seeds and not cf_scores:
         # the liked films are unknown to every collaborative model (a film only MovieLens lists): their
         # content is the only evidence, so it gets the collaborative share instead of the popularity prior
@@ -313,12 +324,47 @@ def rank(ctx: AgentContext, work: TurnWork, args: RankArgs) -> dict[str, Any]:
         popularity=ctx.popularity,
         disliked=work.prefs.disliked,
         exclude=work.exclude,
-        k=args.k,
+        k=depth,
         boost=boost,
         twins=ctx.toolkit.catalog.twins,
     )
+    if learned is not None or work.want_features:
+        evidence = turn_evidence(ctx, work, pool, seeds, per_model)
+        features = feature_matrix(work.ranking, evidence, ctx.toolkit.catalog, ctx.toolkit.vectors)
+        if work.want_features:
+            work.features = features
+        if learned is not None:
+            work.ranking = learned.rerank(work.ranking, features)[: args.k]
     work.ranking = soft_preferences(ctx, work.prefs, work.ranking)
     return {"ranked": len(work.ranking)}
+
+
+def turn_evidence(
+    ctx: AgentContext,
+    work: TurnWork,
+    pool: list[int],
+    seeds: list[int],
+    per_model: dict[str, dict[int, float]],
+) -> TurnEvidence:
+    """What the learned ranker's features need besides the fused ranking (:class:`TurnEvidence`)."""
+    co_last: dict[int, float] = {}
+    knn = ctx.recommenders.get("itemknn")
+    if seeds and knn is not None:
+        co_last = dict(knn.recommend(seeds[-1:], k=len(pool), candidates=pool))
+    return TurnEvidence(
+        cf=per_model,
+        co_last=co_last,
+        seeds=seeds,
+        signals=work.bus.signals,
+        popularity={
+            source: ctx.toolkit.popularity({s: float(s == source) for s in POPULARITY_SOURCES})
+            for source in POPULARITY_SOURCES
+        },
+        query=work.query_vec,
+        mentioned_by_agent=work.prefs.mentioned_by_agent,
+        asked=work.asked,
+        n_liked=len(work.prefs.liked),
+    )
 
 
 #: the production countries that stand in for a spoken language the catalog does not record
@@ -348,11 +394,13 @@ def soft_preferences(ctx: AgentContext, prefs: Preferences, ranking: list[Scored
         return ranking
     catalog = ctx.toolkit.catalog
     items = {s.item_id: catalog.get(s.item_id) for s in ranking}
+    wanted = prefs.qualifiers_boost
+    implied = [o for q in wanted for o in OPPOSITE_MOODS.get(q, ()) if o not in wanted]
     out = adjust_for_qualifiers(
         ranking,
-        {i: it.qualifiers for i, it in items.items() if it is not None},
-        prefs.qualifiers_boost,
-        prefs.qualifiers_penalty,
+        {i: moods_of(it.qualifiers, it.genres) for i, it in items.items() if it is not None},
+        wanted,
+        list(dict.fromkeys([*prefs.qualifiers_penalty, *implied])),
     )
     countries = set(LANGUAGE_COUNTRIES.get(prefs.language or "", ()))
     if not (prefs.avoid_popular or countries):

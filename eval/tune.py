@@ -41,7 +41,7 @@ import shutil
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -61,6 +61,7 @@ from tools.data.normalise import clean_text, dialog_text_key
 from tools.indexing import run_index
 from tools.ranking import FusionWeights
 from tools.settings import PACKAGED_DATA_DIR, Settings, load_settings
+from tools.shipped_vectors import VECTORS_FILE
 from tools.toolkit import Toolkit
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class DevSetup:
     n_inspired: int
     n_removed_interactions: int
     redial_ids: list[str] = field(default_factory=list)  #: conversationIds of the REDIAL dev dialogs
+    workers: list[str] = field(default_factory=list)  #: the held-out crowd workers (``split="worker"``)
     inspired_lines: list[int] = field(default_factory=list)  #: line numbers of the INSPIRED dev dialogs
 
 
@@ -128,7 +130,13 @@ def _redial_user_key(record: dict[str, Any]) -> str:
 
 
 def build_dev(
-    shared: Path, work: Path, packaged_data: Path | None = None, split: Literal["worker", "dialog"] = "worker"
+    shared: Path,
+    work: Path,
+    packaged_data: Path | None = None,
+    split: Literal["worker", "dialog"] = "worker",
+    *,
+    skip_workers: Collection[str] = (),
+    target: int = WORKER_DEV_DIALOGS,
 ) -> DevSetup:
     """Carve dev sets out of the TRAIN dialogs and write a copy of data/ without their interactions.
 
@@ -164,8 +172,11 @@ def build_dev(
                 seen_text.add(text_key)
                 records.append((line if line.endswith("\n") else line + "\n", record))
     redial_lines: list[str] = []
+    dev_workers: set[str] = set()
     if split == "worker":
-        dev_workers = worker_holdout([_workers(r) for _, r in records], WORKER_DEV_DIALOGS)
+        skip = set(skip_workers)
+        free = [_workers(r) for _, r in records if not skip & set(_workers(r))]
+        dev_workers = worker_holdout(free, target)
         for line, record in records:
             inside = [w in dev_workers for w in _workers(record)]
             if any(inside):  # a dialog with one held-out worker is in neither set
@@ -190,7 +201,9 @@ def build_dev(
                 inspired_lines.append(line if line.endswith("\n") else line + "\n")
     inspired_file = inspired_dir / "train_holdout.jsonl"
     inspired_file.write_text("".join(inspired_lines), encoding="utf-8")
-    shutil.copyfile(packaged / "catalog.jsonl.gz", data_dir / "catalog.jsonl.gz")
+    for name in ("catalog.jsonl.gz", VECTORS_FILE):  # the shipped vectors spare re-embedding the catalog
+        if (packaged / name).is_file():
+            shutil.copyfile(packaged / name, data_dir / name)
     removed = 0
     buf = io.StringIO()
     with gzip.open(packaged / "interactions.csv.gz", "rt", encoding="utf-8") as fh:
@@ -223,6 +236,7 @@ def build_dev(
         removed,
         redial_ids=redial_ids,
         inspired_lines=inspired_numbers,
+        workers=sorted(dev_workers),
     )
 
 

@@ -62,7 +62,7 @@ QUALIFIERS: tuple[Qualifier, ...] = (
     ),
     Qualifier(
         "feel-good",
-        "feel-good",
+        "a feel-good tone",
         (
             "feel good",
             "feelgood",
@@ -75,6 +75,12 @@ QUALIFIERS: tuple[Qualifier, ...] = (
             "lighthearted",
             "cozy",
             "cosy",
+            "something light",
+            "light movie",
+            "light film",
+            "light watch",
+            "easy watch",
+            "easy watching",
         ),
         "mood",
     ),
@@ -235,6 +241,16 @@ QUALIFIERS: tuple[Qualifier, ...] = (
 """The whole vocabulary. Names are stable (they appear in gold data and the catalog)."""
 
 QUALIFIER_NAMES: frozenset[str] = frozenset(q.name for q in QUALIFIERS)
+#: Moods that a wish rules out by itself: "something light" is no wish for a dark or scary film.
+OPPOSITE_MOODS: dict[str, tuple[str, ...]] = {"feel-good": ("dark", "scary", "gore")}
+#: Moods a film's genre stands for when its tags are silent: a horror film is scary.
+GENRE_MOODS: dict[str, str] = {"horror": "scary"}
+
+
+def moods_of(qualifiers: tuple[str, ...], genres: tuple[str, ...]) -> tuple[str, ...]:
+    """An item's qualifiers plus the moods its genres stand for (:data:`GENRE_MOODS`)."""
+    extra = [GENRE_MOODS[g] for g in genres if g in GENRE_MOODS and GENRE_MOODS[g] not in qualifiers]
+    return (*qualifiers, *extra) if extra else qualifiers
 
 
 def qualifier(name: str) -> Qualifier | None:

@@ -74,6 +74,10 @@ class FusionWeights(BaseModel):
     language_boost: float = Field(
         default=0.1, ge=0, description="bonus for a film made where the wanted language is spoken"
     )
+    learned_ranker: bool = Field(
+        default=False,
+        description="re-order the fused head with the learned ranker (tools/learned_ranker.py) when one is shipped",
+    )
 
 
 @dataclass
