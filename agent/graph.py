@@ -48,6 +48,7 @@ from agent.respond import (
     template_parts,
     template_reply,
     to_shown,
+    unknown_title_note,
 )
 from agent.state import AgentState, ParsedTurn, Preferences, ShownItem
 from agent.tools import LANGUAGE_COUNTRIES, TurnWork, centre_on, run_plan, validate_plan
@@ -372,6 +373,9 @@ def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     clarify = clarification(parsed, ctx.toolkit.catalog)
     if clarify:
         extra.append(clarify)
+    unknown = unknown_title_note(ctx.grounder, state.get("message") or "", parsed.mentions)
+    if unknown:  # a quoted title the catalog lacks: said, never repeated (a reply names catalog items only)
+        extra.append(unknown)
     if with_items:
         tail = "\n".join(t for t in (tail, *extra) if t)
     elif extra:

@@ -18,6 +18,7 @@ from tools.item_index import ItemVectors
 from tools.qualifiers import qualifier as qualifier_entry
 from tools.ranking import Scored
 from tools.recommenders.knn import ItemKNN
+from tools.titles import fold
 
 INTROS = (
     "Here are a few picks{for_what}:",
@@ -410,3 +411,25 @@ def clarification(parsed: ParsedTurn, catalog: Catalog) -> str:
             options = " or ".join(o.display for o in others)
             return f"By “{m.text}” I took {picked.display}; did you mean {options}?"
     return ""
+
+
+#: A title the user put in quotes: "Heat", “Heat” or 'Heat' (an apostrophe inside a word is no quote).
+QUOTED = re.compile(r"""(?:^|(?<=[\s(:]))["“']([^"“”'\n]{2,80})["”'](?=[\s,.!?;:)]|$)""")
+#: Said when a quoted title is not in the catalog. It never repeats the title: a reply names catalog items only.
+UNKNOWN_TITLE = "I couldn't place {what} you put in quotes, so I went by the rest of what you said."
+
+
+def unknown_title_note(grounder: Grounder, message: str, mentions: Sequence[Any]) -> str | None:
+    """The note for quoted titles in ``message`` that are neither among the turn's grounded ``mentions`` nor found
+    by ``grounder`` (None when every quoted title is known)."""
+    known = [fold(str(getattr(m, "text", "") or "")) for m in mentions]
+    unknown = 0
+    for quoted in QUOTED.findall(message[:2000]):
+        key = fold(quoted)
+        if not key or any(k and (k in key or key in k) for k in known):
+            continue
+        if grounder.ground(quoted) is None:
+            unknown += 1
+    if not unknown:
+        return None
+    return UNKNOWN_TITLE.format(what="the film" if unknown == 1 else f"the {unknown} films")

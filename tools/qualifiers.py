@@ -62,7 +62,7 @@ QUALIFIERS: tuple[Qualifier, ...] = (
     ),
     Qualifier(
         "feel-good",
-        "a feel-good tone",
+        "feel-good",
         (
             "feel good",
             "feelgood",

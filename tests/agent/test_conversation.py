@@ -144,3 +144,14 @@ def test_memory_carries_preferences_across_sessions_for_that_user_only(
     assert recall and recall[0]["facts"]  # the memory used is shown in the trace
     other = _ask(service, f"{fresh_user}-other", "recommend me a thriller", session="week-2")
     assert "horror" not in other.state["constraints"]["genres_exclude"]
+
+
+def test_a_quoted_title_the_catalog_lacks_is_said_and_never_repeated(
+    service: Service, fresh_user: str
+) -> None:
+    fake = _ask(service, fresh_user, 'I loved "The Flying Spaghetti Monster 3", anything similar?')
+    assert fake.items and "couldn't place the film you put in quotes" in fake.reply
+    assert "Spaghetti" not in fake.reply  # a reply names catalog items only
+    _grounded(service, fake)
+    known = _ask(service, fresh_user + "-b", "I'm looking for something like 'Heat' but newer")
+    assert known.items and "put in quotes" not in known.reply

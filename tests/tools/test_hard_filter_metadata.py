@@ -116,7 +116,7 @@ def test_unchecked_counts_what_the_data_cannot_check(hard_filter: HardFilter, sh
     # soft qualifiers (boosts and penalties) are counted too; checked constraints are not listed
     soft = hard_filter.unchecked(Constraints(), [heat, *untagged], soft_qualifiers=["dark", "feel-good"])
     assert [(u.constraint, u.count, u.what) for u in soft] == [
-        ("qualifiers", 1, "dark / depressing or a feel-good tone")
+        ("qualifiers", 1, "dark / depressing or feel-good")
     ]
     assert hard_filter.unchecked(Constraints(runtime_max=200), [heat, toy_story]) == []
     assert hard_filter.unchecked(Constraints(countries=["USA"]), []) == []
