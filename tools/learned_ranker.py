@@ -19,7 +19,7 @@ import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,6 @@ class TurnEvidence:
     mentioned_by_agent: Sequence[int] = ()
     asked: Sequence[int] = ()
     n_liked: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _ranks(scores: Mapping[int, float]) -> dict[int, int]:
