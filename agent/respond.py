@@ -11,10 +11,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from agent.reasons import MAX_REASONS, ReasonContext, build_reasons, why_text
-from agent.state import ParsedTurn, Preferences, Reason, ShownItem, Span
+from agent.state import ParsedTurn, Preferences, Reason, ShownItem, Span, TitleMention
 from tools.catalog import Catalog, Item
 from tools.grounding import Grounder
 from tools.item_index import ItemVectors
+from tools.qualifiers import moods_of
 from tools.qualifiers import qualifier as qualifier_entry
 from tools.ranking import Scored
 from tools.recommenders.knn import ItemKNN
@@ -211,7 +212,7 @@ def _answer_content(item: Item, qualifier: str | None) -> str:
     if entry is None:
         return f"{name}: I can't tell that; it is {genres}."
     tags = item.qualifiers
-    if entry.name in tags or (entry.name == "scary" and "horror" in item.genres):
+    if entry.name in moods_of(tags, item.genres):
         return f"Yes: my data flags {entry.label} in {name} ({genres})."
     if tags or item.keywords:
         return f"{name}: my data doesn't flag {entry.label} in it; it is {genres}."
@@ -419,10 +420,10 @@ QUOTED = re.compile(r"""(?:^|(?<=[\s(:]))["“']([^"“”'\n]{2,80})["”'](?=[
 UNKNOWN_TITLE = "I couldn't place {what} you put in quotes, so I went by the rest of what you said."
 
 
-def unknown_title_note(grounder: Grounder, message: str, mentions: Sequence[Any]) -> str | None:
+def unknown_title_note(grounder: Grounder, message: str, mentions: Sequence[TitleMention]) -> str | None:
     """The note for quoted titles in ``message`` that are neither among the turn's grounded ``mentions`` nor found
     by ``grounder`` (None when every quoted title is known)."""
-    known = [fold(str(getattr(m, "text", "") or "")) for m in mentions]
+    known = [fold(m.text) for m in mentions]
     unknown = 0
     for quoted in QUOTED.findall(message[:2000]):
         key = fold(quoted)

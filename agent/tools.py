@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from agent.context import AgentContext
 from agent.state import Preferences
 from tools.hard_filter import Constraints
-from tools.learned_ranker import TurnEvidence, feature_matrix
+from tools.learned_ranker import POPULARITY_SOURCES, TurnEvidence, feature_matrix
 from tools.qualifiers import OPPOSITE_MOODS, moods_of
 from tools.ranking import CandidateBus, Scored, adjust_for_qualifiers, fuse
 
@@ -44,8 +44,6 @@ class TurnWork:
     features: np.ndarray | None = None
 
 
-#: The interaction sources whose popularity priors the learned ranker sees one by one.
-POPULARITY_SOURCES = ("redial", "inspired", "movielens")
 #: The weight of the anchor item among the collaborative seeds (a liked item weighs 1).
 ANCHOR_SEED_WEIGHT = 3.0
 #: The anchor's share of the semantic query (the rest is the user's soft preferences and likes).

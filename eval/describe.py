@@ -356,17 +356,7 @@ class DescribeSimulator(AttributeSimulator):
         """Nothing was shown: drop, truthfully, the genres named in the agent's reply that the target lacks
         ("Actually, no comedy needed"). Unlike the attribute user, never a person: this user knows no names
         and never repeats one."""
-        t = self.target
-        low = fold(reply)
-        drop: list[str] = []
-        for genre, said in GENRE_SAY.items():
-            if (
-                genre not in t.genres
-                and genre not in self.excluded
-                and re.search(rf"\b{re.escape(fold(genre))}\b", low)
-            ):
-                self.excluded.add(genre)
-                drop.append(said)
+        drop = self._drop_genres(reply)
         return self._say(_RELAX, ", no ".join(drop[:4])) if drop else None
 
     def _answer(self, reply: str, parts: list[str | None]) -> tuple[str, str] | None:

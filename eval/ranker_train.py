@@ -16,7 +16,6 @@ Run as ``python -m eval.ranker_train --shared ../shared/data --work /tmp/ranker 
 from __future__ import annotations
 
 import argparse
-import copy
 import itertools
 import json
 import logging
@@ -26,16 +25,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from agent.context import AgentContext, load_fusion_weights
-from agent.graph import execute
 from agent.runner import TurnRunner
 from eval.ranker_data import Fold, build_folds, fold_dir, summary
-from eval.tune import DevCorpus, objective, score
+from eval.tune import DevCorpus, execute_at_depth, objective, score
 from tools.learned_ranker import FEATURES, MODEL_FILE, RECORD_FILE, reorder
 from tools.settings import PACKAGED_DATA_DIR
 
@@ -129,13 +126,8 @@ def candidate_table(ctx: AgentContext, corpus: DevCorpus, depth: int = DEPTH) ->
     ctx.weights = saved.model_copy(update={"learned_ranker": False})
     table = CandidateTable([], [], [])
     try:
-        runtime = SimpleNamespace(context=ctx)
         for cap in corpus.captures:
-            state = {**copy.deepcopy(cap.state), "want_ranking": True, "want_features": True}
-            for step in state.get("plan") or []:
-                if step.get("tool") == "rank":
-                    step.setdefault("args", {})["k"] = depth
-            out = _execute_at_depth(state, runtime, depth)
+            out = execute_at_depth(ctx, cap, depth, want_features=True)
             ids = [r["id"] for r in out["ranking"]]
             golds = {g for g, _ in cap.golds if g is not None}
             features = out.get("features")
@@ -147,17 +139,6 @@ def candidate_table(ctx: AgentContext, corpus: DevCorpus, depth: int = DEPTH) ->
     finally:
         ctx.weights = saved
     return table
-
-
-def _execute_at_depth(state: dict[str, Any], runtime: Any, depth: int) -> dict[str, Any]:
-    """``execute`` with the deterministic plan's ``rank`` step asking for ``depth`` items."""
-    ctx = runtime.context
-    saved = ctx.ranking_size
-    ctx.ranking_size = max(saved, depth)
-    try:
-        return execute(state, runtime)  # type: ignore[arg-type]
-    finally:
-        ctx.ranking_size = saved
 
 
 def fold_table(fold: Fold, depth: int, cache: Path | None = None) -> CandidateTable:

@@ -457,16 +457,7 @@ class AttributeSimulator:
         """Nothing was shown (the agent asks to relax its constraints): drop, truthfully, the genres and
         people named in the agent's reply that the target does not have ("Actually, no comedy needed")."""
         t = self.target
-        low = fold(reply)
-        drop: list[str] = []
-        for genre, said in GENRE_SAY.items():
-            if (
-                genre not in t.genres
-                and genre not in self.excluded
-                and re.search(rf"\b{re.escape(fold(genre))}\b", low)
-            ):
-                self.excluded.add(genre)
-                drop.append(said)
+        drop = self._drop_genres(reply)
         own = {fold(p) for p in (*t.directors, *t.stars)}
         for name in _WITH_PERSON.findall(reply):
             name = name.strip()
@@ -476,6 +467,21 @@ class AttributeSimulator:
         if not drop:
             return None
         return self._say(_RELAX, ", no ".join(drop[:4]))
+
+    def _drop_genres(self, reply: str) -> list[str]:
+        """The genres named in the agent's reply that the target lacks, as the user says them; each is
+        remembered as excluded so that it is dropped once."""
+        low = fold(reply)
+        drop: list[str] = []
+        for genre, said in GENRE_SAY.items():
+            if (
+                genre not in self.target.genres
+                and genre not in self.excluded
+                and re.search(rf"\b{re.escape(fold(genre))}\b", low)
+            ):
+                self.excluded.add(genre)
+                drop.append(said)
+        return drop
 
 
 def informative(text: str) -> bool:

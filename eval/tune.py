@@ -443,23 +443,34 @@ def ablation_table(ctx: AgentContext, corpus: DevCorpus, tuned: Any) -> list[dic
     return [{"setting": label, **score(corpus, rerank(ctx, corpus, w))} for label, w in ablations(tuned)]
 
 
+def execute_at_depth(ctx: AgentContext, cap: TurnCapture, depth: int, **flags: bool) -> dict[str, Any]:
+    """The graph's ``execute`` node on a copy of a captured turn, ranking ``depth`` items: the captured plan's
+    ``rank`` step and the deterministic plan's alike. ``flags`` join the state (``want_features=True``)."""
+    import copy
+
+    state = {**copy.deepcopy(cap.state), "want_ranking": True, **flags}
+    for step in state.get("plan") or []:
+        if step.get("tool") == "rank":
+            step.setdefault("args", {})["k"] = depth
+    saved = ctx.ranking_size
+    ctx.ranking_size = max(saved, depth)
+    try:
+        return execute(state, SimpleNamespace(context=ctx))  # type: ignore[arg-type]
+    finally:
+        ctx.ranking_size = saved
+
+
 def limits(ctx: AgentContext, corpus: DevCorpus, tuned: Any, depth: int = 500) -> dict[str, float]:
     """Why golds are missed under ``tuned``: shares of samples whose gold is unmapped, was mentioned by the
     user before (never re-recommended, by design), fails the hard exclusions, or is outside the top ``depth``
     candidates of the fused ranking."""
-    import copy
-
     saved = ctx.weights
     ctx.weights = tuned
     n = unmapped = user_mentioned = beyond = 0
     try:
         for cap in corpus.captures:
-            state = {**copy.deepcopy(cap.state), "want_ranking": True}
-            for step in state.get("plan") or []:
-                if step.get("tool") == "rank":
-                    step.setdefault("args", {})["k"] = depth
-            ids = {r["id"] for r in execute(state, SimpleNamespace(context=ctx))["ranking"]}  # type: ignore[arg-type]
-            prefs = Preferences.model_validate(state.get("prefs") or {})
+            ids = {r["id"] for r in execute_at_depth(ctx, cap, depth)["ranking"]}
+            prefs = Preferences.model_validate(cap.state.get("prefs") or {})
             mentioned = set(ctx.toolkit.catalog.with_twins([*prefs.liked, *prefs.disliked, *prefs.seen]))
             for gold, _ in cap.golds:
                 n += 1

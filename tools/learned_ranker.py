@@ -69,6 +69,8 @@ FEATURES: tuple[str, ...] = (
     "n_agent",
     "has_text",
 )
+#: The interaction sources whose popularity priors are features one by one.
+POPULARITY_SOURCES: tuple[str, ...] = ("redial", "inspired", "movielens")
 #: The rank given to a candidate a recommender did not score.
 UNRANKED = 1000.0
 
@@ -110,7 +112,7 @@ def feature_matrix(
     cf = {name: _normalised(evidence.cf.get(name, {})) for name in ("itemknn", "ease", "als")}
     cf_rank = {name: _ranks(scores) for name, scores in cf.items()}
     co_last = _normalised(evidence.co_last)
-    seed_items = [it for it in catalog.many(evidence.seeds)]
+    seed_items = catalog.many(evidence.seeds)
     seed_genres = {g for it in seed_items for g in it.genres}
     seed_people = {p for it in seed_items for p in (*it.directors, *it.stars[:3])}
     seed_years = [it.year for it in seed_items if it.year]
@@ -120,12 +122,10 @@ def feature_matrix(
     agent = list(evidence.mentioned_by_agent)
     agent_pos = {item: len(agent) - k for k, item in enumerate(agent)}  # 1 = the latest mention
     asked = set(evidence.asked)
-    turn = {
-        "n_seeds": float(len(evidence.seeds)),
-        "n_liked": float(evidence.n_liked),
-        "n_agent": float(len(agent)),
-        "has_text": float(evidence.query is not None),
-    }
+    out[:, col["n_seeds"]] = len(evidence.seeds)
+    out[:, col["n_liked"]] = evidence.n_liked
+    out[:, col["n_agent"]] = len(agent)
+    out[:, col["has_text"]] = float(evidence.query is not None)
     rows = np.fromiter((vectors.row.get(s.item_id, -1) for s in ranking), dtype=np.int64, count=n)
     known = rows >= 0
     if known.any():
@@ -148,7 +148,7 @@ def feature_matrix(
         signals = evidence.signals.get(s.item_id, {})
         for name in ("semantic", "collaborative", "popularity"):
             row[col[f"proposed_{name}"]] = float(name in signals)
-        for source in ("redial", "inspired", "movielens"):
+        for source in POPULARITY_SOURCES:
             row[col[f"pop_{source}"]] = evidence.popularity.get(source, {}).get(s.item_id, 0.0)
         if item is not None:
             row[col["year"]] = float(item.year or 0)
@@ -162,8 +162,6 @@ def feature_matrix(
         if s.item_id in agent_pos:
             row[col["agent_mention_recency"]] = 1.0 / agent_pos[s.item_id]
         row[col["asked"]] = float(s.item_id in asked)
-        for name, value in turn.items():
-            row[col[name]] = value
     return out
 
 
